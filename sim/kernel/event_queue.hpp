@@ -1,0 +1,82 @@
+// The kernel's timer queue: events ordered by (virtual time, sequence number), so
+// events at the same instant fire in the order they were scheduled. Records are
+// small PODs; whatever an event needs beyond two integers lives in a slab the
+// event indexes, so pushing and popping allocates nothing in steady state.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/time.hpp"
+
+namespace meshsim::sim::kernel {
+
+enum class event_type : std::uint32_t {
+    wake_fiber,       // a = fiber slot, b = wait token
+    deliver_message,  // a = in-flight message slot
+    call,             // a = callback slot
+    network,          // a, b: the network's own (link queue departures, fault edges)
+};
+
+struct event {
+    std::int64_t at_ns;
+    std::uint64_t seq;
+    event_type type;
+    std::uint32_t a;
+    std::uint64_t b;
+};
+
+class event_queue {
+public:
+    void push(time_point at, event_type type, std::uint32_t a, std::uint64_t b) {
+        heap_.push_back({at.time_since_epoch().count(), next_seq_++, type, a, b});
+        sift_up(heap_.size() - 1);
+    }
+
+    bool empty() const { return heap_.empty(); }
+    std::size_t size() const { return heap_.size(); }
+    time_point top_time() const { return time_point{duration{heap_.front().at_ns}}; }
+
+    event pop() {
+        event top = heap_.front();
+        heap_.front() = heap_.back();
+        heap_.pop_back();
+        if (!heap_.empty()) sift_down(0);
+        return top;
+    }
+
+private:
+    static bool before(const event& x, const event& y) {
+        return x.at_ns < y.at_ns || (x.at_ns == y.at_ns && x.seq < y.seq);
+    }
+
+    void sift_up(std::size_t i) {
+        event e = heap_[i];
+        while (i > 0) {
+            std::size_t parent = (i - 1) / 2;
+            if (!before(e, heap_[parent])) break;
+            heap_[i] = heap_[parent];
+            i = parent;
+        }
+        heap_[i] = e;
+    }
+
+    void sift_down(std::size_t i) {
+        const std::size_t n = heap_.size();
+        event e = heap_[i];
+        while (true) {
+            std::size_t child = 2 * i + 1;
+            if (child >= n) break;
+            if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+            if (!before(heap_[child], e)) break;
+            heap_[i] = heap_[child];
+            i = child;
+        }
+        heap_[i] = e;
+    }
+
+    std::vector<event> heap_;
+    std::uint64_t next_seq_ = 0;
+};
+
+}  // namespace meshsim::sim::kernel

@@ -1,0 +1,145 @@
+#include "sim/kernel/node.hpp"
+
+#include <cassert>
+#include <cmath>
+
+#include "sim/kernel/simulation.hpp"
+
+namespace meshsim::sim::kernel {
+
+std::string_view to_string(node_state s) {
+    switch (s) {
+        case node_state::down: return "down";
+        case node_state::up: return "up";
+        case node_state::paused: return "paused";
+    }
+    return "unknown";
+}
+
+node::node(simulation& sim, node_id id, std::string name, std::function<void(runtime&)> boot)
+    : sim_(sim),
+      id_(id),
+      name_(std::move(name)),
+      boot_(std::move(boot)),
+      net_random_(sim.seed(), "network/" + name_) {}
+
+time_point node::now() const { return to_local(sim_.now()); }
+
+time_point node::to_local(time_point true_time) const {
+    if (drift_ppm_ == 0) return true_time + offset_;
+    const auto since = static_cast<long double>((true_time - drift_anchor_).count());
+    const auto drift = static_cast<std::int64_t>(std::llround(since * drift_ppm_ * 1e-6L));
+    return true_time + offset_ + duration{drift};
+}
+
+time_point node::to_true(time_point local_time) const {
+    if (local_time == time_never) return time_never;
+    if (drift_ppm_ == 0) return local_time - offset_;
+    // local = t + offset + (t - anchor) * k  =>  t = (local - offset + anchor * k) / (1 + k)
+    const long double k = drift_ppm_ * 1e-6L;
+    const long double local_ns = static_cast<long double>((local_time - offset_).time_since_epoch().count());
+    const long double anchor_ns = static_cast<long double>(drift_anchor_.time_since_epoch().count());
+    auto t = time_point{duration{static_cast<std::int64_t>(std::ceil((local_ns + anchor_ns * k) / (1 + k)))}};
+    while (to_local(t) < local_time) t += duration{1};  // rounding: never fire early
+    return t;
+}
+
+void node::set_clock_offset(duration offset) { offset_ = offset; }
+
+void node::set_clock_drift_ppm(double drift_ppm) {
+    // Fold the drift accumulated so far into the offset so local time stays continuous.
+    const time_point true_now = sim_.now();
+    offset_ = to_local(true_now) - true_now;
+    drift_anchor_ = true_now;
+    drift_ppm_ = drift_ppm;
+}
+
+void node::sleep_until(time_point deadline) {
+    const fiber_ref self = current_fiber();
+    park(self, deadline);
+}
+
+void node::compute(duration work) {
+    const auto scaled = static_cast<std::int64_t>(std::llround(static_cast<double>(work.count()) * slowness_));
+    const fiber_ref self = current_fiber();
+    sim_.park_current(self, sim_.now() + duration{scaled});
+}
+
+random_stream& node::random(std::string_view name) {
+    auto it = streams_.find(name);
+    if (it == streams_.end()) {
+        // The incarnation is part of the name: a restarted process does not replay its draws.
+        const std::string full = name_ + "#" + std::to_string(incarnation_) + "/" + std::string(name);
+        it = streams_.emplace(std::string(name), random_stream(sim_.seed(), full)).first;
+    }
+    return it->second;
+}
+
+void node::spawn(std::string_view name, std::function<void()> body) {
+    if (state_ == node_state::down) return;  // a crashed process starts nothing
+    sim_.spawn_fiber(*this, name, std::move(body));
+}
+
+fiber_ref node::current_fiber() { return sim_.current_fiber(); }
+
+wake_reason node::park(fiber_ref self, time_point deadline) { return sim_.park_current(self, to_true(deadline)); }
+
+void node::unpark(fiber_ref ref) { sim_.wake(ref, wake_reason::woken); }
+
+void node::bind(port_id port) { mailboxes_.try_emplace(port); }
+
+void node::unbind(port_id port) {
+    auto it = mailboxes_.find(port);
+    if (it == mailboxes_.end()) return;
+    it->second.receivers.wake_all(*this);
+    mailboxes_.erase(it);
+}
+
+void node::send(message msg) {
+    assert(state_ != node_state::down);
+    sim_.net().send(*this, std::move(msg));
+}
+
+std::optional<message> node::receive(port_id port, time_point deadline) {
+    while (true) {
+        auto it = mailboxes_.find(port);
+        if (it == mailboxes_.end()) return std::nullopt;  // not bound (or unbound while waiting)
+        mailbox& box = it->second;
+        if (!box.queue.empty()) {
+            message msg = std::move(box.queue.front());
+            box.queue.pop_front();
+            return msg;
+        }
+        if (wait_on(*this, box.receivers, deadline) == wake_reason::timed_out) {
+            // A message may have arrived at the same instant as the deadline.
+            auto again = mailboxes_.find(port);
+            if (again == mailboxes_.end() || again->second.queue.empty()) return std::nullopt;
+        }
+    }
+}
+
+bool node::deliver(message&& msg) {
+    auto it = mailboxes_.find(msg.to.port);
+    if (it == mailboxes_.end()) return false;
+    it->second.queue.push_back(std::move(msg));
+    it->second.receivers.wake_one(*this);
+    return true;
+}
+
+void node::log(std::string_view event, const nlohmann::json& fields) {
+    std::string detail(event);
+    if (!fields.is_null()) {
+        detail += ' ';
+        detail += fields.dump();
+    }
+    sim_.trace().record(sim_.now(), event_kind::log, id_, 0, 0, detail);
+}
+
+void node::record_state(std::string_view component, std::string_view state) {
+    std::string detail(component);
+    detail += '=';
+    detail += state;
+    sim_.trace().record(sim_.now(), event_kind::state, id_, 0, 0, detail);
+}
+
+}  // namespace meshsim::sim::kernel

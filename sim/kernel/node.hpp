@@ -1,0 +1,99 @@
+// A node: one simulated process host. It implements the runtime seam for the
+// code running on it, owns its fibers (as a list in spawn order), its ports'
+// mailboxes, its durable store and its clock model (offset, drift, slowness).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/kernel/store.hpp"
+#include "sim/runtime.hpp"
+#include "sim/sync.hpp"
+
+namespace meshsim::sim::kernel {
+
+class simulation;
+
+enum class node_state : std::uint8_t { down, up, paused };
+std::string_view to_string(node_state s);
+
+class node final : public runtime {
+public:
+    node(simulation& sim, node_id id, std::string name, std::function<void(runtime&)> boot);
+
+    // --- runtime seam ---
+    node_id self() const override { return id_; }
+    const std::string& node_name() const override { return name_; }
+    time_point now() const override;
+    void sleep_until(time_point deadline) override;
+    void compute(duration work) override;
+    random_stream& random(std::string_view name) override;
+    void spawn(std::string_view name, std::function<void()> body) override;
+    fiber_ref current_fiber() override;
+    wake_reason park(fiber_ref self, time_point deadline) override;
+    void unpark(fiber_ref ref) override;
+    void bind(port_id port) override;
+    void unbind(port_id port) override;
+    void send(message msg) override;
+    std::optional<message> receive(port_id port, time_point deadline) override;
+    store& durable_store() override { return store_; }
+    void log(std::string_view event, const nlohmann::json& fields) override;
+    void record_state(std::string_view component, std::string_view state) override;
+
+    // --- clock model (clock faults) ---
+    // Local time = true time + offset + drift since the drift was set.
+    void set_clock_offset(duration offset);
+    void set_clock_drift_ppm(double drift_ppm);
+    duration clock_offset() const { return offset_; }
+    double clock_drift_ppm() const { return drift_ppm_; }
+    time_point to_local(time_point true_time) const;
+    time_point to_true(time_point local_time) const;  // the first true instant whose local time >= local_time
+    // CPU slowness: compute() work is multiplied by this (1 = normal).
+    void set_slowness(double factor) { slowness_ = factor; }
+    double slowness() const { return slowness_; }
+
+    // --- kernel side ---
+    node_state state() const { return state_; }
+    std::uint32_t incarnation() const { return incarnation_; }
+    std::size_t live_fibers() const { return live_fibers_; }
+    bool accepts(port_id port) const { return state_ != node_state::down && mailboxes_.count(port) != 0; }
+    // Puts an arriving message in its port's mailbox; false if the port is not bound.
+    bool deliver(message&& msg);
+    memory_store& disk() { return store_; }
+    random_stream& net_random() { return net_random_; }
+
+private:
+    friend class simulation;
+    struct mailbox {
+        std::deque<message> queue;
+        wait_list receivers;
+    };
+
+    simulation& sim_;
+    node_id id_;
+    std::string name_;
+    std::function<void(runtime&)> boot_;
+    node_state state_ = node_state::down;
+    std::uint32_t incarnation_ = 0;
+
+    std::uint32_t first_fiber_ = 0xffffffffu;
+    std::uint32_t last_fiber_ = 0xffffffffu;
+    std::size_t live_fibers_ = 0;
+    std::vector<std::uint32_t> deferred_wakes_;  // fibers woken while paused
+
+    std::map<port_id, mailbox> mailboxes_;
+    std::map<std::string, random_stream, std::less<>> streams_;  // process state: reset on restart
+    random_stream net_random_;  // the network's draws for messages this node sends
+    memory_store store_;
+
+    duration offset_{0};
+    double drift_ppm_ = 0;
+    time_point drift_anchor_ = time_zero;
+    double slowness_ = 1.0;
+};
+
+}  // namespace meshsim::sim::kernel

@@ -1,0 +1,58 @@
+#include "sim/kernel/scheduler.hpp"
+
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/operations.hpp>
+
+namespace meshsim::sim::kernel {
+
+void fifo_scheduler::awakened(boost::fibers::context* ctx) noexcept {
+    assert(ctx != nullptr);
+    if (ctx->is_context(boost::fibers::type::dispatcher_context)) {
+        // Boost.Fiber's dispatcher re-queues itself after every resume "so the
+        // queue is never empty". Kept aside, it runs only when pick_next answers
+        // on request (see request_cleanup), so "no fiber ready" stays observable.
+        dispatcher_ = ctx;
+        return;
+    }
+    ctx->ready_link(ready_);
+    ++ready_count_;
+}
+
+boost::fibers::context* fifo_scheduler::pick_next() noexcept {
+    if (cleanup_requested_ && dispatcher_ != nullptr) {
+        cleanup_requested_ = false;
+        return std::exchange(dispatcher_, nullptr);
+    }
+    // Nothing ready: only the dispatcher can go on (at thread exit it is joined).
+    if (ready_.empty()) return std::exchange(dispatcher_, nullptr);
+    boost::fibers::context* ctx = &ready_.front();
+    ready_.pop_front();
+    --ready_count_;
+    return ctx;
+}
+
+void fifo_scheduler::suspend_until(std::chrono::steady_clock::time_point const&) noexcept {
+    // Reached only if every fiber, the event loop included, is blocked outside the
+    // kernel (a Boost.Fiber mutex or condition variable, which simulated code must
+    // not use). Waiting on a real clock would hang the run: fail loudly instead.
+    std::fputs("meshsim: internal error: every fiber is blocked outside the simulation kernel\n", stderr);
+    std::abort();
+}
+
+fifo_scheduler& fifo_scheduler::install_on_this_thread() {
+    thread_local fifo_scheduler* installed = nullptr;
+    if (installed == nullptr) {
+        auto* algo = new fifo_scheduler();  // owned by Boost.Fiber's scheduler from here on
+        boost::fibers::context::active()->get_scheduler()->set_algo(
+            boost::fibers::algo::algorithm::ptr_t(algo));
+        installed = algo;
+    }
+    return *installed;
+}
+
+}  // namespace meshsim::sim::kernel

@@ -1,0 +1,38 @@
+// The Boost.Fiber scheduling algorithm of a simulation thread: a plain FIFO of
+// ready fibers, so the order in which fibers run depends only on the order in
+// which they were made ready. It never sleeps on a real clock: the simulation's
+// main fiber always has work (the event loop) until the run ends.
+#pragma once
+
+#include <cstddef>
+
+#include <boost/fiber/algo/algorithm.hpp>
+#include <boost/fiber/scheduler.hpp>
+
+namespace meshsim::sim::kernel {
+
+class fifo_scheduler final : public boost::fibers::algo::algorithm {
+public:
+    void awakened(boost::fibers::context* ctx) noexcept override;
+    boost::fibers::context* pick_next() noexcept override;
+    bool has_ready_fibers() const noexcept override { return !ready_.empty(); }
+    void suspend_until(std::chrono::steady_clock::time_point const&) noexcept override;
+    void notify() noexcept override {}
+
+    std::size_t ready_count() const noexcept { return ready_count_; }
+    // The next pick_next() hands control to Boost.Fiber's dispatcher: it frees
+    // finished fibers, then picks the next ready fiber from this queue.
+    void request_cleanup() noexcept { cleanup_requested_ = true; }
+
+    // Installs the algorithm on the calling thread (once per thread; Boost.Fiber
+    // allows no other way) and returns it.
+    static fifo_scheduler& install_on_this_thread();
+
+private:
+    boost::fibers::scheduler::ready_queue_type ready_;
+    std::size_t ready_count_ = 0;
+    bool cleanup_requested_ = false;
+    boost::fibers::context* dispatcher_ = nullptr;
+};
+
+}  // namespace meshsim::sim::kernel

@@ -1,0 +1,344 @@
+#include "sim/kernel/simulation.hpp"
+
+#include <cassert>
+#include <exception>
+#include <stdexcept>
+
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/operations.hpp>
+
+namespace meshsim::sim::kernel {
+
+namespace {
+// Pooled stacks are carved from blocks of this many stacks at a time.
+constexpr std::size_t stacks_per_block = 64;
+}  // namespace
+
+simulation::simulation(simulation_options options)
+    : options_(options),
+      scheduler_(fifo_scheduler::install_on_this_thread()),
+      stacks_(options.fiber_stack_bytes, stacks_per_block),
+      trace_(options.trace),
+      network_(*this) {
+    // Boost.Fiber's own dispatcher may be waiting for its first turn: give it now,
+    // so the first event of the run starts from an empty ready queue.
+    drain_ready();
+}
+
+simulation::~simulation() {
+    // Unwind every fiber so their stacks and captured state are freed (no leaks,
+    // and Boost.Fiber's scheduler finds no live worker when the thread ends).
+    for (auto& n : nodes_) kill_fibers(*n);
+    drain_ready();
+    assert(free_slots_.size() == slots_.size());
+}
+
+node_id simulation::add_node(std::string name, std::function<void(runtime&)> boot) {
+    if (find_node(name) != no_node) throw std::invalid_argument("duplicate node name: " + name);
+    const auto id = static_cast<node_id>(nodes_.size());
+    nodes_.push_back(std::make_unique<node>(*this, id, std::move(name), std::move(boot)));
+    return id;
+}
+
+node_id simulation::find_node(std::string_view name) const {
+    for (const auto& n : nodes_) {
+        if (n->node_name() == name) return n->self();
+    }
+    return no_node;
+}
+
+random_stream& simulation::random(std::string_view name) {
+    auto it = control_streams_.find(name);
+    if (it == control_streams_.end()) {
+        it = control_streams_.emplace(std::string(name), random_stream(options_.seed, "control/" + std::string(name))).first;
+    }
+    return it->second;
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+void simulation::in_event_loop(std::function<void()> action) {
+    if (in_fiber()) {
+        at(now_, std::move(action));
+    } else {
+        action();
+    }
+}
+
+void simulation::start(node_id id) {
+    in_event_loop([this, id] {
+        node& n = get_node(id);
+        if (n.state_ == node_state::down) do_start(n, event_kind::node_start);
+    });
+}
+
+void simulation::crash(node_id id) {
+    in_event_loop([this, id] {
+        node& n = get_node(id);
+        if (n.state_ != node_state::down) do_crash(n, event_kind::node_crash);
+    });
+}
+
+void simulation::restart(node_id id) {
+    in_event_loop([this, id] {
+        node& n = get_node(id);
+        if (n.state_ != node_state::down) do_crash(n, event_kind::node_crash);
+        do_start(n, event_kind::node_restart);
+    });
+}
+
+void simulation::pause(node_id id) {
+    in_event_loop([this, id] {
+        node& n = get_node(id);
+        if (n.state_ != node_state::up) return;
+        n.state_ = node_state::paused;
+        trace_.record(now_, event_kind::node_pause, id);
+    });
+}
+
+void simulation::resume(node_id id) {
+    in_event_loop([this, id] {
+        node& n = get_node(id);
+        if (n.state_ != node_state::paused) return;
+        n.state_ = node_state::up;
+        trace_.record(now_, event_kind::node_resume, id);
+        // Whatever woke during the pause runs now, in the order it woke: timers fire late.
+        std::vector<std::uint32_t> woken;
+        woken.swap(n.deferred_wakes_);
+        for (const std::uint32_t s : woken) boost::fibers::context::active()->schedule(slots_[s].ctx);
+    });
+}
+
+void simulation::do_start(node& n, event_kind why) {
+    // A crash may have left fibers unwinding at this very instant: let them finish
+    // before the new process exists, so no old code runs beside the new.
+    drain_ready();
+    assert(n.live_fibers_ == 0);
+    n.streams_.clear();
+    ++n.incarnation_;
+    n.state_ = node_state::up;
+    trace_.record(now_, why, n.id_, n.incarnation_);
+    spawn_fiber(n, "main", [&n] { n.boot_(n); });
+}
+
+void simulation::do_crash(node& n, event_kind why) {
+    n.state_ = node_state::down;
+    trace_.record(now_, why, n.id_, n.incarnation_);
+    kill_fibers(n);
+    // Volatile state: mailboxes (with queued messages) and unsynced writes.
+    n.mailboxes_.clear();
+    n.disk().lose_unsynced();
+}
+
+void simulation::kill_fibers(node& n) {
+    for (std::uint32_t s = n.first_fiber_; s != no_slot; s = slots_[s].next) {
+        fiber_slot& f = slots_[s];
+        f.killed = true;
+        if (f.parked) {
+            f.parked = false;
+            ++f.token;  // any pending timer for it is now stale
+            boost::fibers::context::active()->schedule(f.ctx);
+        }
+    }
+    // Fibers woken during a pause were not scheduled yet.
+    for (const std::uint32_t s : n.deferred_wakes_) boost::fibers::context::active()->schedule(slots_[s].ctx);
+    n.deferred_wakes_.clear();
+}
+
+void simulation::at(time_point when, std::function<void()> action) {
+    std::uint32_t index;
+    if (!free_callbacks_.empty()) {
+        index = free_callbacks_.back();
+        free_callbacks_.pop_back();
+        callbacks_[index] = std::move(action);
+    } else {
+        index = static_cast<std::uint32_t>(callbacks_.size());
+        callbacks_.push_back(std::move(action));
+    }
+    queue_.push(std::max(when, now_), event_type::call, index, 0);
+}
+
+// ---------------------------------------------------------------- fibers
+
+void simulation::spawn_fiber(node& owner, std::string_view name, std::function<void()> body) {
+    std::uint32_t s;
+    if (!free_slots_.empty()) {
+        s = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        s = static_cast<std::uint32_t>(slots_.size());
+        slots_.emplace_back();
+    }
+    fiber_slot& f = slots_[s];
+    f.ctx = nullptr;
+    f.id = next_fiber_id_++;
+    f.owner = owner.id_;
+    f.parked = false;
+    f.killed = false;
+    f.in_use = true;
+    f.prev = owner.last_fiber_;
+    f.next = no_slot;
+    if (owner.last_fiber_ != no_slot) {
+        slots_[owner.last_fiber_].next = s;
+    } else {
+        owner.first_fiber_ = s;
+    }
+    owner.last_fiber_ = s;
+    ++owner.live_fibers_;
+    ++stats_.fibers_started;
+
+    boost::fibers::fiber fiber(std::allocator_arg, stacks_,
+                               [this, s, name = std::string(name), body = std::move(body)]() mutable {
+                                   run_fiber(s, name, body);
+                               });
+    fiber.detach();
+}
+
+void simulation::run_fiber(std::uint32_t s, const std::string& name, std::function<void()>& body) {
+    current_ = s;
+    slots_[s].ctx = boost::fibers::context::active();
+    const node_id owner = slots_[s].owner;
+    const std::uint64_t id = slots_[s].id;
+    if (!slots_[s].killed) {
+        trace_.record(now_, event_kind::fiber_start, owner, id, 0, name);
+        try {
+            body();
+            trace_.record(now_, event_kind::fiber_end, owner, id);
+        } catch (const fiber_killed&) {
+            trace_.record(now_, event_kind::fiber_killed, owner, id);
+        } catch (const std::exception& e) {
+            // An uncaught exception ends a real process: the node crashes.
+            trace_.record(now_, event_kind::fiber_exception, owner, id, 0, e.what());
+            crash(owner);
+        } catch (...) {
+            trace_.record(now_, event_kind::fiber_exception, owner, id, 0, "unknown exception");
+            crash(owner);
+        }
+    }
+    body = nullptr;  // free captured state now, while the node still exists
+    release_slot(s);
+    current_ = no_slot;
+}
+
+void simulation::release_slot(std::uint32_t s) {
+    fiber_slot& f = slots_[s];
+    node& owner = *nodes_[f.owner];
+    if (f.prev != no_slot) {
+        slots_[f.prev].next = f.next;
+    } else {
+        owner.first_fiber_ = f.next;
+    }
+    if (f.next != no_slot) {
+        slots_[f.next].prev = f.prev;
+    } else {
+        owner.last_fiber_ = f.prev;
+    }
+    --owner.live_fibers_;
+    f.in_use = false;
+    f.ctx = nullptr;
+    ++f.token;
+    free_slots_.push_back(s);
+    ++terminated_since_cleanup_;
+}
+
+fiber_ref simulation::current_fiber() const {
+    assert(in_fiber() && "waiting is for fibers; the event loop never blocks");
+    return {current_, slots_[current_].token};
+}
+
+wake_reason simulation::park_current(fiber_ref self, time_point true_deadline) {
+    assert(self.slot == current_ && self.token == slots_[current_].token);
+    {
+        fiber_slot& f = slots_[self.slot];
+        if (f.killed) throw fiber_killed{};
+        f.parked = true;
+        f.reason = wake_reason::woken;
+    }
+    if (true_deadline != time_never) {
+        queue_.push(std::max(true_deadline, now_), event_type::wake_fiber, self.slot, self.token);
+    }
+    boost::fibers::context::active()->suspend();
+    current_ = self.slot;
+    const fiber_slot& f = slots_[self.slot];
+    if (f.killed) throw fiber_killed{};
+    return f.reason;
+}
+
+void simulation::wake(fiber_ref ref, wake_reason reason) {
+    if (ref.slot >= slots_.size()) return;
+    fiber_slot& f = slots_[ref.slot];
+    if (!f.parked || f.token != ref.token) return;  // stale: already woken, or another wait
+    f.parked = false;
+    ++f.token;
+    f.reason = reason;
+    fiber_was_woken(ref.slot);
+}
+
+void simulation::fiber_was_woken(std::uint32_t s) {
+    node& owner = *nodes_[slots_[s].owner];
+    if (owner.state_ == node_state::paused) {
+        owner.deferred_wakes_.push_back(s);
+        return;
+    }
+    boost::fibers::context::active()->schedule(slots_[s].ctx);
+}
+
+// ---------------------------------------------------------------- event loop
+
+void simulation::drain_ready() {
+    assert(!in_fiber());
+    while (scheduler_.has_ready_fibers()) {
+        ++stats_.context_switches;
+        boost::this_fiber::yield();
+        current_ = no_slot;
+    }
+    if (terminated_since_cleanup_ > 0) {
+        // Finished fibers are freed by Boost.Fiber's dispatcher, which runs only
+        // when the ready queue is empty: give it one turn.
+        terminated_since_cleanup_ = 0;
+        scheduler_.request_cleanup();
+        boost::this_fiber::yield();
+        current_ = no_slot;
+    }
+}
+
+void simulation::fire(const event& ev) {
+    ++stats_.events_fired;
+    switch (ev.type) {
+        case event_type::wake_fiber: {
+            fiber_slot& f = slots_[ev.a];
+            if (f.parked && f.token == static_cast<std::uint32_t>(ev.b)) {
+                trace_.record(now_, event_kind::timer_fire, f.owner, f.id);
+                wake({ev.a, static_cast<std::uint32_t>(ev.b)}, wake_reason::timed_out);
+            }
+            break;
+        }
+        case event_type::deliver_message: network_.deliver(ev.a); break;
+        case event_type::call: {
+            std::function<void()> action = std::move(callbacks_[ev.a]);
+            callbacks_[ev.a] = nullptr;
+            free_callbacks_.push_back(ev.a);
+            action();
+            break;
+        }
+        case event_type::network: break;
+    }
+}
+
+void simulation::run_until(time_point limit) {
+    drain_ready();
+    while (!queue_.empty() && queue_.top_time() <= limit) {
+        now_ = queue_.top_time();
+        // Every event of this instant in one pass, then run what they made ready.
+        do {
+            fire(queue_.pop());
+        } while (!queue_.empty() && queue_.top_time() == now_);
+        drain_ready();
+    }
+    if (limit != time_never && now_ < limit) now_ = limit;
+}
+
+void simulation::run() { run_until(time_never); }
+
+}  // namespace meshsim::sim::kernel

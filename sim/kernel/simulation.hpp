@@ -1,0 +1,135 @@
+// A simulation: one virtual clock, one event queue, the nodes and their fibers,
+// the network and the trace. It runs on one OS thread; its main fiber runs the
+// event loop (pop the earliest events, advance the clock, wake their fibers, run
+// ready fibers until none is left), so the whole run is a function of the seed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/fiber/pooled_fixedsize_stack.hpp>
+
+#include "sim/kernel/event_queue.hpp"
+#include "sim/kernel/network.hpp"
+#include "sim/kernel/node.hpp"
+#include "sim/kernel/scheduler.hpp"
+#include "sim/random.hpp"
+#include "sim/runtime.hpp"
+#include "sim/trace.hpp"
+
+namespace meshsim::sim::kernel {
+
+struct simulation_options {
+    std::uint64_t seed = 1;
+    // Stack of every fiber, pooled. Service handlers are shallow; raise it for deep ones.
+    std::size_t fiber_stack_bytes = 64 * 1024;
+    trace_mode trace = trace_mode::full;
+};
+
+struct run_stats {
+    std::uint64_t events_fired = 0;
+    std::uint64_t fibers_started = 0;
+    std::uint64_t context_switches = 0;  // fiber resumptions by the event loop
+};
+
+class simulation {
+public:
+    explicit simulation(simulation_options options);
+    ~simulation();
+    simulation(const simulation&) = delete;
+    simulation& operator=(const simulation&) = delete;
+
+    // A node whose process is `boot(rt)`: it runs in the node's first fiber at
+    // every start and restart. Nodes start down; start() boots them.
+    node_id add_node(std::string name, std::function<void(runtime&)> boot);
+    node& get_node(node_id id) { return *nodes_.at(id); }
+    std::size_t node_count() const { return nodes_.size(); }
+    node_id find_node(std::string_view name) const;  // no_node when unknown
+
+    // Lifecycle. Called from a fiber, they take effect at the current instant
+    // right after that fiber parks (the event loop carries them out).
+    void start(node_id id);
+    void crash(node_id id);    // every fiber unwinds, volatile state is lost
+    void restart(node_id id);  // crash if up, then boot a fresh process
+    void pause(node_id id);    // stop the world: nothing of the node runs
+    void resume(node_id id);
+
+    // Schedules control code (fault injection, checks) to run in the event loop.
+    void at(time_point when, std::function<void()> action);
+
+    // Runs events up to and including `limit`; the clock then reads `limit`.
+    void run_until(time_point limit);
+    // Runs until no event is left.
+    void run();
+
+    time_point now() const { return now_; }
+    std::uint64_t seed() const { return options_.seed; }
+    const simulation_options& options() const { return options_; }
+    trace_recorder& trace() { return trace_; }
+    const trace_recorder& trace() const { return trace_; }
+    network& net() { return network_; }
+    const run_stats& stats() const { return stats_; }
+    // A stream for control code (fault schedules, workloads): stable per name.
+    random_stream& random(std::string_view name);
+
+    // --- kernel internals, used by node and network ---
+    struct fiber_slot {
+        boost::fibers::context* ctx = nullptr;
+        std::uint64_t id = 0;  // monotonic, as traces show it
+        node_id owner = no_node;
+        std::uint32_t token = 0;
+        std::uint32_t prev = no_slot;  // the owner's fiber list, in spawn order
+        std::uint32_t next = no_slot;
+        wake_reason reason = wake_reason::woken;
+        bool parked = false;
+        bool killed = false;
+        bool in_use = false;
+    };
+    static constexpr std::uint32_t no_slot = 0xffffffffu;
+
+    void spawn_fiber(node& owner, std::string_view name, std::function<void()> body);
+    fiber_ref current_fiber() const;
+    wake_reason park_current(fiber_ref self, time_point true_deadline);
+    // Wakes a parked fiber if `ref` still names its current wait.
+    void wake(fiber_ref ref, wake_reason reason);
+    void schedule_event(time_point at, event_type type, std::uint32_t a, std::uint64_t b) {
+        queue_.push(at, type, a, b);
+    }
+    bool in_fiber() const { return current_ != no_slot; }
+    fiber_slot& slot(std::uint32_t index) { return slots_[index]; }
+    void fiber_was_woken(std::uint32_t slot_index);  // paused nodes defer it
+
+private:
+    void run_fiber(std::uint32_t slot_index, const std::string& name, std::function<void()>& body);
+    void release_slot(std::uint32_t slot_index);
+    void kill_fibers(node& n);
+    void drain_ready();
+    void fire(const event& ev);
+    void do_crash(node& n, event_kind why);
+    void do_start(node& n, event_kind why);
+    void in_event_loop(std::function<void()> action);
+
+    simulation_options options_;
+    fifo_scheduler& scheduler_;
+    boost::fibers::pooled_fixedsize_stack stacks_;
+    time_point now_ = time_zero;
+    event_queue queue_;
+    trace_recorder trace_;
+    network network_;
+    std::vector<std::unique_ptr<node>> nodes_;
+    std::vector<fiber_slot> slots_;
+    std::vector<std::uint32_t> free_slots_;
+    std::vector<std::function<void()>> callbacks_;
+    std::vector<std::uint32_t> free_callbacks_;
+    std::map<std::string, random_stream, std::less<>> control_streams_;
+    std::uint32_t current_ = no_slot;  // running fiber; no_slot = the event loop
+    std::uint64_t next_fiber_id_ = 1;
+    std::uint64_t terminated_since_cleanup_ = 0;
+    run_stats stats_;
+};
+
+}  // namespace meshsim::sim::kernel

@@ -1,0 +1,92 @@
+// The runtime seam: everything a service may touch of the outside world.
+// Services include this header (and time/random/message/sync), never sim/kernel/.
+// The kernel implements it deterministically, one instance per node; a real
+// implementation on sockets can implement it again without changing a service.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/message.hpp"
+#include "sim/random.hpp"
+#include "sim/time.hpp"
+
+namespace meshsim::sim {
+
+// Names one wait of one fiber. It is valid for exactly one park: waking a fiber
+// with a stale ref is a no-op, which makes timeouts and wake-ups race-free.
+struct fiber_ref {
+    std::uint32_t slot = 0xffffffffu;
+    std::uint32_t token = 0;
+};
+
+enum class wake_reason : std::uint8_t { woken, timed_out };
+
+// Thrown into a fiber whose node crashed, to unwind its stack. Never catch it
+// (a catch (...) must rethrow): a crashed process runs no more of its code.
+struct fiber_killed {};
+
+// A node's durable store. Writes are volatile until sync(); a crash loses every
+// write since the last sync, as a process that had not fsync'ed would.
+class store {
+public:
+    virtual ~store() = default;
+    virtual void put(const std::string& key, nlohmann::json value) = 0;
+    virtual bool erase(const std::string& key) = 0;
+    virtual std::optional<nlohmann::json> get(const std::string& key) const = 0;
+    // Makes every write so far survive a crash.
+    virtual void sync() = 0;
+    // Keys with the given prefix, in key order.
+    virtual std::vector<std::string> keys(std::string_view prefix = {}) const = 0;
+};
+
+class runtime {
+public:
+    virtual ~runtime() = default;
+
+    // Identity of the node this code runs on.
+    virtual node_id self() const = 0;
+    virtual const std::string& node_name() const = 0;
+
+    // This node's clock: may be offset or drift from true virtual time (clock faults).
+    virtual time_point now() const = 0;
+    // Suspends the calling fiber until the node's clock reads `deadline`.
+    virtual void sleep_until(time_point deadline) = 0;
+    void sleep_for(duration d) { sleep_until(now() + d); }
+    // Simulated CPU work: sleeps for `work` scaled by the node's slowness factor.
+    virtual void compute(duration work) = 0;
+
+    // A stream derived from (master seed, node name, name): stable across runs.
+    // The reference stays valid for the life of the node's process.
+    virtual random_stream& random(std::string_view name) = 0;
+
+    // Starts a fiber on this node. It dies with the node.
+    virtual void spawn(std::string_view name, std::function<void()> body) = 0;
+
+    // Low-level waiting, for the primitives in sim/sync.hpp: take a ref, publish it
+    // where a waker will find it, then park. Deadlines are on this node's clock.
+    virtual fiber_ref current_fiber() = 0;
+    virtual wake_reason park(fiber_ref self, time_point deadline) = 0;
+    virtual void unpark(fiber_ref ref) = 0;
+
+    // Messaging. A port must be bound before messages to it are kept; messages to
+    // an unbound port are dropped (connection refused).
+    virtual void bind(port_id port) = 0;
+    virtual void unbind(port_id port) = 0;
+    virtual void send(message msg) = 0;
+    // Next message on `port`, or nothing once the deadline passes.
+    virtual std::optional<message> receive(port_id port, time_point deadline) = 0;
+
+    virtual store& durable_store() = 0;
+
+    // Observability: recorded in the trace with the current virtual time.
+    virtual void log(std::string_view event, const nlohmann::json& fields = {}) = 0;
+    virtual void record_state(std::string_view component, std::string_view state) = 0;
+};
+
+}  // namespace meshsim::sim

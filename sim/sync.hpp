@@ -1,0 +1,185 @@
+// Fiber-aware waiting with deadlines on a node's virtual clock, built only on the
+// runtime seam's park/unpark. Use these, never Boost.Fiber's own timed waits
+// (they read the real steady clock).
+#pragma once
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "sim/runtime.hpp"
+
+namespace meshsim::sim {
+
+// FIFO list of parked fibers. Removing a ref on every exit path (including the
+// unwinding of a killed fiber) keeps the list free of stale entries.
+class wait_list {
+public:
+    void add(fiber_ref ref) { refs_.push_back(ref); }
+    void remove(fiber_ref ref) {
+        auto it = std::find_if(refs_.begin(), refs_.end(),
+                               [&](const fiber_ref& r) { return r.slot == ref.slot && r.token == ref.token; });
+        if (it != refs_.end()) refs_.erase(it);
+    }
+    bool empty() const { return refs_.empty(); }
+    std::size_t size() const { return refs_.size(); }
+    // Wakes the longest-waiting fiber, if any.
+    void wake_one(runtime& rt) {
+        if (refs_.empty()) return;
+        fiber_ref ref = refs_.front();
+        refs_.pop_front();
+        rt.unpark(ref);
+    }
+    void wake_all(runtime& rt) {
+        while (!refs_.empty()) wake_one(rt);
+    }
+
+private:
+    std::deque<fiber_ref> refs_;
+};
+
+// Parks the calling fiber on `waiters` until woken or the deadline passes.
+inline wake_reason wait_on(runtime& rt, wait_list& waiters, time_point deadline) {
+    const fiber_ref self = rt.current_fiber();
+    waiters.add(self);
+    struct remove_on_exit {
+        wait_list& list;
+        fiber_ref ref;
+        ~remove_on_exit() { list.remove(ref); }
+    } guard{waiters, self};
+    return rt.park(self, deadline);
+}
+
+// Unbounded FIFO channel between fibers of one node.
+template <typename T>
+class channel {
+public:
+    explicit channel(runtime& rt) : rt_(&rt) {}
+
+    void push(T value) {
+        items_.push_back(std::move(value));
+        receivers_.wake_one(*rt_);
+    }
+
+    // Next value, or nothing once the deadline passes (or the channel is closed and empty).
+    std::optional<T> pop(time_point deadline = time_never) {
+        while (items_.empty()) {
+            if (closed_) return std::nullopt;
+            if (wait_on(*rt_, receivers_, deadline) == wake_reason::timed_out && items_.empty()) {
+                return std::nullopt;
+            }
+        }
+        T value = std::move(items_.front());
+        items_.pop_front();
+        return value;
+    }
+
+    std::optional<T> try_pop() {
+        if (items_.empty()) return std::nullopt;
+        T value = std::move(items_.front());
+        items_.pop_front();
+        return value;
+    }
+
+    void close() {
+        closed_ = true;
+        receivers_.wake_all(*rt_);
+    }
+
+    std::size_t size() const { return items_.size(); }
+    bool empty() const { return items_.empty(); }
+
+private:
+    runtime* rt_;
+    std::deque<T> items_;
+    wait_list receivers_;
+    bool closed_ = false;
+};
+
+// A one-shot value that fibers can wait for with a deadline.
+template <typename T>
+class completion {
+public:
+    explicit completion(runtime& rt) : rt_(&rt) {}
+
+    // The first value wins; later ones are ignored (returns false).
+    bool set(T value) {
+        if (value_) return false;
+        value_ = std::move(value);
+        waiters_.wake_all(*rt_);
+        return true;
+    }
+
+    // Waits for the value; nothing if the deadline passes first.
+    const std::optional<T>& wait(time_point deadline = time_never) {
+        while (!value_) {
+            if (wait_on(*rt_, waiters_, deadline) == wake_reason::timed_out) break;
+        }
+        return value_;
+    }
+
+    bool ready() const { return value_.has_value(); }
+    const std::optional<T>& value() const { return value_; }
+
+private:
+    runtime* rt_;
+    std::optional<T> value_;
+    wait_list waiters_;
+};
+
+// Counting semaphore with FIFO hand-off: a released permit goes straight to the
+// longest waiter, so newcomers never overtake fibers already waiting.
+// Bulkheads and connection pools are built on it.
+class semaphore {
+public:
+    semaphore(runtime& rt, std::size_t permits) : rt_(&rt), available_(permits) {}
+
+    // Takes a permit, waiting until the deadline at most. Any deadline not after
+    // now() means "do not wait": fail fast when none is free.
+    bool acquire(time_point deadline) {
+        if (available_ > 0 && waiters_.empty()) {
+            --available_;
+            return true;
+        }
+        if (deadline <= rt_->now()) return false;
+        waiter self{rt_->current_fiber(), false};
+        waiters_.push_back(&self);
+        struct remove_on_exit {
+            std::deque<waiter*>& list;
+            waiter* w;
+            ~remove_on_exit() {
+                auto it = std::find(list.begin(), list.end(), w);
+                if (it != list.end()) list.erase(it);
+            }
+        } guard{waiters_, &self};
+        rt_->park(self.ref, deadline);
+        return self.granted;
+    }
+
+    void release() {
+        if (!waiters_.empty()) {
+            waiter* next = waiters_.front();
+            waiters_.pop_front();
+            next->granted = true;
+            rt_->unpark(next->ref);
+            return;
+        }
+        ++available_;
+    }
+
+    std::size_t available() const { return available_; }
+    std::size_t waiting() const { return waiters_.size(); }
+
+private:
+    struct waiter {
+        fiber_ref ref;
+        bool granted;
+    };
+    runtime* rt_;
+    std::size_t available_;
+    std::deque<waiter*> waiters_;
+};
+
+}  // namespace meshsim::sim

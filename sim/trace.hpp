@@ -1,0 +1,78 @@
+// The trace model: every significant event of a run, with its virtual time, and a
+// 64-bit hash folded over the canonical form of each one. events.jsonl, reports and
+// checkers all read this; the hash is what proves two runs identical.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/message.hpp"
+#include "sim/time.hpp"
+
+namespace meshsim::sim {
+
+enum class event_kind : std::uint16_t {
+    node_start,
+    node_crash,
+    node_restart,
+    node_pause,
+    node_resume,
+    fiber_start,
+    fiber_end,
+    fiber_killed,     // unwound because its node crashed
+    fiber_exception,  // ended by an uncaught exception: its node crashes
+    timer_fire,       // a park with a deadline timed out
+    msg_send,
+    msg_deliver,
+    msg_drop,
+    fault_start,
+    fault_end,
+    log,     // structured log line from a service
+    metric,  // a metric sample a service chose to record
+    state,   // a component's state change (breaker, registry, ...)
+    custom,
+};
+
+std::string_view to_string(event_kind kind);
+
+// a and b are kind-specific integers (fiber id, message id, peer node, ...);
+// detail is free text (names, parameters as JSON) and is part of the hash.
+struct trace_event {
+    time_point at;
+    event_kind kind;
+    node_id node;
+    std::uint64_t a;
+    std::uint64_t b;
+    std::string detail;
+};
+
+enum class trace_mode : std::uint8_t {
+    hash_only,  // fold into the hash, keep nothing (benchmarks, sweeps)
+    full,       // also keep every event (runs that write events.jsonl)
+};
+
+class trace_recorder {
+public:
+    explicit trace_recorder(trace_mode mode = trace_mode::full) : mode_(mode) {}
+
+    void record(time_point at, event_kind kind, node_id node, std::uint64_t a = 0, std::uint64_t b = 0,
+                std::string_view detail = {});
+
+    std::uint64_t hash() const { return hash_; }
+    std::uint64_t count() const { return count_; }
+    const std::vector<trace_event>& events() const { return events_; }
+    trace_mode mode() const { return mode_; }
+
+private:
+    trace_mode mode_;
+    std::uint64_t hash_ = 0x6d65736873696d00ull;  // "meshsim\0"
+    std::uint64_t count_ = 0;
+    std::vector<trace_event> events_;
+};
+
+// 16 lowercase hex digits, as printed by `meshsim run` (trace_hash=...).
+std::string format_hash(std::uint64_t hash);
+
+}  // namespace meshsim::sim
