@@ -55,6 +55,12 @@ struct message {
     std::uint64_t id = 0;
     // Estimated wire size; 0 means "estimate from headers and body on send".
     std::uint32_t size_bytes = 0;
+    // When the destination node is down or nothing listens on the port, send the
+    // sender a bounce (as a TCP RST would tell it: connection refused).
+    bool bounce_if_refused = false;
 };
+
+// A bounce carries this header (value: the drop reason) and the original id as body.
+inline constexpr std::string_view bounce_header = "meshsim-bounce";
 
 }  // namespace meshsim::sim

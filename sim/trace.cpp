@@ -31,18 +31,9 @@ std::string_view to_string(event_kind kind) {
     return "unknown";
 }
 
-void trace_recorder::record(time_point at, event_kind kind, node_id node, std::uint64_t a, std::uint64_t b,
-                            std::string_view detail) {
-    // Canonical form: (time ns, kind, node, a, b, detail length, detail bytes).
-    std::uint64_t h = hash_;
-    h = mix64(h ^ static_cast<std::uint64_t>(at.time_since_epoch().count()));
-    h = mix64(h ^ (static_cast<std::uint64_t>(kind) << 32 | node));
-    h = mix64(h ^ a);
-    h = mix64(h ^ b);
-    if (!detail.empty()) h = mix64(h ^ stable_hash(detail) ^ detail.size());
-    hash_ = h;
-    ++count_;
-    if (mode_ == trace_mode::full) events_.push_back({at, kind, node, a, b, std::string(detail)});
+void trace_recorder::keep(time_point at, event_kind kind, node_id node, std::uint64_t a, std::uint64_t b,
+                          std::string_view detail) {
+    events_.push_back({at, kind, node, a, b, std::string(detail)});
 }
 
 std::string format_hash(std::uint64_t hash) {

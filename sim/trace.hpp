@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/message.hpp"
+#include "sim/random.hpp"
 #include "sim/time.hpp"
 
 namespace meshsim::sim {
@@ -57,8 +58,19 @@ class trace_recorder {
 public:
     explicit trace_recorder(trace_mode mode = trace_mode::full) : mode_(mode) {}
 
+    // Canonical form folded into the hash: (time ns, kind, node, a, b, detail).
     void record(time_point at, event_kind kind, node_id node, std::uint64_t a = 0, std::uint64_t b = 0,
-                std::string_view detail = {});
+                std::string_view detail = {}) {
+        std::uint64_t h = hash_;
+        h = mix64(h ^ static_cast<std::uint64_t>(at.time_since_epoch().count()));
+        h = mix64(h ^ (static_cast<std::uint64_t>(kind) << 32 | node));
+        h = mix64(h ^ a);
+        h = mix64(h ^ b);
+        if (!detail.empty()) h = mix64(h ^ stable_hash(detail) ^ detail.size());
+        hash_ = h;
+        ++count_;
+        if (mode_ == trace_mode::full) keep(at, kind, node, a, b, detail);
+    }
 
     std::uint64_t hash() const { return hash_; }
     std::uint64_t count() const { return count_; }
@@ -66,6 +78,8 @@ public:
     trace_mode mode() const { return mode_; }
 
 private:
+    void keep(time_point at, event_kind kind, node_id node, std::uint64_t a, std::uint64_t b, std::string_view detail);
+
     trace_mode mode_;
     std::uint64_t hash_ = 0x6d65736873696d00ull;  // "meshsim\0"
     std::uint64_t count_ = 0;

@@ -52,23 +52,38 @@ void network::deliver(std::uint32_t slot) {
     message msg = std::move(in_flight_[slot]);
     free_slots_.push_back(slot);
     if (msg.to.node >= sim_.node_count()) {
-        drop(msg.to.node, msg.id, drop_reason::node_down);
+        refuse(msg, drop_reason::node_down);
         return;
     }
     node& dest = sim_.get_node(msg.to.node);
     if (dest.state() == node_state::down) {
-        drop(msg.to.node, msg.id, drop_reason::node_down);
+        refuse(msg, drop_reason::node_down);
         return;
     }
     const std::uint64_t id = msg.id;
     const std::uint64_t from = static_cast<std::uint64_t>(msg.from.node) << 32 | msg.from.port;
-    const node_id to = msg.to.node;
     if (!dest.deliver(std::move(msg))) {  // not moved from when refused
-        drop(to, id, drop_reason::port_unbound);
+        refuse(msg, drop_reason::port_unbound);
         return;
     }
     ++messages_delivered_;
     sim_.trace().record(sim_.now(), event_kind::msg_deliver, dest.self(), id, from);
+}
+
+void network::refuse(const message& msg, drop_reason why) {
+    drop(msg.to.node, msg.id, why);
+    if (!msg.bounce_if_refused || msg.from.node >= sim_.node_count()) return;
+    node& sender = sim_.get_node(msg.from.node);
+    if (sender.state() == node_state::down) return;
+    message bounce;
+    bounce.from = msg.to;
+    bounce.to = msg.from;
+    bounce.head = msg.head;  // lets the sender match the refusal to its request
+    bounce.head.set(std::string(bounce_header), std::string(to_string(why)));
+    bounce.body = msg.id;
+    // The refusal travels back over the reverse link like any message.
+    node& origin = sim_.get_node(msg.to.node < sim_.node_count() ? msg.to.node : msg.from.node);
+    send(origin, std::move(bounce));
 }
 
 void network::drop(node_id to, std::uint64_t id, drop_reason why) {

@@ -50,6 +50,8 @@ public:
 private:
     std::uint32_t park_in_flight(message&& msg);
     void drop(node_id to, std::uint64_t id, drop_reason why);
+    // Drops an undeliverable message and, if asked, bounces a refusal to its sender.
+    void refuse(const message& msg, drop_reason why);
 
     simulation& sim_;
     link_config default_link_;

@@ -86,13 +86,31 @@ wake_reason node::park(fiber_ref self, time_point deadline) { return sim_.park_c
 
 void node::unpark(fiber_ref ref) { sim_.wake(ref, wake_reason::woken); }
 
-void node::bind(port_id port) { mailboxes_.try_emplace(port); }
+node::mailbox* node::find_mailbox(port_id port) {
+    for (mailbox& box : mailboxes_) {
+        if (box.port == port) return &box;
+    }
+    return nullptr;
+}
+
+const node::mailbox* node::find_mailbox(port_id port) const {
+    for (const mailbox& box : mailboxes_) {
+        if (box.port == port) return &box;
+    }
+    return nullptr;
+}
+
+void node::bind(port_id port) {
+    if (find_mailbox(port) == nullptr) mailboxes_.push_back({port, {}, {}});
+}
 
 void node::unbind(port_id port) {
-    auto it = mailboxes_.find(port);
-    if (it == mailboxes_.end()) return;
-    it->second.receivers.wake_all(*this);
-    mailboxes_.erase(it);
+    for (auto it = mailboxes_.begin(); it != mailboxes_.end(); ++it) {
+        if (it->port != port) continue;
+        it->receivers.wake_all(*this);  // they find the port gone and return nothing
+        mailboxes_.erase(it);
+        return;
+    }
 }
 
 void node::send(message msg) {
@@ -102,27 +120,27 @@ void node::send(message msg) {
 
 std::optional<message> node::receive(port_id port, time_point deadline) {
     while (true) {
-        auto it = mailboxes_.find(port);
-        if (it == mailboxes_.end()) return std::nullopt;  // not bound (or unbound while waiting)
-        mailbox& box = it->second;
-        if (!box.queue.empty()) {
-            message msg = std::move(box.queue.front());
-            box.queue.pop_front();
+        // Found again after every wait: binding another port may move mailboxes.
+        mailbox* box = find_mailbox(port);
+        if (box == nullptr) return std::nullopt;  // not bound (or unbound while waiting)
+        if (!box->queue.empty()) {
+            message msg = std::move(box->queue.front());
+            box->queue.pop_front();
             return msg;
         }
-        if (wait_on(*this, box.receivers, deadline) == wake_reason::timed_out) {
+        if (wait_on(*this, box->receivers, deadline) == wake_reason::timed_out) {
             // A message may have arrived at the same instant as the deadline.
-            auto again = mailboxes_.find(port);
-            if (again == mailboxes_.end() || again->second.queue.empty()) return std::nullopt;
+            box = find_mailbox(port);
+            if (box == nullptr || box->queue.empty()) return std::nullopt;
         }
     }
 }
 
 bool node::deliver(message&& msg) {
-    auto it = mailboxes_.find(msg.to.port);
-    if (it == mailboxes_.end()) return false;
-    it->second.queue.push_back(std::move(msg));
-    it->second.receivers.wake_one(*this);
+    mailbox* box = find_mailbox(msg.to.port);
+    if (box == nullptr) return false;
+    box->queue.push_back(std::move(msg));
+    box->receivers.wake_one(*this);
     return true;
 }
 

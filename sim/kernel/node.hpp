@@ -60,7 +60,7 @@ public:
     node_state state() const { return state_; }
     std::uint32_t incarnation() const { return incarnation_; }
     std::size_t live_fibers() const { return live_fibers_; }
-    bool accepts(port_id port) const { return state_ != node_state::down && mailboxes_.count(port) != 0; }
+    bool accepts(port_id port) const { return state_ != node_state::down && find_mailbox(port) != nullptr; }
     // Puts an arriving message in its port's mailbox; false if the port is not bound.
     bool deliver(message&& msg);
     memory_store& disk() { return store_; }
@@ -69,9 +69,13 @@ public:
 private:
     friend class simulation;
     struct mailbox {
+        port_id port;
         std::deque<message> queue;
         wait_list receivers;
     };
+    // Ports are few per node: a flat list beats a map on the hot path.
+    mailbox* find_mailbox(port_id port);
+    const mailbox* find_mailbox(port_id port) const;
 
     simulation& sim_;
     node_id id_;
@@ -85,7 +89,7 @@ private:
     std::size_t live_fibers_ = 0;
     std::vector<std::uint32_t> deferred_wakes_;  // fibers woken while paused
 
-    std::map<port_id, mailbox> mailboxes_;
+    std::vector<mailbox> mailboxes_;  // in bind order
     std::map<std::string, random_stream, std::less<>> streams_;  // process state: reset on restart
     random_stream net_random_;  // the network's draws for messages this node sends
     memory_store store_;

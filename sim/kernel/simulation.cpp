@@ -18,6 +18,7 @@ constexpr std::size_t stacks_per_block = 64;
 simulation::simulation(simulation_options options)
     : options_(options),
       scheduler_(fifo_scheduler::install_on_this_thread()),
+      loop_ctx_(boost::fibers::context::active()),
       stacks_(options.fiber_stack_bytes, stacks_per_block),
       trace_(options.trace),
       network_(*this) {
@@ -106,7 +107,7 @@ void simulation::resume(node_id id) {
         // Whatever woke during the pause runs now, in the order it woke: timers fire late.
         std::vector<std::uint32_t> woken;
         woken.swap(n.deferred_wakes_);
-        for (const std::uint32_t s : woken) boost::fibers::context::active()->schedule(slots_[s].ctx);
+        for (const std::uint32_t s : woken) scheduler_.awakened(slots_[s].ctx);
     });
 }
 
@@ -132,17 +133,20 @@ void simulation::do_crash(node& n, event_kind why) {
 }
 
 void simulation::kill_fibers(node& n) {
-    for (std::uint32_t s = n.first_fiber_; s != no_slot; s = slots_[s].next) {
+    // Newest first: a fiber spawned later usually runs inside state an earlier one
+    // owns (a request handler inside its server loop's routes), so it must finish
+    // unwinding before the owner's frame goes away.
+    for (std::uint32_t s = n.last_fiber_; s != no_slot; s = slots_[s].prev) {
         fiber_slot& f = slots_[s];
         f.killed = true;
         if (f.parked) {
             f.parked = false;
             ++f.token;  // any pending timer for it is now stale
-            boost::fibers::context::active()->schedule(f.ctx);
+            scheduler_.awakened(f.ctx);
         }
     }
     // Fibers woken during a pause were not scheduled yet.
-    for (const std::uint32_t s : n.deferred_wakes_) boost::fibers::context::active()->schedule(slots_[s].ctx);
+    for (const std::uint32_t s : n.deferred_wakes_) scheduler_.awakened(slots_[s].ctx);
     n.deferred_wakes_.clear();
 }
 
@@ -258,7 +262,7 @@ wake_reason simulation::park_current(fiber_ref self, time_point true_deadline) {
     if (true_deadline != time_never) {
         queue_.push(std::max(true_deadline, now_), event_type::wake_fiber, self.slot, self.token);
     }
-    boost::fibers::context::active()->suspend();
+    slots_[self.slot].ctx->suspend();
     current_ = self.slot;
     const fiber_slot& f = slots_[self.slot];
     if (f.killed) throw fiber_killed{};
@@ -281,7 +285,7 @@ void simulation::fiber_was_woken(std::uint32_t s) {
         owner.deferred_wakes_.push_back(s);
         return;
     }
-    boost::fibers::context::active()->schedule(slots_[s].ctx);
+    scheduler_.awakened(slots_[s].ctx);
 }
 
 // ---------------------------------------------------------------- event loop
@@ -290,7 +294,7 @@ void simulation::drain_ready() {
     assert(!in_fiber());
     while (scheduler_.has_ready_fibers()) {
         ++stats_.context_switches;
-        boost::this_fiber::yield();
+        loop_ctx_->yield();
         current_ = no_slot;
     }
     if (terminated_since_cleanup_ > 0) {
@@ -298,7 +302,7 @@ void simulation::drain_ready() {
         // when the ready queue is empty: give it one turn.
         terminated_since_cleanup_ = 0;
         scheduler_.request_cleanup();
-        boost::this_fiber::yield();
+        loop_ctx_->yield();
         current_ = no_slot;
     }
 }

@@ -115,6 +115,7 @@ private:
 
     simulation_options options_;
     fifo_scheduler& scheduler_;
+    boost::fibers::context* loop_ctx_;  // the fiber running the event loop
     boost::fibers::pooled_fixedsize_stack stacks_;
     time_point now_ = time_zero;
     event_queue queue_;

@@ -1,0 +1,162 @@
+#include "services/platform/rpc.hpp"
+
+#include <exception>
+
+namespace meshsim::svc {
+
+namespace {
+constexpr const char* kind_header = "rpc";         // "req" or "resp"
+constexpr const char* call_id_header = "rpc-id";   // the caller's call id
+constexpr const char* method_header = ":method";
+constexpr const char* path_header = ":path";
+constexpr const char* version_header = ":version";
+constexpr const char* status_header = ":status";
+
+std::uint64_t parse_u64(const std::string* text) {
+    if (text == nullptr || text->empty()) return 0;
+    std::uint64_t v = 0;
+    for (const char c : *text) {
+        if (c < '0' || c > '9') return 0;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+}
+}  // namespace
+
+sim::message encode_request(const request& req, sim::address to, sim::port_id reply_port, std::uint64_t call_id) {
+    sim::message msg;
+    msg.to = to;
+    msg.from.port = reply_port;
+    msg.head = req.head;
+    msg.head.set(kind_header, "req");
+    msg.head.set(call_id_header, std::to_string(call_id));
+    msg.head.set(method_header, req.method);
+    msg.head.set(path_header, req.path);
+    msg.head.set(version_header, std::to_string(req.api_version));
+    msg.body = req.body;
+    msg.bounce_if_refused = true;
+    return msg;
+}
+
+std::optional<request> decode_request(const sim::message& msg) {
+    if (msg.corrupted || msg.head.get(kind_header) != "req") return std::nullopt;
+    request req;
+    req.method = msg.head.get(method_header, "GET");
+    req.path = msg.head.get(path_header, "/");
+    req.api_version = static_cast<int>(parse_u64(msg.head.find(version_header)));
+    req.head = msg.head;
+    req.body = msg.body;
+    return req;
+}
+
+response decode_response(sim::message&& msg) {
+    response resp;
+    resp.status = static_cast<std::uint16_t>(parse_u64(msg.head.find(status_header)));
+    resp.head = std::move(msg.head);
+    resp.body = std::move(msg.body);
+    return resp;
+}
+
+// ------------------------------------------------------------------ client
+
+rpc_client::rpc_client(sim::runtime& rt, sim::port_id reply_port)
+    : rt_(&rt), reply_port_(reply_port), state_(std::make_shared<shared_state>()) {
+    rt.bind(reply_port);
+    rt.spawn("rpc-replies", [&rt, reply_port, state = state_] { dispatch_replies(rt, reply_port, state); });
+}
+
+void rpc_client::dispatch_replies(sim::runtime& rt, sim::port_id port, std::shared_ptr<shared_state> state) {
+    while (auto msg = rt.receive(port, sim::time_never)) {
+        call_result result;
+        std::uint64_t call_id = 0;
+        if (const std::string* bounce = msg->head.find(sim::bounce_header)) {
+            // A refusal names the request's message id; the call id rode in its header.
+            call_id = parse_u64(msg->head.find(call_id_header));
+            result.result = outcome::of(outcome_kind::connection_refused);
+            (void)bounce;
+        } else {
+            call_id = parse_u64(msg->head.find(call_id_header));
+            if (msg->corrupted) {
+                result.result = outcome::of(outcome_kind::decode_error);
+            } else {
+                response resp = decode_response(std::move(*msg));
+                std::optional<sim::duration> retry_after;
+                if (const std::string* ra = resp.head.find(header::retry_after_ns)) {
+                    retry_after = sim::duration{static_cast<std::int64_t>(parse_u64(ra))};
+                }
+                result.result = resp.status < 400 ? outcome::success(resp.status) : outcome::http(resp.status, retry_after);
+                result.reply = std::move(resp);
+            }
+        }
+        auto it = state->calls.find(call_id);
+        if (it == state->calls.end()) continue;  // the caller gave up already: a late reply
+        it->second.done->set(std::move(result));
+    }
+}
+
+call_result rpc_client::call(sim::address to, request req, sim::time_point deadline) {
+    const sim::time_point started = rt_->now();
+    const std::uint64_t call_id = state_->next_call_id++;
+    sim::message msg = encode_request(req, to, reply_port_, call_id);
+    sim::completion<call_result> done(*rt_);
+    state_->calls.emplace(call_id, pending{&done});
+    struct forget_on_exit {
+        shared_state& state;
+        std::uint64_t id;
+        ~forget_on_exit() { state.calls.erase(id); }
+    } guard{*state_, call_id};
+    rt_->send(std::move(msg));
+    const std::optional<call_result>& got = done.wait(deadline);
+    call_result result = got ? *got : call_result{outcome::of(outcome_kind::timeout), std::nullopt, {}};
+    result.elapsed = rt_->now() - started;
+    return result;
+}
+
+// ------------------------------------------------------------------ server
+
+rpc_server::rpc_server(sim::runtime& rt, sim::port_id port) : rt_(rt), port_(port) { rt.bind(port); }
+
+void rpc_server::route(std::string method, std::string path, int api_version, handler h) {
+    routes_.insert_or_assign(route_key{std::move(method), std::move(path), api_version}, std::move(h));
+}
+
+void rpc_server::serve() {
+    while (auto msg = rt_.receive(port_, sim::time_never)) {
+        rt_.spawn("request", [this, m = std::move(*msg)]() mutable { handle(std::move(m)); });
+    }
+}
+
+void rpc_server::handle(sim::message msg) {
+    response resp;
+    std::optional<request> req = decode_request(msg);
+    if (!req) {
+        resp.status = 400;
+    } else {
+        auto it = routes_.find(route_key{req->method, req->path, req->api_version});
+        if (it == routes_.end()) {
+            resp.status = 404;
+        } else {
+            request_context ctx{rt_, msg.from, std::nullopt};
+            try {
+                resp = it->second(*req, ctx);
+            } catch (const sim::fiber_killed&) {
+                throw;
+            } catch (const std::exception& e) {
+                rt_.log("handler_error", {{"path", req->path}, {"what", e.what()}});
+                resp = response{500, {}, nullptr};
+            }
+        }
+    }
+    sim::message reply;
+    reply.to = msg.from;
+    reply.from.port = port_;
+    reply.head = std::move(resp.head);
+    reply.head.set(kind_header, "resp");
+    reply.head.set(call_id_header, msg.head.get(call_id_header));
+    reply.head.set(status_header, std::to_string(resp.status));
+    if (const std::string* cid = msg.head.find(header::correlation_id)) reply.head.set(header::correlation_id, *cid);
+    reply.body = std::move(resp.body);
+    rt_.send(std::move(reply));
+}
+
+}  // namespace meshsim::svc
