@@ -1,0 +1,364 @@
+// The kernel: virtual clock, event order, fiber scheduling order, timers and
+// timeouts, the sync primitives, node lifecycle (crash, restart, pause) and the
+// trace hash. Every expectation here is exact: the kernel is deterministic.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "sim/kernel/simulation.hpp"
+#include "sim/sync.hpp"
+
+using namespace meshsim::sim;
+using namespace std::chrono_literals;
+using kernel::simulation;
+
+namespace {
+constexpr port_id test_port = 7;
+
+message to(node_id node, nlohmann::json body = nullptr) {
+    message m;
+    m.to = {node, test_port};
+    m.body = std::move(body);
+    return m;
+}
+}  // namespace
+
+TEST_CASE("the clock starts at zero and run_until leaves it at the limit") {
+    simulation sim({.seed = 1});
+    CHECK(sim.now() == time_zero);
+    sim.run_until(time_zero + 5s);
+    CHECK(sim.now() == time_zero + 5s);
+}
+
+TEST_CASE("durations format in their shortest exact unit") {
+    CHECK(format_duration(0ns) == "0s");
+    CHECK(format_duration(1500ms) == "1500ms");
+    CHECK(format_duration(2s) == "2s");
+    CHECK(format_duration(20us) == "20us");
+    CHECK(format_duration(7ns) == "7ns");
+    CHECK(format_duration(3min) == "3min");
+}
+
+TEST_CASE("events fire in time order, and in scheduling order at the same time") {
+    simulation sim({.seed = 1});
+    std::vector<std::string> order;
+    sim.at(time_zero + 2ms, [&] { order.push_back("b@2"); });
+    sim.at(time_zero + 1ms, [&] { order.push_back("a@1"); });
+    sim.at(time_zero + 2ms, [&] { order.push_back("c@2"); });
+    sim.at(time_zero + 2ms, [&] { order.push_back("d@2"); });
+    sim.run();
+    CHECK(order == std::vector<std::string>{"a@1", "b@2", "c@2", "d@2"});
+    CHECK(sim.now() == time_zero + 2ms);
+}
+
+TEST_CASE("fibers run in the order they were spawned, and again in the order they were woken") {
+    simulation sim({.seed = 1});
+    std::vector<int> order;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        for (int i = 0; i < 5; ++i) {
+            rt.spawn("f" + std::to_string(i), [&order, &rt, i] {
+                order.push_back(i);
+                // Sleep in reverse order of spawning: wake order follows the deadlines.
+                rt.sleep_for(milliseconds(10 - i));
+                order.push_back(10 + i);
+            });
+        }
+    });
+    sim.start(n);
+    sim.run();
+    CHECK(order == std::vector<int>{0, 1, 2, 3, 4, 14, 13, 12, 11, 10});
+}
+
+TEST_CASE("sleep wakes at exactly the virtual deadline") {
+    simulation sim({.seed = 1});
+    std::vector<time_point> woke;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        rt.sleep_for(250ms);
+        woke.push_back(rt.now());
+        rt.sleep_until(time_zero + 1s);
+        woke.push_back(rt.now());
+        rt.sleep_until(time_zero);  // in the past: returns at once
+        woke.push_back(rt.now());
+    });
+    sim.start(n);
+    sim.run();
+    CHECK(woke == std::vector<time_point>{time_zero + 250ms, time_zero + 1s, time_zero + 1s});
+}
+
+TEST_CASE("receive times out at its deadline when nothing arrives") {
+    simulation sim({.seed = 1});
+    bool got = true;
+    time_point when{};
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        rt.bind(test_port);
+        got = rt.receive(test_port, rt.now() + 30ms).has_value();
+        when = rt.now();
+    });
+    sim.start(n);
+    sim.run();
+    CHECK_FALSE(got);
+    CHECK(when == time_zero + 30ms);
+}
+
+TEST_CASE("a message that arrives before the deadline wins, and the stale timer wakes nothing later") {
+    simulation sim({.seed = 1});
+    sim.net().set_default_link({.latency = duration_distribution::constant(5ms)});
+    std::vector<std::string> log;
+    const node_id rx = sim.add_node("rx", [&](runtime& rt) {
+        rt.bind(test_port);
+        auto m = rt.receive(test_port, rt.now() + 50ms);
+        log.push_back(m ? "got " + m->body.get<std::string>() : "timeout");
+        log.push_back("at " + format_time(rt.now()));
+        // A second, longer wait must not be cut short by the first wait's timer (at 50ms).
+        m = rt.receive(test_port, rt.now() + 100ms);
+        log.push_back(m ? "got2" : "timeout2 at " + format_time(rt.now()));
+    });
+    const node_id tx = sim.add_node("tx", [&](runtime& rt) { rt.send(to(rx, "hello")); });
+    sim.start(rx);
+    sim.start(tx);
+    sim.run();
+    CHECK(log == std::vector<std::string>{"got hello", "at 5ms", "timeout2 at 105ms"});
+}
+
+TEST_CASE("messages to an unbound port or a down node are dropped and recorded") {
+    simulation sim({.seed = 1});
+    const node_id down = sim.add_node("down", [](runtime&) {});
+    const node_id up = sim.add_node("up", [](runtime& rt) { rt.sleep_for(1s); });
+    const node_id tx = sim.add_node("tx", [&](runtime& rt) {
+        rt.send(to(down));
+        rt.send(to(up));  // port 7 is not bound on "up"
+    });
+    sim.start(up);
+    sim.start(tx);
+    sim.run();
+    CHECK(sim.net().messages_dropped() == 2);
+    CHECK(sim.net().messages_delivered() == 0);
+}
+
+TEST_CASE("channel, completion and semaphore wait with virtual deadlines") {
+    simulation sim({.seed = 1});
+    std::vector<std::string> log;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        channel<int> ch(rt);
+        completion<std::string> done(rt);
+        semaphore pool(rt, 1);
+        rt.spawn("producer", [&] {
+            rt.sleep_for(10ms);
+            ch.push(1);
+            rt.sleep_for(10ms);
+            done.set("finished");
+        });
+        auto v = ch.pop(rt.now() + 5ms);
+        log.push_back(v ? "early" : "pop timed out at " + format_time(rt.now()));
+        v = ch.pop(rt.now() + 50ms);
+        log.push_back("popped " + std::to_string(v.value_or(-1)) + " at " + format_time(rt.now()));
+        const std::string finished = done.wait(rt.now() + 50ms).value_or("none");
+        log.push_back(finished + " at " + format_time(rt.now()));
+
+        REQUIRE(pool.acquire(rt.now()));
+        log.push_back(pool.acquire(rt.now()) ? "second permit" : "fail fast");
+        rt.spawn("holder-release", [&] {
+            rt.sleep_for(7ms);
+            pool.release();
+        });
+        const bool handed_off = pool.acquire(rt.now() + 20ms);
+        log.push_back(handed_off ? "handed off at " + format_time(rt.now()) : "timed out");
+    });
+    sim.start(n);
+    sim.run();
+    CHECK(log == std::vector<std::string>{"pop timed out at 5ms", "popped 1 at 10ms", "finished at 20ms",
+                                          "fail fast", "handed off at 27ms"});
+}
+
+TEST_CASE("a semaphore hands permits to waiters in arrival order") {
+    simulation sim({.seed = 1});
+    std::vector<int> order;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        semaphore pool(rt, 0);
+        for (int i = 0; i < 4; ++i) {
+            rt.spawn("w", [&, i] {
+                if (pool.acquire(rt.now() + 1s)) order.push_back(i);
+            });
+        }
+        rt.sleep_for(1ms);
+        for (int i = 0; i < 4; ++i) pool.release();
+        rt.sleep_for(1ms);
+    });
+    sim.start(n);
+    sim.run();
+    CHECK(order == std::vector<int>{0, 1, 2, 3});
+}
+
+TEST_CASE("a crash stops every fiber of the node at once and runs none of its code again") {
+    simulation sim({.seed = 1});
+    int ticks = 0;
+    int after_crash = 0;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        for (int i = 0; i < 3; ++i) {
+            rt.spawn("ticker", [&] {
+                while (true) {
+                    rt.sleep_for(10ms);
+                    ++ticks;
+                }
+            });
+        }
+        rt.sleep_for(1h);
+        ++after_crash;
+    });
+    sim.start(n);
+    sim.at(time_zero + 55ms, [&] { sim.crash(n); });
+    sim.run_until(time_zero + 1s);
+    CHECK(ticks == 15);  // 3 fibers x 5 ticks before 55ms
+    CHECK(after_crash == 0);
+    CHECK(sim.get_node(n).live_fibers() == 0);
+    CHECK(sim.get_node(n).state() == kernel::node_state::down);
+}
+
+TEST_CASE("restart boots a fresh process: volatile state gone, synced data survives") {
+    simulation sim({.seed = 1});
+    std::vector<std::string> seen;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        store& disk = rt.durable_store();
+        seen.push_back("boot: synced=" + disk.get("synced").value_or("none").get<std::string>() +
+                       " unsynced=" + disk.get("unsynced").value_or("none").get<std::string>());
+        disk.put("synced", "yes");
+        disk.sync();
+        disk.put("unsynced", "yes");
+        rt.sleep_for(1h);
+    });
+    sim.start(n);
+    sim.at(time_zero + 10ms, [&] { sim.restart(n); });
+    sim.run_until(time_zero + 20ms);
+    CHECK(seen == std::vector<std::string>{"boot: synced=none unsynced=none", "boot: synced=yes unsynced=none"});
+    CHECK(sim.get_node(n).incarnation() == 2);
+}
+
+TEST_CASE("a caller waiting on a crashed node gets a timeout, never a hang") {
+    simulation sim({.seed = 1});
+    std::string result = "pending";
+    const node_id server = sim.add_node("server", [](runtime& rt) {
+        rt.bind(test_port);
+        while (auto m = rt.receive(test_port, time_never)) {
+            rt.sleep_for(100ms);  // the reply would come after the crash
+            message reply;
+            reply.to = m->from;
+            rt.send(std::move(reply));
+        }
+    });
+    const node_id client = sim.add_node("client", [&](runtime& rt) {
+        rt.bind(1);
+        message m = to(server);
+        m.from.port = 1;
+        rt.send(std::move(m));
+        result = rt.receive(1, rt.now() + 500ms) ? "reply" : "timeout at " + format_time(rt.now());
+    });
+    sim.start(server);
+    sim.start(client);
+    sim.at(time_zero + 50ms, [&] { sim.crash(server); });
+    sim.run();
+    CHECK(result == "timeout at 500ms");
+}
+
+TEST_CASE("pause stops the world: timers fire late and messages wait until resume") {
+    simulation sim({.seed = 1});
+    sim.net().set_default_link({.latency = duration_distribution::constant(1ms)});
+    std::vector<std::string> log;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        rt.bind(test_port);
+        rt.sleep_for(10ms);  // due during the pause
+        log.push_back("timer at " + format_time(rt.now()));
+        auto m = rt.receive(test_port, time_never);
+        log.push_back("message at " + format_time(rt.now()));
+    });
+    const node_id tx = sim.add_node("tx", [&](runtime& rt) {
+        rt.sleep_for(20ms);
+        rt.send(to(n));
+    });
+    sim.start(n);
+    sim.start(tx);
+    sim.at(time_zero + 5ms, [&] { sim.pause(n); });
+    sim.at(time_zero + 100ms, [&] { sim.resume(n); });
+    sim.run();
+    CHECK(log == std::vector<std::string>{"timer at 100ms", "message at 100ms"});
+}
+
+TEST_CASE("an uncaught exception in a fiber crashes its node") {
+    simulation sim({.seed = 1});
+    const node_id n = sim.add_node("n", [](runtime& rt) {
+        rt.spawn("bad", [] { throw std::runtime_error("boom"); });
+        rt.sleep_for(1h);
+    });
+    sim.start(n);
+    sim.run_until(time_zero + 1s);
+    CHECK(sim.get_node(n).state() == kernel::node_state::down);
+    bool recorded = false;
+    for (const auto& e : sim.trace().events()) recorded |= e.kind == event_kind::fiber_exception && e.detail == "boom";
+    CHECK(recorded);
+}
+
+TEST_CASE("clock offset and drift move a node's now() and its timers follow its own clock") {
+    simulation sim({.seed = 1});
+    std::vector<time_point> local, real;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        rt.sleep_for(100ms);  // on the node's clock
+        local.push_back(rt.now());
+    });
+    sim.get_node(n).set_clock_offset(1s);
+    sim.get_node(n).set_clock_drift_ppm(100'000);  // 10 % fast
+    sim.start(n);
+    sim.run();
+    REQUIRE(local.size() == 1);
+    CHECK(local[0] == time_zero + 1s + 100ms);
+    // 100ms on a clock running 10 % fast is about 90.9ms of true time.
+    CHECK(sim.now() == time_zero + duration{90'909'091});
+}
+
+TEST_CASE("many crash and restart cycles leave no fiber behind") {
+    simulation sim({.seed = 3});
+    const node_id n = sim.add_node("n", [](runtime& rt) {
+        rt.bind(test_port);
+        for (int i = 0; i < 10; ++i) {
+            rt.spawn("worker", [&rt] {
+                std::vector<int> state(100, 1);  // heap state to leak if unwinding were skipped
+                rt.receive(test_port, time_never);
+            });
+        }
+        rt.sleep_for(1h);
+    });
+    sim.start(n);
+    for (int i = 1; i <= 200; ++i) sim.at(time_zero + milliseconds(i), [&] { sim.restart(n); });
+    sim.run_until(time_zero + 1s);
+    CHECK(sim.get_node(n).incarnation() == 201);
+    CHECK(sim.get_node(n).live_fibers() == 11);
+}
+
+namespace {
+std::uint64_t run_chatter(std::uint64_t seed) {
+    simulation sim({.seed = seed});
+    sim.net().set_default_link({.latency = duration_distribution::exponential(2ms)});
+    std::vector<node_id> ids;
+    for (int i = 0; i < 5; ++i) {
+        ids.push_back(sim.add_node("n" + std::to_string(i), [&ids](runtime& rt) {
+            rt.bind(test_port);
+            random_stream& rng = rt.random("peers");
+            for (int k = 0; k < 20; ++k) {
+                rt.send(to(ids[rng.below(ids.size())], k));
+                rt.receive(test_port, rt.now() + 5ms);
+            }
+        }));
+    }
+    for (const node_id id : ids) sim.start(id);
+    sim.at(time_zero + 20ms, [&] { sim.crash(ids[2]); });
+    sim.at(time_zero + 40ms, [&] { sim.restart(ids[2]); });
+    sim.run();
+    return sim.trace().hash();
+}
+}  // namespace
+
+TEST_CASE("the same seed gives the same trace hash; another seed another hash") {
+    const std::uint64_t a = run_chatter(7);
+    CHECK(run_chatter(7) == a);
+    CHECK(run_chatter(8) != a);
+    CHECK(format_hash(a).size() == 16);
+}
