@@ -1,0 +1,419 @@
+#include "services/platform/client.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+
+namespace meshsim::svc {
+
+namespace {
+const metrics_key& attempt_key_of(metrics_key& out, const metrics_key& call_key) {
+    out = call_key;
+    out.edge += "#attempt";
+    return out;
+}
+
+std::string address_text(sim::address a) { return std::to_string(a.node) + ":" + std::to_string(a.port); }
+
+// An answer the overload rule of the SRE book does not count as accepted.
+bool is_overload_rejection(const outcome& o) {
+    return o.kind == outcome_kind::http_error && (o.http_status == 429 || o.http_status == 503);
+}
+}  // namespace
+
+std::string_view to_string(call_end end) {
+    switch (end) {
+        case call_end::succeeded: return "succeeded";
+        case call_end::not_retryable: return "not_retryable";
+        case call_end::not_idempotent: return "not_idempotent";
+        case call_end::attempts_exhausted: return "attempts_exhausted";
+        case call_end::budget_exhausted: return "budget_exhausted";
+        case call_end::retry_throttled: return "retry_throttled";
+        case call_end::deadline: return "deadline";
+    }
+    return "unknown";
+}
+
+bool is_idempotent_method(std::string_view method) {
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" || method == "DELETE";
+}
+
+config_errors bulkhead_config::validate() const {
+    config_errors errors;
+    require(errors, max_concurrent_calls >= 1, "max_concurrent_calls", ">= 1", max_concurrent_calls);
+    require(errors, max_wait >= sim::duration::zero(), "max_wait", ">= 0", max_wait);
+    return errors;
+}
+
+config_errors hedging_config::validate() const {
+    config_errors errors;
+    require(errors, max_attempts >= 1, "max_attempts", ">= 1", max_attempts);
+    require(errors, hedging_delay >= sim::duration::zero(), "hedging_delay", ">= 0", hedging_delay);
+    return errors;
+}
+
+config_errors edge_policy::validate() const {
+    config_errors errors;
+    require(errors, timeout_per_try > sim::duration::zero(), "timeout_per_try", "> 0", timeout_per_try);
+    require(errors, deadline > sim::duration::zero(), "deadline", "> 0", deadline);
+    auto nest = [&errors](std::string_view prefix, const config_errors& inner) {
+        for (const auto& line : inner) errors.push_back(std::string(prefix) + "." + line);
+    };
+    nest("retry", retry.validate());
+    if (retry_budget) nest("retry_budget", retry_budget->validate());
+    if (retry_throttle) nest("retry_throttle", retry_throttle->validate());
+    if (adaptive_throttle) nest("adaptive_throttle", adaptive_throttle->validate());
+    nest("hedging", hedging.validate());
+    // gRPC A6: a method has a retry policy or a hedging policy, never both.
+    require(errors, !hedging.enabled() || retry.max_attempts == 1, "retry.max_attempts",
+            "1 when hedging.max_attempts > 1 (gRPC A6: retries and hedging are exclusive)", retry.max_attempts);
+    if (circuit_breaker) nest("circuit_breaker", circuit_breaker->validate());
+    if (bulkhead) nest("bulkhead", bulkhead->validate());
+    nest("load_balancer", load_balancer.validate());
+    return errors;
+}
+
+// ------------------------------------------------------------------ per-call state
+
+struct call_edge::call_state {
+    request req;
+    call_traits traits;
+    bool hedged = false;
+    sim::time_point started;
+    sim::time_point deadline;  // node-local, the overall one
+    retry_state retry;
+    std::uint32_t attempts_sent = 0;
+    std::uint32_t attempts_started = 0;
+    std::string correlation_id;
+    std::string idempotency_key;
+    std::string criticality;
+};
+
+// What one attempt holds, so that whoever ends it (the attempt itself, or the
+// call cancelling a losing hedge) gives every resource back exactly once.
+struct call_edge::attempt_lease {
+    std::uint32_t number = 0;
+    bool breaker_held = false;
+    bool bulkhead_held = false;
+    std::optional<std::size_t> endpoint;
+    bool cancelled = false;
+    bool settled = false;
+};
+
+struct call_edge::attempt_result {
+    outcome result;
+    std::optional<response> reply;
+    sim::duration elapsed{0};
+    bool sent = false;  // went past the local gates to an instance
+
+    static attempt_result unsent(outcome o) { return {std::move(o), std::nullopt, sim::duration::zero(), false}; }
+};
+
+struct call_edge::hedge_group {
+    explicit hedge_group(sim::runtime& rt) : results(rt) {}
+    sim::channel<attempt_result> results;
+    std::deque<attempt_lease> leases;  // deque: references stay valid as it grows
+    std::uint32_t in_flight = 0;
+};
+
+// ------------------------------------------------------------------ construction
+
+call_edge::call_edge(rpc_client& client, std::string name, std::vector<sim::address> instances, edge_policy policy,
+                     edge_metrics_sink metrics)
+    : rt_(client.runtime()),
+      client_(client),
+      name_(std::move(name)),
+      instances_(std::move(instances)),
+      policy_(std::move(policy)),
+      metrics_(std::move(metrics)),
+      retry_(policy_.retry),
+      balancer_(policy_.load_balancer, instances_.size()),
+      backoff_random_(rt_.random("edge/" + name_ + "/backoff")),
+      lb_random_(rt_.random("edge/" + name_ + "/lb")),
+      throttle_random_(rt_.random("edge/" + name_ + "/adaptive-throttle")) {
+    attempt_key_of(attempt_key_, metrics_.key);
+    if (policy_.retry_budget) budget_.emplace(*policy_.retry_budget);
+    if (policy_.retry_throttle) throttle_.emplace(*policy_.retry_throttle);
+    if (policy_.adaptive_throttle) adaptive_.emplace(*policy_.adaptive_throttle);
+    if (policy_.bulkhead) bulkhead_.emplace(rt_, policy_.bulkhead->max_concurrent_calls);
+    if (policy_.circuit_breaker) {
+        breaker_.emplace(*policy_.circuit_breaker, [this](sim::time_point, breaker_state, breaker_state to) {
+            rt_.record_state("breaker " + name_, to_string(to));
+        });
+    }
+    balancer_.set_ejection_listener([this](sim::time_point, std::size_t endpoint, sim::duration ejected_for) {
+        rt_.record_state("outlier " + name_ + " " + address_text(instances_[endpoint]),
+                         "ejected " + sim::format_duration(ejected_for));
+    });
+}
+
+std::string call_edge::draw_id(std::string_view stream) {
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(rt_.random(stream).next_u64()));
+    return text;
+}
+
+// ------------------------------------------------------------------ the call
+
+call_outcome call_edge::call(request req, const call_options& options) {
+    auto call = prepare(std::move(req), options);
+    ++stats_.calls;
+    if (metrics_.registry) metrics_.registry->record_arrival(metrics_.key, call->started);
+    if (budget_) budget_->record_request(call->started);
+    if (call->started >= call->deadline) return finish(*call, attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded)), call_end::deadline);
+    return run_retry_loop(call);
+}
+
+std::shared_ptr<call_edge::call_state> call_edge::prepare(request req, const call_options& options) {
+    auto call = std::make_shared<call_state>();
+    call->started = rt_.now();
+    call->deadline = call->started + policy_.deadline;
+    const call_scope* scope = options.scope;
+    if (scope) call->deadline = std::min(call->deadline, scope->deadline);
+    call->correlation_id = scope && !scope->correlation_id.empty() ? scope->correlation_id : draw_id("svc/correlation-id");
+    call->idempotency_key = options.idempotency_key;
+    if (call->idempotency_key.empty() && options.generate_idempotency_key) {
+        call->idempotency_key = draw_id("svc/idempotency-key");
+    }
+    call->criticality = !options.criticality.empty() ? options.criticality : (scope ? scope->criticality : "");
+    call->traits.idempotent = options.idempotent.value_or(is_idempotent_method(req.method));
+    call->traits.has_idempotency_key = !call->idempotency_key.empty();
+    // Hedging repeats the call by design, so only calls safe to repeat are hedged (gRPC A6).
+    call->hedged = policy_.hedging.enabled() && (call->traits.idempotent || call->traits.has_idempotency_key);
+    call->req = std::move(req);
+    return call;
+}
+
+namespace {
+call_end end_of(retry_verdict verdict) {
+    switch (verdict) {
+        case retry_verdict::succeeded: return call_end::succeeded;
+        case retry_verdict::not_idempotent: return call_end::not_idempotent;
+        case retry_verdict::attempts_exhausted: return call_end::attempts_exhausted;
+        default: return call_end::not_retryable;
+    }
+}
+}  // namespace
+
+// deadline > retry loop > (retry throttle, retry budget) > [hedging] > breaker >
+// adaptive throttle > bulkhead > load balancer > attempt with per-try timeout.
+call_outcome call_edge::run_retry_loop(const std::shared_ptr<call_state>& call) {
+    while (true) {
+        attempt_result last = call->hedged ? run_hedged(call) : run_single(call);
+        if (last.result.kind == outcome_kind::deadline_exceeded) return finish(*call, std::move(last), call_end::deadline);
+        const retry_decision decision = retry_.on_attempt_result(call->retry, last.result, call->traits, backoff_random_);
+        if (!decision.should_retry()) return finish(*call, std::move(last), end_of(decision.verdict));
+        // A retry that could not start before the deadline is not worth its backoff.
+        if (rt_.now() + decision.delay >= call->deadline) return finish(*call, std::move(last), call_end::deadline);
+        call_end refused = call_end::succeeded;
+        if (!admit_retry(refused)) return finish(*call, std::move(last), refused);
+        ++stats_.retries;
+        rt_.sleep_for(decision.delay);
+    }
+}
+
+// The retry gates, cheapest first: the gRPC throttle only looks, the budget withdraws.
+bool call_edge::admit_retry(call_end& refused) {
+    if (throttle_ && !throttle_->retry_allowed()) {
+        ++stats_.retries_refused_by_throttle;
+        refused = call_end::retry_throttled;
+        return false;
+    }
+    if (budget_ && !budget_->try_withdraw(rt_.now())) {
+        ++stats_.retries_refused_by_budget;
+        refused = call_end::budget_exhausted;
+        return false;
+    }
+    return true;
+}
+
+call_outcome call_edge::finish(const call_state& call, attempt_result last, call_end end) {
+    call_outcome out;
+    out.result = std::move(last.result);
+    out.reply = std::move(last.reply);
+    out.end = end;
+    out.attempts_sent = call.attempts_sent;
+    out.elapsed = rt_.now() - call.started;
+    out.correlation_id = call.correlation_id;
+    if (metrics_.registry) metrics_.registry->record_completion(metrics_.key, rt_.now(), out.result, out.elapsed);
+    return out;
+}
+
+// ------------------------------------------------------------------ attempts
+
+call_edge::attempt_result call_edge::run_single(const std::shared_ptr<call_state>& call) {
+    attempt_lease lease;
+    lease.number = ++call->attempts_started;
+    return attempt(call, lease);
+}
+
+outcome call_edge::acquire_gates(const call_state& call, attempt_lease& lease) {
+    const sim::time_point now = rt_.now();
+    if (breaker_) {
+        if (!breaker_->try_acquire(now)) {
+            ++stats_.rejected_by_breaker;
+            return outcome::of(outcome_kind::breaker_open);
+        }
+        lease.breaker_held = true;
+    }
+    if (adaptive_ && !adaptive_->try_admit(now, throttle_random_)) {
+        ++stats_.rejected_by_adaptive_throttle;
+        release_unsent(lease);
+        return outcome::of(outcome_kind::throttled);
+    }
+    if (bulkhead_) {
+        const sim::duration wait = policy_.bulkhead->max_wait;
+        // A zero wait passes `now`, which the semaphore reads as "fail fast".
+        const sim::time_point until = wait > sim::duration::zero() ? std::min(now + wait, call.deadline) : now;
+        if (!bulkhead_->acquire(until)) {
+            ++stats_.rejected_by_bulkhead;
+            release_unsent(lease);
+            return outcome::of(rt_.now() >= call.deadline ? outcome_kind::deadline_exceeded : outcome_kind::bulkhead_full);
+        }
+        if (lease.cancelled) {  // a hedge that waited for a slot while its call ended: already settled
+            bulkhead_->release();
+            return outcome::of(outcome_kind::deadline_exceeded);
+        }
+        lease.bulkhead_held = true;
+    }
+    return outcome::success();
+}
+
+request call_edge::attempt_request(const call_state& call, std::uint32_t number) const {
+    request req = call.req;
+    req.head.set(header::correlation_id, call.correlation_id);
+    req.head.set(header::attempt, std::to_string(number));
+    if (!call.idempotency_key.empty()) req.head.set(header::idempotency_key, call.idempotency_key);
+    if (!call.criticality.empty()) req.head.set(header::criticality, call.criticality);
+    if (policy_.propagate_deadline) {
+        // The remaining budget, not an instant: immune to clock skew between nodes (as gRPC's grpc-timeout).
+        const sim::duration remaining = call.deadline - rt_.now();
+        req.head.set(header::deadline_ns, std::to_string(std::max<std::int64_t>(0, remaining.count())));
+    }
+    return req;
+}
+
+call_edge::attempt_result call_edge::attempt(const std::shared_ptr<call_state>& call, attempt_lease& lease) {
+    if (rt_.now() >= call->deadline) return attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded));
+    if (outcome gate = acquire_gates(*call, lease); gate.kind != outcome_kind::ok) return attempt_result::unsent(gate);
+    lease.endpoint = balancer_.pick(rt_.now(), lb_random_);
+    if (!lease.endpoint) {
+        release_unsent(lease);
+        return attempt_result::unsent(outcome::of(outcome_kind::connection_refused));
+    }
+    const sim::time_point try_deadline = std::min(rt_.now() + policy_.timeout_per_try, call->deadline);
+    const bool cut_by_deadline = try_deadline == call->deadline;
+    ++call->attempts_sent;
+    ++stats_.attempts_sent;
+    call_result got = client_.call(instances_[*lease.endpoint], attempt_request(*call, lease.number), try_deadline);
+    if (got.result.kind == outcome_kind::timeout && cut_by_deadline) got.result = outcome::of(outcome_kind::deadline_exceeded);
+    if (lease.cancelled) return {got.result, std::move(got.reply), got.elapsed, true};
+    settle(lease, got.result, got.elapsed, got.reply.has_value());
+    record_attempt(got.result, got.elapsed);
+    return {got.result, std::move(got.reply), got.elapsed, true};
+}
+
+// Feeds an attempt's result to every component that saw it go out, and frees its slots.
+void call_edge::settle(attempt_lease& lease, const outcome& o, sim::duration elapsed, bool got_response) {
+    if (lease.settled) return;
+    lease.settled = true;
+    const sim::time_point now = rt_.now();
+    if (lease.endpoint) balancer_.on_result(*lease.endpoint, now, o);
+    if (lease.bulkhead_held) bulkhead_->release();
+    if (lease.breaker_held) breaker_->on_result(now, elapsed, o);
+    if (adaptive_ && got_response && !is_overload_rejection(o)) adaptive_->on_accepted(now);
+    // gRPC A6: every attempt with a retryable failure takes a token, every success gives some back.
+    if (throttle_) {
+        if (o.kind == outcome_kind::ok) {
+            throttle_->on_success();
+        } else if (retry_.is_retryable(o)) {
+            throttle_->on_failure();
+        }
+    }
+}
+
+// Gives back what an attempt took without it ever reaching an instance.
+void call_edge::release_unsent(attempt_lease& lease) {
+    if (lease.settled) return;
+    lease.settled = true;
+    const sim::time_point now = rt_.now();
+    if (lease.endpoint) balancer_.on_result(*lease.endpoint, now, outcome::of(outcome_kind::deadline_exceeded));
+    if (lease.bulkhead_held) bulkhead_->release();
+    if (lease.breaker_held) breaker_->release_permission(now);
+}
+
+void call_edge::record_attempt(const outcome& o, sim::duration elapsed) {
+    if (!metrics_.registry) return;
+    metrics_.registry->record_arrival(attempt_key_, rt_.now() - elapsed);
+    metrics_.registry->record_completion(attempt_key_, rt_.now(), o, elapsed);
+}
+
+// ------------------------------------------------------------------ hedging
+
+namespace {
+// Ends a hedged call: a success, or an answer no other attempt would change.
+bool is_final(const retry_policy& policy, const outcome& o, bool sent) {
+    return o.kind == outcome_kind::ok || (sent && !policy.is_retryable(o));
+}
+}  // namespace
+
+// gRPC A6 hedging: attempt k+1 goes out hedging_delay after attempt k, or at once
+// when an attempt fails with a retryable outcome; the first final answer wins and
+// the others are cancelled (their slots freed now; their replies ignored).
+call_edge::attempt_result call_edge::run_hedged(const std::shared_ptr<call_state>& call) {
+    auto group = std::make_shared<hedge_group>(rt_);
+    launch_attempt(call, group);
+    bool may_launch = true;
+    sim::time_point next_hedge_at = rt_.now() + policy_.hedging.hedging_delay;
+    attempt_result last = attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded));
+    while (true) {
+        may_launch = may_launch && call->attempts_started < policy_.hedging.max_attempts;
+        const sim::time_point wake = may_launch ? std::min(next_hedge_at, call->deadline) : call->deadline;
+        std::optional<attempt_result> got = group->results.pop(wake);
+        if (got) {
+            --group->in_flight;
+            if (is_final(retry_, got->result, got->sent)) {
+                cancel_in_flight(*group);
+                return std::move(*got);
+            }
+            last = std::move(*got);
+            if (!(last.sent && may_launch)) {
+                if (group->in_flight == 0) return last;
+                continue;
+            }
+        } else if (rt_.now() >= call->deadline) {
+            cancel_in_flight(*group);
+            return attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded));
+        }
+        may_launch = launch_attempt(call, group);
+        next_hedge_at = rt_.now() + policy_.hedging.hedging_delay;
+        if (!may_launch && group->in_flight == 0) return last;
+    }
+}
+
+// Starts attempt number attempts_started + 1 in its own fiber. Every attempt after
+// the first is extra load, so it passes the retry gates (Finagle budgets backup
+// requests; gRPC throttles hedges).
+bool call_edge::launch_attempt(const std::shared_ptr<call_state>& call, const std::shared_ptr<hedge_group>& group) {
+    if (call->attempts_started > 0) {
+        call_end refused = call_end::succeeded;
+        if (!admit_retry(refused)) return false;
+        ++stats_.hedges;
+    }
+    attempt_lease& lease = group->leases.emplace_back();
+    lease.number = ++call->attempts_started;
+    ++group->in_flight;
+    rt_.spawn("attempt", [this, call, group, &lease] { group->results.push(attempt(call, lease)); });
+    return true;
+}
+
+void call_edge::cancel_in_flight(hedge_group& group) {
+    for (attempt_lease& lease : group.leases) {
+        if (lease.settled || lease.cancelled) continue;
+        lease.cancelled = true;
+        if (lease.endpoint) ++stats_.hedges_cancelled;
+        release_unsent(lease);
+    }
+}
+
+}  // namespace meshsim::svc

@@ -1,0 +1,221 @@
+#include "services/platform/service.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace meshsim::svc {
+
+namespace {
+response status_only(std::uint16_t status) { return response{status, {}, nullptr}; }
+
+// The outcome a served request counts as, in the server's own metrics.
+outcome outcome_of_status(std::uint16_t status) { return outcome::http(status); }
+
+std::optional<std::int64_t> parse_ns(const std::string* text) {
+    if (text == nullptr || text->empty()) return std::nullopt;
+    std::int64_t v = 0;
+    for (const char c : *text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + (c - '0');
+    }
+    return v;
+}
+}  // namespace
+
+std::optional<sim::time_point> propagated_deadline(const request& req, sim::time_point now) {
+    const auto remaining_ns = parse_ns(req.head.find(header::deadline_ns));
+    if (!remaining_ns) return std::nullopt;
+    return now + sim::duration{*remaining_ns};
+}
+
+config_errors service_config::validate() const {
+    config_errors errors;
+    if (name.empty()) errors.push_back("name must not be empty");
+    require(errors, queue_timeout >= sim::duration::zero(), "queue_timeout", ">= 0", queue_timeout);
+    if (rate_limit) {
+        for (const auto& line : rate_limit->validate()) errors.push_back("rate_limit." + line);
+    }
+    return errors;
+}
+
+// ------------------------------------------------------------------ context
+
+void endpoint_context::log(std::string_view event, nlohmann::json fields) const {
+    fields["correlation_id"] = scope.correlation_id;
+    fields["service"] = svc.config().name;
+    rt.log(event, fields);
+}
+
+response endpoint_context::relay(int api_version, const request& req) {
+    auto it = svc.endpoints_.find({req.method, req.path, api_version});
+    if (it == svc.endpoints_.end()) return status_only(404);
+    // In-process: same slot, same auth, no second service time; only the handler runs.
+    return it->second.handler(req, *this);
+}
+
+call_options endpoint_context::outgoing(call_options options) const {
+    options.scope = &scope;
+    return options;
+}
+
+// ------------------------------------------------------------------ service
+
+service::service(sim::runtime& rt, service_config config, metrics_registry* metrics)
+    : rt_(rt),
+      config_(std::move(config)),
+      metrics_(metrics),
+      metrics_key_{config_.name, rt.node_name(), "in"},
+      server_(rt, config_.port),
+      dedup_(rt) {
+    if (auto errors = config_.validate(); !errors.empty()) throw std::invalid_argument("service_config: " + errors.front());
+    if (config_.rate_limit) limiter_.emplace(*config_.rate_limit);
+    if (config_.max_concurrent_requests > 0) slots_.emplace(rt, config_.max_concurrent_requests);
+    if (config_.health_endpoint) {
+        server_.route("GET", "/health", 1, [this](const request&, request_context&) { return health(); });
+    }
+}
+
+void service::add_endpoint(endpoint_spec spec, endpoint_handler handler) {
+    endpoint_key key{spec.method, spec.path, spec.api_version};
+    auto [it, inserted] = endpoints_.insert_or_assign(std::move(key), endpoint{std::move(spec), std::move(handler)});
+    const endpoint* ep = &it->second;
+    (void)inserted;
+    server_.route(ep->spec.method, ep->spec.path, ep->spec.api_version,
+                  [this, ep](const request& req, request_context& rctx) { return handle(*ep, req, rctx); });
+}
+
+void service::issue_key(const std::string& key, std::set<std::string> scopes) { keys_[key] = std::move(scopes); }
+void service::revoke_key(const std::string& key) { keys_.erase(key); }
+
+void service::set_consumer_limit(const std::string& consumer, rate_limit_config limit) {
+    if (!limiter_) limiter_.emplace(limit);
+    limiter_->set_consumer_limit(consumer, limit);
+}
+
+void service::start() {
+    rt_.spawn("serve " + config_.name, [this] { serve(); });
+}
+
+response service::health() const {
+    nlohmann::json body = {{"service", config_.name},
+                           {"status", ready_ ? "ok" : "not_ready"},
+                           {"in_flight", stats_.in_flight},
+                           {"queue_depth", stats_.queue_depth}};
+    return response{static_cast<std::uint16_t>(ready_ ? 200 : 503), {}, std::move(body)};
+}
+
+call_scope service::scope_of(const request& req) {
+    call_scope scope;
+    scope.correlation_id = req.head.get(header::correlation_id);
+    if (scope.correlation_id.empty()) {
+        // Every log line and outgoing call carries one, so a request without one gets one here.
+        char text[17];
+        std::snprintf(text, sizeof text, "%016llx",
+                      static_cast<unsigned long long>(rt_.random("svc/correlation-id").next_u64()));
+        scope.correlation_id = text;
+    }
+    scope.deadline = propagated_deadline(req, rt_.now()).value_or(sim::time_never);
+    scope.criticality = req.head.get(header::criticality);
+    return scope;
+}
+
+// Gates in order, cheapest and most final first: auth (401/403) > rate limit (429)
+// > expired on arrival (504) > concurrency slot or queue (503) > expired after the
+// queue (504) > dedup > service time > handler.
+response service::handle(const endpoint& ep, const request& req, const request_context& rctx) {
+    const sim::time_point arrived = rt_.now();
+    ++stats_.arrivals;
+    if (metrics_) metrics_->record_arrival(metrics_key_, arrived);
+    endpoint_context ctx{rt_, *this, rctx.caller, scope_of(req), req.head.get(header::api_key)};
+    response resp = admit(ep, req, ctx);
+    resp.head.set(header::correlation_id, ctx.scope.correlation_id);
+    record(arrived, resp.status);
+    return resp;
+}
+
+void service::record(sim::time_point arrived, std::uint16_t status) {
+    if (metrics_) metrics_->record_completion(metrics_key_, rt_.now(), outcome_of_status(status), rt_.now() - arrived);
+}
+
+response service::admit(const endpoint& ep, const request& req, endpoint_context& ctx) {
+    if (auto refused = authenticate(ep, ctx)) return *refused;
+    if (auto refused = limit_rate(ctx)) return *refused;
+    if (auto dropped = drop_if_expired(ctx, "arrival")) return *dropped;
+    if (!slots_) return run(ep, req, ctx);
+    return run_in_slot(ep, req, ctx);
+}
+
+std::optional<response> service::authenticate(const endpoint& ep, endpoint_context& ctx) {
+    if (ep.spec.required_scope.empty()) return std::nullopt;
+    auto it = keys_.find(ctx.api_key);
+    if (ctx.api_key.empty() || it == keys_.end()) {
+        ++stats_.unauthenticated;
+        return status_only(401);
+    }
+    if (!it->second.contains(ep.spec.required_scope) && !it->second.contains("*")) {
+        ++stats_.forbidden;
+        return status_only(403);
+    }
+    return std::nullopt;
+}
+
+std::optional<response> service::limit_rate(const endpoint_context& ctx) {
+    if (!limiter_) return std::nullopt;
+    const std::string consumer = ctx.api_key.empty() ? "node:" + std::to_string(ctx.caller.node) : ctx.api_key;
+    const rate_decision decision = limiter_->try_acquire(consumer, rt_.now());
+    if (decision.allowed) return std::nullopt;
+    ++stats_.rate_limited;
+    response resp = status_only(429);
+    resp.head.set(header::retry_after_ns, std::to_string(decision.retry_after.count()));
+    return resp;
+}
+
+std::optional<response> service::drop_if_expired(const endpoint_context& ctx, std::string_view where) {
+    if (!config_.honour_deadlines || !ctx.deadline_passed()) return std::nullopt;
+    ++stats_.dropped_expired;
+    ctx.log("request_dropped_expired", {{"at", where}});
+    return status_only(504);
+}
+
+// The concurrency limit: a FIFO queue of bounded length, each waiter giving up
+// after queue_timeout. The semaphore hands a freed slot to the longest waiter.
+response service::run_in_slot(const endpoint& ep, const request& req, endpoint_context& ctx) {
+    const bool must_wait = slots_->available() == 0 || slots_->waiting() > 0;
+    if (must_wait && slots_->waiting() >= config_.queue_capacity) {
+        ++stats_.shed_queue_full;
+        return status_only(503);
+    }
+    ++stats_.queue_depth;
+    stats_.queue_depth_max = std::max(stats_.queue_depth_max, stats_.queue_depth);
+    const bool got_slot = slots_->acquire(rt_.now() + config_.queue_timeout);
+    --stats_.queue_depth;
+    if (!got_slot) {
+        ++stats_.shed_queue_timeout;
+        return status_only(503);
+    }
+    struct release_on_exit {
+        sim::semaphore& slots;
+        ~release_on_exit() { slots.release(); }
+    } guard{*slots_};
+    if (auto dropped = drop_if_expired(ctx, "dequeue")) return *dropped;
+    return run(ep, req, ctx);
+}
+
+response service::run(const endpoint& ep, const request& req, endpoint_context& ctx) {
+    ++stats_.in_flight;
+    struct count_on_exit {
+        service_stats& stats;
+        ~count_on_exit() { --stats.in_flight; }
+    } guard{stats_};
+    auto work = [&]() -> response {
+        if (ctx.deadline_passed()) ++stats_.expired_but_served;
+        ++stats_.handled;
+        rt_.compute(ep.spec.service_time.sample(rt_.random("svc/" + config_.name + "/service-time")));
+        return ep.handler(req, ctx);
+    };
+    const std::string key = req.head.get(header::idempotency_key);
+    if (!ep.spec.deduplicate || key.empty()) return work();
+    return dedup_.run_once(ctx.api_key + "|" + ep.spec.method + " " + ep.spec.path + "|" + key, work, ctx.scope.deadline);
+}
+
+}  // namespace meshsim::svc
