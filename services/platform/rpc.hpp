@@ -22,7 +22,7 @@ namespace meshsim::svc {
 // Header names carried by calls (correlation, deadline, auth, idempotency, ...).
 namespace header {
 inline constexpr const char* correlation_id = "x-correlation-id";
-inline constexpr const char* deadline_ns = "x-deadline-ns";  // caller's deadline, true virtual ns
+inline constexpr const char* deadline_ns = "x-deadline-ns";  // remaining time budget in ns (as grpc-timeout)
 inline constexpr const char* api_key = "x-api-key";
 inline constexpr const char* idempotency_key = "idempotency-key";
 inline constexpr const char* attempt = "x-attempt";
