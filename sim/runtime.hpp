@@ -45,6 +45,13 @@ public:
     virtual std::vector<std::string> keys(std::string_view prefix = {}) const = 0;
 };
 
+// A service-level fault (Istio-style) chosen for one incoming request: the server
+// waits `delay`, then answers `abort_status` without running the handler (0: runs it).
+struct request_fault {
+    duration delay{0};
+    std::uint16_t abort_status = 0;
+};
+
 class runtime {
 public:
     virtual ~runtime() = default;
@@ -83,6 +90,14 @@ public:
     virtual std::optional<message> receive(port_id port, time_point deadline) = 0;
 
     virtual store& durable_store() = 0;
+
+    // The injected fault for a request arriving on `port` for `path` (RPC servers
+    // ask once per request). Runtimes without fault injection inject nothing.
+    virtual request_fault fault_for_request(port_id port, std::string_view path) {
+        (void)port;
+        (void)path;
+        return {};
+    }
 
     // Observability: recorded in the trace with the current virtual time.
     virtual void log(std::string_view event, const nlohmann::json& fields = {}) = 0;

@@ -132,8 +132,13 @@ void rpc_server::handle(sim::message msg) {
     if (!req) {
         resp.status = 400;
     } else {
+        // Service-level fault injection (Istio-style): delay first, then maybe abort.
+        const sim::request_fault fault = rt_.fault_for_request(port_, req->path);
+        if (fault.delay.count() > 0) rt_.sleep_for(fault.delay);
         auto it = routes_.find(route_key{req->method, req->path, req->api_version});
-        if (it == routes_.end()) {
+        if (fault.abort_status != 0) {
+            resp.status = fault.abort_status;
+        } else if (it == routes_.end()) {
             resp.status = 404;
         } else {
             request_context ctx{rt_, msg.from, std::nullopt};

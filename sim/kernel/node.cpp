@@ -21,7 +21,8 @@ node::node(simulation& sim, node_id id, std::string name, std::function<void(run
       id_(id),
       name_(std::move(name)),
       boot_(std::move(boot)),
-      net_random_(sim.seed(), "network/" + name_) {}
+      net_random_(sim.seed(), "network/" + name_),
+      fault_random_(sim.seed(), "faults/service/" + name_) {}
 
 time_point node::now() const { return to_local(sim_.now()); }
 
@@ -87,27 +88,28 @@ wake_reason node::park(fiber_ref self, time_point deadline) { return sim_.park_c
 void node::unpark(fiber_ref ref) { sim_.wake(ref, wake_reason::woken); }
 
 node::mailbox* node::find_mailbox(port_id port) {
-    for (mailbox& box : mailboxes_) {
-        if (box.port == port) return &box;
+    for (const auto& box : mailboxes_) {
+        if (box->port == port) return box.get();
     }
     return nullptr;
 }
 
 const node::mailbox* node::find_mailbox(port_id port) const {
-    for (const mailbox& box : mailboxes_) {
-        if (box.port == port) return &box;
+    for (const auto& box : mailboxes_) {
+        if (box->port == port) return box.get();
     }
     return nullptr;
 }
 
 void node::bind(port_id port) {
-    if (find_mailbox(port) == nullptr) mailboxes_.push_back({port, {}, {}});
+    if (find_mailbox(port) == nullptr) mailboxes_.push_back(std::make_unique<mailbox>(mailbox{port, {}, {}}));
 }
 
 void node::unbind(port_id port) {
     for (auto it = mailboxes_.begin(); it != mailboxes_.end(); ++it) {
-        if (it->port != port) continue;
-        it->receivers.wake_all(*this);  // they find the port gone and return nothing
+        if ((*it)->port != port) continue;
+        (*it)->receivers.wake_all(*this);  // they find the port gone and return nothing
+        retired_mailboxes_.push_back(std::move(*it));
         mailboxes_.erase(it);
         return;
     }

@@ -7,9 +7,11 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "sim/kernel/service_faults.hpp"
 #include "sim/kernel/store.hpp"
 #include "sim/runtime.hpp"
 #include "sim/sync.hpp"
@@ -41,6 +43,10 @@ public:
     void send(message msg) override;
     std::optional<message> receive(port_id port, time_point deadline) override;
     store& durable_store() override { return store_; }
+    request_fault fault_for_request(port_id port, std::string_view path) override {
+        if (service_faults_.empty()) return {};
+        return service_faults_.evaluate(port, path, fault_random_);
+    }
     void log(std::string_view event, const nlohmann::json& fields) override;
     void record_state(std::string_view component, std::string_view state) override;
 
@@ -65,6 +71,8 @@ public:
     bool deliver(message&& msg);
     memory_store& disk() { return store_; }
     random_stream& net_random() { return net_random_; }
+    // Service-level fault rules (fault injection): outlive restarts, as a mesh's config would.
+    service_fault_table& service_faults() { return service_faults_; }
 
 private:
     friend class simulation;
@@ -89,10 +97,15 @@ private:
     std::size_t live_fibers_ = 0;
     std::vector<std::uint32_t> deferred_wakes_;  // fibers woken while paused
 
-    std::vector<mailbox> mailboxes_;  // in bind order
+    // In bind order. Boxed, and retired rather than destroyed (unbind, crash): a
+    // fiber parked on a box's wait list removes itself from it while it unwinds.
+    std::vector<std::unique_ptr<mailbox>> mailboxes_;
+    std::vector<std::unique_ptr<mailbox>> retired_mailboxes_;  // freed at the next start
     std::map<std::string, random_stream, std::less<>> streams_;  // process state: reset on restart
     random_stream net_random_;  // the network's draws for messages this node sends
     memory_store store_;
+    service_fault_table service_faults_;
+    random_stream fault_random_;  // draws of the service fault rules
 
     duration offset_{0};
     double drift_ppm_ = 0;

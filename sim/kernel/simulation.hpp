@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+
 #include <boost/fiber/pooled_fixedsize_stack.hpp>
 
 #include "sim/kernel/event_queue.hpp"
@@ -47,6 +48,7 @@ public:
     // every start and restart. Nodes start down; start() boots them.
     node_id add_node(std::string name, std::function<void(runtime&)> boot);
     node& get_node(node_id id) { return *nodes_.at(id); }
+    const node& get_node(node_id id) const { return *nodes_.at(id); }
     std::size_t node_count() const { return nodes_.size(); }
     node_id find_node(std::string_view name) const;  // no_node when unknown
 
@@ -72,6 +74,7 @@ public:
     trace_recorder& trace() { return trace_; }
     const trace_recorder& trace() const { return trace_; }
     network& net() { return network_; }
+    const network& net() const { return network_; }
     const run_stats& stats() const { return stats_; }
     // A stream for control code (fault schedules, workloads): stable per name.
     random_stream& random(std::string_view name);

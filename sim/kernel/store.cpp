@@ -41,7 +41,22 @@ std::vector<std::string> memory_store::keys(std::string_view prefix) const {
     return out;
 }
 
+void memory_store::set_unsynced_survival(double probability, random_stream rng) {
+    survival_probability_ = probability;
+    survival_rng_ = rng;
+}
+
 void memory_store::lose_unsynced() {
+    if (survival_probability_ > 0) {
+        for (auto& [key, value] : unsynced_) {
+            if (!survival_rng_.bernoulli(survival_probability_)) continue;
+            if (value) {
+                durable_[key] = std::move(*value);
+            } else {
+                durable_.erase(key);
+            }
+        }
+    }
     current_ = durable_;
     unsynced_.clear();
 }
