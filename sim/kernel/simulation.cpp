@@ -27,7 +27,9 @@ simulation::simulation(simulation_options options)
     drain_ready();
 }
 
-simulation::~simulation() {
+simulation::~simulation() { shutdown(); }
+
+void simulation::shutdown() {
     // Unwind every fiber so their stacks and captured state are freed (no leaks,
     // and Boost.Fiber's scheduler finds no live worker when the thread ends).
     for (auto& n : nodes_) kill_fibers(*n);

@@ -67,6 +67,10 @@ public:
     void run_until(time_point limit);
     // Runs until no event is left.
     void run();
+    // Unwinds every fiber of every node now (no trace events; the run is over).
+    // Call it before destroying anything the fibers reference: the destructor
+    // does it too, but by then such state may be gone.
+    void shutdown();
 
     time_point now() const { return now_; }
     std::uint64_t seed() const { return options_.seed; }
