@@ -49,6 +49,10 @@ config_errors hedging_config::validate() const {
     config_errors errors;
     require(errors, max_attempts >= 1, "max_attempts", ">= 1", max_attempts);
     require(errors, hedging_delay >= sim::duration::zero(), "hedging_delay", ">= 0", hedging_delay);
+    require(errors, hedging_delay_percentile >= 0 && hedging_delay_percentile <= 100, "hedging_delay_percentile",
+            "in [0, 100]", hedging_delay_percentile);
+    require(errors, hedging_delay_percentile == 0 || hedging_delay_min_samples >= 1, "hedging_delay_min_samples",
+            ">= 1 with a percentile", static_cast<double>(hedging_delay_min_samples));
     return errors;
 }
 
@@ -96,6 +100,8 @@ struct call_edge::attempt_lease {
     bool breaker_held = false;
     bool bulkhead_held = false;
     std::optional<std::size_t> endpoint;
+    sim::address address{};                  // of the endpoint, which outlives its index
+    std::uint64_t endpoints_generation = 0;  // of the index
     bool cancelled = false;
     bool settled = false;
 };
@@ -132,6 +138,7 @@ call_edge::call_edge(rpc_client& client, std::string name, std::vector<sim::addr
       lb_random_(rt_.random("edge/" + name_ + "/lb")),
       throttle_random_(rt_.random("edge/" + name_ + "/adaptive-throttle")) {
     attempt_key_of(attempt_key_, metrics_.key);
+    for (std::size_t i = 0; i < instances_.size(); ++i) endpoint_index_.try_emplace(instances_[i], i);
     if (policy_.retry_budget) budget_.emplace(*policy_.retry_budget);
     if (policy_.retry_throttle) throttle_.emplace(*policy_.retry_throttle);
     if (policy_.adaptive_throttle) adaptive_.emplace(*policy_.adaptive_throttle);
@@ -139,12 +146,83 @@ call_edge::call_edge(rpc_client& client, std::string name, std::vector<sim::addr
     if (policy_.circuit_breaker) {
         breaker_.emplace(*policy_.circuit_breaker, [this](sim::time_point, breaker_state, breaker_state to) {
             rt_.record_state("breaker " + name_, to_string(to));
+            schedule_breaker_tick();
         });
     }
     balancer_.set_ejection_listener([this](sim::time_point, std::size_t endpoint, sim::duration ejected_for) {
         rt_.record_state("outlier " + name_ + " " + address_text(instances_[endpoint]),
                          "ejected " + sim::format_duration(ejected_for));
     });
+}
+
+call_edge::call_edge(rpc_client& client, std::string name, discovery_client& discovery, std::string service,
+                     edge_policy policy, edge_metrics_sink metrics)
+    : call_edge(client, std::move(name), std::vector<sim::address>{}, std::move(policy), std::move(metrics)) {
+    discovery_ = &discovery;
+    discovered_service_ = std::move(service);
+    discovery.watch(discovered_service_);
+    follow_discovery();
+}
+
+call_edge::~call_edge() { *alive_ = false; }
+
+// Timed breaker moves (automatic OPEN -> HALF_OPEN, max wait in HALF_OPEN) happen at
+// their time, as resilience4j's scheduler does, not at the next call: the trace shows
+// the breaker half-open even when no call comes.
+void call_edge::schedule_breaker_tick() {
+    const sim::time_point at = breaker_->next_transition_time();
+    if (at == sim::time_never) return;
+    sim::runtime& rt = rt_;
+    rt.spawn("breaker-timer", [this, &rt, at, alive = alive_] {
+        rt.sleep_until(at);
+        if (*alive) breaker_->state(rt.now());
+    });
+}
+
+// ------------------------------------------------------------------ the instance list
+
+void call_edge::follow_discovery() {
+    if (!discovery_) return;
+    const std::uint64_t generation = discovery_->generation(discovered_service_);
+    if (generation == discovery_generation_) return;
+    discovery_generation_ = generation;
+    std::vector<sim::address> fresh;
+    for (const instance_info& info : discovery_->instances(discovered_service_)) fresh.push_back(info.address);
+    set_instances(std::move(fresh));
+}
+
+void call_edge::set_instances(std::vector<sim::address> instances) {
+    // Index by address in an ordered map: the old state each new endpoint keeps does
+    // not depend on hashing. A repeated address counts once.
+    std::map<sim::address, std::size_t> index;
+    std::vector<sim::address> list;
+    std::vector<std::optional<std::size_t>> previous;
+    for (const sim::address a : instances) {
+        if (!index.try_emplace(a, list.size()).second) continue;
+        list.push_back(a);
+        auto old = endpoint_index_.find(a);
+        previous.push_back(old == endpoint_index_.end() ? std::nullopt : std::optional<std::size_t>{old->second});
+    }
+    balancer_.remap(previous);
+    instances_ = std::move(list);
+    endpoint_index_ = std::move(index);
+    ++endpoints_generation_;
+    rt_.record_state("endpoints " + name_, std::to_string(instances_.size()));
+}
+
+// The lease's endpoint index now, or nothing when its instance left the list.
+std::optional<std::size_t> call_edge::endpoint_now(const attempt_lease& lease) const {
+    if (!lease.endpoint || lease.endpoints_generation == endpoints_generation_) return lease.endpoint;
+    auto it = endpoint_index_.find(lease.address);
+    return it == endpoint_index_.end() ? std::nullopt : std::optional<std::size_t>{it->second};
+}
+
+sim::duration call_edge::hedging_delay() const {
+    const hedging_config& h = policy_.hedging;
+    if (h.hedging_delay_percentile <= 0 || attempt_latency_.count() < h.hedging_delay_min_samples) {
+        return h.hedging_delay;
+    }
+    return attempt_latency_.quantile(h.hedging_delay_percentile / 100);
 }
 
 std::string call_edge::draw_id(std::string_view stream) {
@@ -296,20 +374,24 @@ request call_edge::attempt_request(const call_state& call, std::uint32_t number)
 call_edge::attempt_result call_edge::attempt(const std::shared_ptr<call_state>& call, attempt_lease& lease) {
     if (rt_.now() >= call->deadline) return attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded));
     if (outcome gate = acquire_gates(*call, lease); gate.kind != outcome_kind::ok) return attempt_result::unsent(gate);
+    follow_discovery();
     lease.endpoint = balancer_.pick(rt_.now(), lb_random_);
     if (!lease.endpoint) {
         release_unsent(lease);
         return attempt_result::unsent(outcome::of(outcome_kind::connection_refused));
     }
+    lease.address = instances_[*lease.endpoint];
+    lease.endpoints_generation = endpoints_generation_;
     const sim::time_point try_deadline = std::min(rt_.now() + policy_.timeout_per_try, call->deadline);
     const bool cut_by_deadline = try_deadline == call->deadline;
     ++call->attempts_sent;
     ++stats_.attempts_sent;
-    call_result got = client_.call(instances_[*lease.endpoint], attempt_request(*call, lease.number), try_deadline);
+    call_result got = client_.call(lease.address, attempt_request(*call, lease.number), try_deadline);
     if (got.result.kind == outcome_kind::timeout && cut_by_deadline) got.result = outcome::of(outcome_kind::deadline_exceeded);
     if (lease.cancelled) return {got.result, std::move(got.reply), got.elapsed, true};
     settle(lease, got.result, got.elapsed, got.reply.has_value());
     record_attempt(got.result, got.elapsed);
+    if (got.reply) attempt_latency_.record(got.elapsed);
     return {got.result, std::move(got.reply), got.elapsed, true};
 }
 
@@ -318,7 +400,7 @@ void call_edge::settle(attempt_lease& lease, const outcome& o, sim::duration ela
     if (lease.settled) return;
     lease.settled = true;
     const sim::time_point now = rt_.now();
-    if (lease.endpoint) balancer_.on_result(*lease.endpoint, now, o);
+    if (auto endpoint = endpoint_now(lease)) balancer_.on_result(*endpoint, now, o);
     if (lease.bulkhead_held) bulkhead_->release();
     if (lease.breaker_held) breaker_->on_result(now, elapsed, o);
     if (adaptive_ && got_response && !is_overload_rejection(o)) adaptive_->on_accepted(now);
@@ -337,7 +419,7 @@ void call_edge::release_unsent(attempt_lease& lease) {
     if (lease.settled) return;
     lease.settled = true;
     const sim::time_point now = rt_.now();
-    if (lease.endpoint) balancer_.on_result(*lease.endpoint, now, outcome::of(outcome_kind::deadline_exceeded));
+    if (auto endpoint = endpoint_now(lease)) balancer_.on_result(*endpoint, now, outcome::of(outcome_kind::deadline_exceeded));
     if (lease.bulkhead_held) bulkhead_->release();
     if (lease.breaker_held) breaker_->release_permission(now);
 }
@@ -364,7 +446,9 @@ call_edge::attempt_result call_edge::run_hedged(const std::shared_ptr<call_state
     auto group = std::make_shared<hedge_group>(rt_);
     launch_attempt(call, group);
     bool may_launch = true;
-    sim::time_point next_hedge_at = rt_.now() + policy_.hedging.hedging_delay;
+    // Fixed for the whole call, so its hedges go out on one schedule.
+    const sim::duration delay = hedging_delay();
+    sim::time_point next_hedge_at = rt_.now() + delay;
     attempt_result last = attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded));
     while (true) {
         may_launch = may_launch && call->attempts_started < policy_.hedging.max_attempts;
@@ -386,7 +470,7 @@ call_edge::attempt_result call_edge::run_hedged(const std::shared_ptr<call_state
             return attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded));
         }
         may_launch = launch_attempt(call, group);
-        next_hedge_at = rt_.now() + policy_.hedging.hedging_delay;
+        next_hedge_at = rt_.now() + delay;
         if (!may_launch && group->in_flight == 0) return last;
     }
 }

@@ -1,10 +1,12 @@
 // The call pipeline of one downstream edge (the article's "client library"): the
 // overall deadline and its propagation, the retry loop with its gates (policy,
 // budget, gRPC throttle), hedging, circuit breaker, adaptive throttle, bulkhead,
-// load balancing with outlier ejection, and the headers every call carries.
+// load balancing with outlier ejection over a fixed or a discovered instance list,
+// and the headers every call carries.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,9 +16,11 @@
 #include "services/platform/adaptive_throttle.hpp"
 #include "services/platform/circuit_breaker.hpp"
 #include "services/platform/config_errors.hpp"
+#include "services/platform/histogram.hpp"
 #include "services/platform/load_balancer.hpp"
 #include "services/platform/metrics.hpp"
 #include "services/platform/outcome.hpp"
+#include "services/platform/registry.hpp"
 #include "services/platform/retry_budget.hpp"
 #include "services/platform/retry_policy.hpp"
 #include "services/platform/retry_throttle.hpp"
@@ -42,6 +46,11 @@ struct hedging_config {
     std::uint32_t max_attempts = 1;
     // A backup goes out when no answer came this long after the previous attempt was sent.
     sim::duration hedging_delay = sim::milliseconds{10};
+    // In (0, 100]: the delay is instead this percentile of the edge's observed attempt
+    // latencies (Finagle's backup requests; e.g. 95 = p95), once the edge has seen
+    // hedging_delay_min_samples answers; until then hedging_delay. 0 = fixed delay.
+    double hedging_delay_percentile = 0;
+    std::uint64_t hedging_delay_min_samples = 20;
 
     bool enabled() const { return max_attempts > 1; }
     config_errors validate() const;
@@ -140,6 +149,12 @@ class call_edge {
 public:
     call_edge(rpc_client& client, std::string name, std::vector<sim::address> instances, edge_policy policy,
               edge_metrics_sink metrics = {});
+    // Follows `service` in `discovery`'s cache (watched here; the owner starts the
+    // discovery client's refresh fiber): each attempt first takes the latest cached
+    // list, which outlives registry outages. `discovery` must outlive the edge.
+    call_edge(rpc_client& client, std::string name, discovery_client& discovery, std::string service,
+              edge_policy policy, edge_metrics_sink metrics = {});
+    ~call_edge();
     call_edge(const call_edge&) = delete;
     call_edge& operator=(const call_edge&) = delete;
 
@@ -153,6 +168,14 @@ public:
     retry_budget* budget() { return budget_ ? &*budget_ : nullptr; }
     retry_throttle* throttle() { return throttle_ ? &*throttle_ : nullptr; }
     sim::semaphore* bulkhead() { return bulkhead_ ? &*bulkhead_ : nullptr; }
+    const std::vector<sim::address>& instances() const { return instances_; }
+    // Replaces the instance list; instances kept keep their balancer and outlier
+    // state (matched by address), in-flight attempts to removed ones are forgotten.
+    void set_instances(std::vector<sim::address> instances);
+    // Latencies of attempts that got an answer (any status), for percentile hedging.
+    const histogram& attempt_latency() const { return attempt_latency_; }
+    // The hedging delay the next hedged call would use.
+    sim::duration hedging_delay() const;
 
 private:
     struct call_state;
@@ -173,6 +196,9 @@ private:
     void settle(attempt_lease& lease, const outcome& o, sim::duration elapsed, bool got_response);
     void release_unsent(attempt_lease& lease);
     void record_attempt(const outcome& o, sim::duration elapsed);
+    void follow_discovery();
+    void schedule_breaker_tick();
+    std::optional<std::size_t> endpoint_now(const attempt_lease& lease) const;
     call_outcome finish(const call_state& call, attempt_result last, call_end end);
     std::string draw_id(std::string_view stream);
 
@@ -194,6 +220,16 @@ private:
     sim::random_stream& backoff_random_;
     sim::random_stream& lb_random_;
     sim::random_stream& throttle_random_;
+    histogram attempt_latency_;
+    // Discovery mode only: the followed service and the cache generation last taken.
+    discovery_client* discovery_ = nullptr;
+    std::string discovered_service_;
+    std::uint64_t discovery_generation_ = 0;
+    // Bumped by set_instances; a lease from an older generation finds its endpoint by address.
+    std::uint64_t endpoints_generation_ = 0;
+    std::map<sim::address, std::size_t> endpoint_index_;
+    // False once the edge is gone: a breaker timer still sleeping must not touch it.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // RFC 9110 safe-to-repeat methods.

@@ -101,6 +101,19 @@ std::optional<std::size_t> load_balancer::pick(sim::time_point now, sim::random_
     return chosen;
 }
 
+void load_balancer::remap(const std::vector<std::optional<std::size_t>>& previous) {
+    std::vector<endpoint_state> next(previous.size());
+    // Round robin resumes at the first surviving endpoint at or after its cursor.
+    std::optional<std::size_t> cursor;
+    for (std::size_t i = 0; i < previous.size(); ++i) {
+        if (!previous[i]) continue;
+        next[i] = endpoints_.at(*previous[i]);
+        if (*previous[i] >= round_robin_next_ && (!cursor || *previous[i] < *previous[*cursor])) cursor = i;
+    }
+    endpoints_ = std::move(next);
+    round_robin_next_ = cursor.value_or(0);
+}
+
 void load_balancer::on_result(std::size_t endpoint, sim::time_point now, const outcome& o) {
     auto& e = endpoints_.at(endpoint);
     if (e.outstanding > 0) --e.outstanding;

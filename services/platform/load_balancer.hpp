@@ -65,6 +65,12 @@ public:
     std::uint32_t times_ejected(std::size_t endpoint) const { return endpoints_.at(endpoint).times_ejected; }
     std::size_t endpoint_count() const { return endpoints_.size(); }
 
+    // Replaces the endpoint set (service discovery changed it): new endpoint i keeps
+    // the state (outstanding calls, failure streak, ejections) of old endpoint
+    // previous[i], or starts fresh when previous[i] is empty. State of old endpoints
+    // no new one names is dropped, as Envoy drops a removed host's detector state.
+    void remap(const std::vector<std::optional<std::size_t>>& previous);
+
     void set_ejection_listener(ejection_listener listener) { listener_ = std::move(listener); }
     const load_balancer_config& config() const { return config_; }
 

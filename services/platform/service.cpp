@@ -1,5 +1,6 @@
 #include "services/platform/service.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -28,12 +29,110 @@ std::optional<sim::time_point> propagated_deadline(const request& req, sim::time
     return now + sim::duration{*remaining_ns};
 }
 
+std::string_view to_string(queue_discipline discipline) {
+    switch (discipline) {
+        case queue_discipline::fifo: return "fifo";
+        case queue_discipline::lifo: return "lifo";
+    }
+    return "unknown";
+}
+
+config_errors codel_config::validate() const {
+    config_errors errors;
+    require(errors, target > sim::duration::zero(), "target", "> 0", target);
+    require(errors, interval > sim::duration::zero(), "interval", "> 0", interval);
+    return errors;
+}
+
+bool codel_state::on_dequeue(sim::time_point now, sim::duration sojourn) {
+    if (sojourn < config_.target) {
+        shed_from_.reset();
+        dropping_ = false;
+        return false;
+    }
+    if (!shed_from_) {
+        shed_from_ = now + config_.interval;
+        return false;
+    }
+    dropping_ = now >= *shed_from_;
+    return dropping_;
+}
+
+// ------------------------------------------------------------------ slot queue
+
+int criticality_rank(std::string_view criticality) {
+    if (criticality == "CRITICAL_PLUS") return 3;
+    if (criticality == "SHEDDABLE_PLUS") return 1;
+    if (criticality == "SHEDDABLE") return 0;
+    return 2;
+}
+
+slot_queue::slot_queue(sim::runtime& rt, std::size_t slots, queue_discipline order)
+    : rt_(rt), available_(slots), order_(order) {}
+
+slot_wait slot_queue::acquire(sim::time_point deadline, int rank) {
+    if (available_ > 0 && waiters_.empty()) {
+        --available_;
+        return slot_wait::granted;
+    }
+    if (deadline <= rt_.now()) return slot_wait::timed_out;
+    waiter self{rt_.current_fiber(), rank, slot_wait::timed_out};
+    waiters_.push_back(&self);
+    // Also runs when the node crashes while we wait (fiber_killed unwinds the park).
+    struct remove_on_exit {
+        std::deque<waiter*>& list;
+        waiter* w;
+        ~remove_on_exit() {
+            auto it = std::find(list.begin(), list.end(), w);
+            if (it != list.end()) list.erase(it);
+        }
+    } guard{waiters_, &self};
+    rt_.park(self.ref, deadline);
+    return self.result;
+}
+
+bool slot_queue::evict_below(int rank) {
+    // Newest first among equals: the request that waited least loses least.
+    auto victim = waiters_.rend();
+    for (auto it = waiters_.rbegin(); it != waiters_.rend(); ++it) {
+        if ((*it)->rank < rank && (victim == waiters_.rend() || (*it)->rank < (*victim)->rank)) victim = it;
+    }
+    if (victim == waiters_.rend()) return false;
+    waiter* w = *victim;
+    waiters_.erase(std::next(victim).base());
+    w->result = slot_wait::evicted;
+    rt_.unpark(w->ref);
+    return true;
+}
+
+void slot_queue::release() {
+    if (waiters_.empty()) {
+        ++available_;
+        return;
+    }
+    waiter* next = order_ == queue_discipline::lifo ? waiters_.back() : waiters_.front();
+    if (order_ == queue_discipline::lifo) {
+        waiters_.pop_back();
+    } else {
+        waiters_.pop_front();
+    }
+    next->result = slot_wait::granted;
+    rt_.unpark(next->ref);
+}
+
 config_errors service_config::validate() const {
     config_errors errors;
     if (name.empty()) errors.push_back("name must not be empty");
     require(errors, queue_timeout >= sim::duration::zero(), "queue_timeout", ">= 0", queue_timeout);
     if (rate_limit) {
         for (const auto& line : rate_limit->validate()) errors.push_back("rate_limit." + line);
+    }
+    if (codel) {
+        for (const auto& line : codel->validate()) errors.push_back("codel." + line);
+    }
+    if (registry_address) {
+        for (const auto& line : registration.validate()) errors.push_back("registration." + line);
+        require(errors, registration_reply_port != port, "registration_reply_port", "!= port", registration_reply_port);
     }
     return errors;
 }
@@ -69,7 +168,8 @@ service::service(sim::runtime& rt, service_config config, metrics_registry* metr
       dedup_(rt) {
     if (auto errors = config_.validate(); !errors.empty()) throw std::invalid_argument("service_config: " + errors.front());
     if (config_.rate_limit) limiter_.emplace(*config_.rate_limit);
-    if (config_.max_concurrent_requests > 0) slots_.emplace(rt, config_.max_concurrent_requests);
+    if (config_.max_concurrent_requests > 0) slots_.emplace(rt, config_.max_concurrent_requests, config_.queue_order);
+    if (config_.codel) codel_.emplace(*config_.codel);
     if (config_.health_endpoint) {
         server_.route("GET", "/health", 1, [this](const request&, request_context&) { return health(); });
     }
@@ -92,8 +192,25 @@ void service::set_consumer_limit(const std::string& consumer, rate_limit_config 
     limiter_->set_consumer_limit(consumer, limit);
 }
 
+void service::serve() {
+    start_registration();
+    server_.serve();
+}
+
 void service::start() {
-    rt_.spawn("serve " + config_.name, [this] { serve(); });
+    start_registration();
+    rt_.spawn("serve " + config_.name, [this] { server_.serve(); });
+}
+
+// Registers once per process: a restarted node builds a new service and registers
+// again, under the same instance id (the registry replaces the entry).
+void service::start_registration() {
+    if (!config_.registry_address || agent_) return;
+    registry_client_.emplace(rt_, config_.registration_reply_port);
+    instance_info self{config_.name, config_.instance_id.empty() ? rt_.node_name() : config_.instance_id,
+                       sim::address{rt_.self(), config_.port}, config_.version, nlohmann::json::object()};
+    agent_.emplace(*registry_client_, *config_.registry_address, std::move(self), config_.registration);
+    agent_->start();
 }
 
 response service::health() const {
@@ -177,28 +294,48 @@ std::optional<response> service::drop_if_expired(const endpoint_context& ctx, st
     return status_only(504);
 }
 
-// The concurrency limit: a FIFO queue of bounded length, each waiter giving up
-// after queue_timeout. The semaphore hands a freed slot to the longest waiter.
+// The concurrency limit: a FIFO or LIFO queue of bounded length, each waiter giving
+// up after queue_timeout; with CoDel, a request that waited too long under a
+// standing queue is shed as it leaves (its slot passes straight to the next waiter).
 response service::run_in_slot(const endpoint& ep, const request& req, endpoint_context& ctx) {
+    const int rank = criticality_rank(ctx.scope.criticality);
     const bool must_wait = slots_->available() == 0 || slots_->waiting() > 0;
-    if (must_wait && slots_->waiting() >= config_.queue_capacity) {
+    if (must_wait && slots_->waiting() >= config_.queue_capacity &&
+        !(config_.shed_by_criticality && slots_->evict_below(rank))) {
         ++stats_.shed_queue_full;
         return status_only(503);
     }
     ++stats_.queue_depth;
     stats_.queue_depth_max = std::max(stats_.queue_depth_max, stats_.queue_depth);
-    const bool got_slot = slots_->acquire(rt_.now() + config_.queue_timeout);
+    const sim::time_point queued_at = rt_.now();
+    const slot_wait waited = slots_->acquire(queued_at + config_.queue_timeout, rank);
     --stats_.queue_depth;
-    if (!got_slot) {
+    if (waited == slot_wait::evicted) {
+        ++stats_.shed_criticality;
+        return status_only(503);
+    }
+    if (waited == slot_wait::timed_out) {
         ++stats_.shed_queue_timeout;
         return status_only(503);
     }
     struct release_on_exit {
-        sim::semaphore& slots;
+        slot_queue& slots;
         ~release_on_exit() { slots.release(); }
     } guard{*slots_};
+    if (shed_by_codel(rt_.now() - queued_at)) return status_only(503);
     if (auto dropped = drop_if_expired(ctx, "dequeue")) return *dropped;
     return run(ep, req, ctx);
+}
+
+bool service::shed_by_codel(sim::duration sojourn) {
+    if (!codel_) return false;
+    const bool was_dropping = codel_->dropping();
+    const bool shed = codel_->on_dequeue(rt_.now(), sojourn);
+    if (codel_->dropping() != was_dropping) {
+        rt_.record_state("codel " + config_.name, codel_->dropping() ? "dropping" : "ok");
+    }
+    if (shed) ++stats_.shed_codel;
+    return shed;
 }
 
 response service::run(const endpoint& ep, const request& req, endpoint_context& ctx) {

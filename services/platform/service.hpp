@@ -1,10 +1,12 @@
 // The service template (server side) on top of rpc_server: versioned endpoints,
 // API-key authentication, per-consumer rate limits, a concurrency limit with a
-// bounded FIFO queue and queue timeout, deadline honouring, simulated service time,
-// idempotency-key deduplication, a health endpoint, correlation IDs and metrics.
+// bounded queue (FIFO, LIFO or CoDel-style shedding) and queue timeout, deadline
+// honouring, simulated service time, idempotency-key deduplication, a health
+// endpoint, self-registration with heartbeats, correlation IDs and metrics.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -18,12 +20,93 @@
 #include "services/platform/idempotency.hpp"
 #include "services/platform/metrics.hpp"
 #include "services/platform/rate_limiter.hpp"
+#include "services/platform/registry.hpp"
 #include "services/platform/rpc.hpp"
 #include "sim/distribution.hpp"
 #include "sim/runtime.hpp"
 #include "sim/sync.hpp"
 
 namespace meshsim::svc {
+
+// Which waiting request a freed concurrency slot goes to.
+enum class queue_discipline : std::uint8_t {
+    // The oldest: fair, but under overload every request waits the whole queue and
+    // is served after its caller gave up.
+    fifo,
+    // The newest (Facebook's adaptive LIFO, "Fail at scale"): under overload the
+    // fresh requests, whose callers still wait, are served; old ones time out.
+    lifo,
+};
+std::string_view to_string(queue_discipline discipline);
+
+// CoDel (Nichols & Jacobson, RFC 8289) applied to a server's request queue, as in
+// Facebook's "Fail at scale": defaults are CoDel's 5 ms target and 100 ms interval.
+struct codel_config {
+    // A request that waited at least this long counts as "above target".
+    sim::duration target = sim::milliseconds{5};
+    // Once every request leaving the queue for this long waited at least `target`
+    // (the minimum queue delay stayed above it: a standing queue), requests that
+    // waited at least `target` are shed with 503 until one leaves below it.
+    sim::duration interval = sim::milliseconds{100};
+
+    config_errors validate() const;
+};
+
+// CoDel's state machine, fed with each request leaving the queue (a request that
+// never waited leaves with sojourn 0). Unlike RFC 8289 there is no sqrt control
+// law: while dropping, every request above target is shed, so a server queue
+// drains of stale work at once (Facebook's variant sheds with a short timeout).
+class codel_state {
+public:
+    explicit codel_state(codel_config config) : config_(config) {}
+
+    // True: shed this request.
+    bool on_dequeue(sim::time_point now, sim::duration sojourn);
+    bool dropping() const { return dropping_; }
+
+private:
+    codel_config config_;
+    // While requests leave above target: when the first of them left, plus interval.
+    std::optional<sim::time_point> shed_from_{};
+    bool dropping_ = false;
+};
+
+// SRE book criticalities, x-criticality: CRITICAL_PLUS 3, CRITICAL 2,
+// SHEDDABLE_PLUS 1, SHEDDABLE 0. Missing or unknown counts as CRITICAL (Google's default).
+int criticality_rank(std::string_view criticality);
+
+enum class slot_wait : std::uint8_t { granted, timed_out, evicted };
+
+// The concurrency limit: slots and the requests waiting for one, in arrival
+// order; a freed slot goes to the oldest (FIFO) or the newest (LIFO) waiter.
+class slot_queue {
+public:
+    slot_queue(sim::runtime& rt, std::size_t slots, queue_discipline order);
+    slot_queue(const slot_queue&) = delete;
+    slot_queue& operator=(const slot_queue&) = delete;
+
+    // Takes a slot, waiting until `deadline` at most; a deadline not after now()
+    // means "do not wait". `rank` is the request's criticality rank.
+    slot_wait acquire(sim::time_point deadline, int rank = 2);
+    void release();
+    // Sheds the newest of the lowest-ranked waiters if it ranks below `rank`
+    // (its acquire returns evicted). False when every waiter ranks at least `rank`.
+    bool evict_below(int rank);
+    std::size_t available() const { return available_; }
+    std::size_t waiting() const { return waiters_.size(); }
+
+private:
+    struct waiter {
+        sim::fiber_ref ref;
+        int rank = 2;
+        slot_wait result = slot_wait::timed_out;
+    };
+
+    sim::runtime& rt_;
+    std::size_t available_;
+    queue_discipline order_;
+    std::deque<waiter*> waiters_;
+};
 
 struct service_config {
     std::string name = "service";
@@ -34,6 +117,13 @@ struct service_config {
     std::uint32_t queue_capacity = 64;
     // A request that waited this long for a slot is shed with 503; 0 = never wait.
     sim::duration queue_timeout = sim::seconds{1};
+    // Which waiter a freed slot goes to.
+    queue_discipline queue_order = queue_discipline::fifo;
+    // CoDel-style shedding of requests that waited too long under a standing queue; off when empty.
+    std::optional<codel_config> codel{};
+    // SRE book criticality: when the queue is full, an arrival that outranks a waiter
+    // (x-criticality) takes its place and the waiter is shed (503); else the arrival is.
+    bool shed_by_criticality = false;
     // Drop (504, no work done) a request whose propagated deadline passed, checked on
     // arrival and again when it leaves the queue. Off, the server still does the work
     // for callers that gave up: the cascade the simulator must be able to show.
@@ -42,6 +132,18 @@ struct service_config {
     std::optional<rate_limit_config> rate_limit{};
     // GET /health (version 1), exempt from auth, limits and queueing.
     bool health_endpoint = true;
+    // Self-registration (Eureka / Consul agent style): when set, the service
+    // registers {name, instance_id, node:port, version} there when it starts serving
+    // and heartbeats every registration.heartbeat_interval. It never deregisters on
+    // a crash (a crashed process runs no code): the registry's TTL removes it.
+    std::optional<sim::address> registry_address{};
+    registration_config registration{};
+    // Empty: the node's name.
+    std::string instance_id{};
+    std::string version{};
+    // The port the registration agent's rpc_client receives replies on; distinct
+    // from rpc_client's default (49152) so handlers can own a client of their own.
+    sim::port_id registration_reply_port = 49151;
 
     config_errors validate() const;
 };
@@ -89,6 +191,8 @@ struct service_stats {
     std::uint64_t rate_limited = 0;      // 429
     std::uint64_t shed_queue_full = 0;   // 503
     std::uint64_t shed_queue_timeout = 0;  // 503
+    std::uint64_t shed_codel = 0;          // 503, CoDel shed it on leaving the queue
+    std::uint64_t shed_criticality = 0;    // 503, evicted from the queue by a more critical request
     std::uint64_t dropped_expired = 0;   // 504, deadline honoured
     std::uint64_t expired_but_served = 0;  // the caller's deadline had passed, work done anyway
     std::uint64_t in_flight = 0;
@@ -115,8 +219,11 @@ public:
     void set_ready(bool ready) { ready_ = ready; }
 
     // Serves requests until the node dies: call from a fiber of its own, or use start().
-    void serve() { server_.serve(); }
+    // Both begin self-registration first when config.registry_address is set.
+    void serve();
     void start();
+    // Nullptr unless self-registration is configured and serving has begun.
+    const registration_agent* registration() const { return agent_ ? &*agent_ : nullptr; }
 
     const service_config& config() const { return config_; }
     const service_stats& stats() const { return stats_; }
@@ -142,9 +249,11 @@ private:
     std::optional<response> authenticate(const endpoint& ep, endpoint_context& ctx);
     std::optional<response> limit_rate(const endpoint_context& ctx);
     std::optional<response> drop_if_expired(const endpoint_context& ctx, std::string_view where);
+    bool shed_by_codel(sim::duration sojourn);
     call_scope scope_of(const request& req);
     response health() const;
     void record(sim::time_point arrived, std::uint16_t status);
+    void start_registration();
 
     sim::runtime& rt_;
     service_config config_;
@@ -154,10 +263,14 @@ private:
     std::map<endpoint_key, endpoint> endpoints_;
     std::map<std::string, std::set<std::string>> keys_;
     std::optional<rate_limiter> limiter_;
-    std::optional<sim::semaphore> slots_;
+    std::optional<slot_queue> slots_;
+    std::optional<codel_state> codel_;
     idempotency_cache dedup_;
     service_stats stats_;
     bool ready_ = true;
+    // Declared last: the agent's fiber uses the client, and both use rt_.
+    std::optional<rpc_client> registry_client_;
+    std::optional<registration_agent> agent_;
 };
 
 // Reads x-deadline-ns (the caller's remaining budget) as a node-local deadline.
