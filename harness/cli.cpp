@@ -1,6 +1,10 @@
 #include "harness/cli.hpp"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -11,8 +15,12 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/bench/bench.hpp"
+#include "harness/checkers/checker.hpp"
 #include "harness/flagship.hpp"
+#include "harness/runner.hpp"
 #include "harness/scenario/duration.hpp"
+#include "harness/scenario/loader.hpp"
+#include "harness/summary.hpp"
 #include "meshsim_version.hpp"
 #include "reports/events_jsonl.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -23,9 +31,11 @@ namespace {
 
 struct run_args {
     std::string file;
-    std::uint64_t seed = 1;
+    std::optional<std::uint64_t> seed;
     std::string until;
     std::string out_dir = "meshsim-out";
+    std::string format = "text";
+    std::string events = "all";
     bool quiet = false;
 };
 
@@ -39,39 +49,39 @@ struct bench_args {
     bool no_baseline = false;
 };
 
-std::vector<std::string> node_names(sim::kernel::simulation& world) {
+std::vector<std::string> node_names(const sim::kernel::simulation& world) {
     std::vector<std::string> names;
     for (std::size_t i = 0; i < world.node_count(); ++i) {
-        names.push_back(world.get_node(static_cast<sim::node_id>(i)).node_name());
+        names.push_back(const_cast<sim::kernel::simulation&>(world).get_node(static_cast<sim::node_id>(i)).node_name());
     }
     return names;
 }
 
-int run_command(const run_args& args) {
-    if (!args.file.empty()) {
-        std::cerr << "meshsim: error: scenario files are not supported by this version yet; "
-                     "run without FILE for the flagship scenario\n";
-        return exit_bad_input;
-    }
-    flagship_options options;
-    options.seed = args.seed;
-    if (!args.until.empty()) {
-        const duration_parse_result until = parse_duration(args.until);
-        if (!until.value) {
-            std::cerr << "meshsim: error: --until: " << until.error << "\n";
-            return exit_bad_input;
-        }
-        if (*until.value < sim::seconds(2)) {
-            std::cerr << "meshsim: error: --until: the flagship scenario needs at least 2s\n";
-            return exit_bad_input;
-        }
-        options.duration = *until.value;
-    }
+// Loads FILE, or the built-in flagship when FILE is empty; prints diagnostics.
+std::optional<scenario> load(const std::string& file) {
+    diagnostics diags;
+    std::optional<scenario> s = file.empty() ? load_scenario_text(flagship_scenario_text(), "flagship", diags)
+                                             : load_scenario_file(file, diags);
+    if (!s) std::cerr << diags.format();
+    if (s && file.empty()) s->source_file.clear();  // reproduce with `meshsim run`, no file
+    return s;
+}
 
-    sim::kernel::simulation world({.seed = args.seed});
-    const flagship_result result = run_flagship(world, options);
-    const std::string hash = sim::format_hash(world.trace().hash());
+// A progress line on stderr for long runs, only when a person is watching.
+std::function<void(const sim::kernel::simulation&)> progress_printer(sim::duration total, bool quiet) {
+    if (quiet || !::isatty(2)) return {};
+    const auto wall_start = std::chrono::steady_clock::now();  // determinism: allowed (progress line only, never part of the run)
+    return [wall_start, total, shown = false](const sim::kernel::simulation& sim) mutable {
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();  // determinism: allowed (progress line)
+        if (wall < 2.0) return;
+        std::fprintf(stderr, "\r%s / %s virtual, %.0f events/s   ", sim::format_time(sim.now()).c_str(),
+                     sim::format_duration(total).c_str(), static_cast<double>(sim.trace().count()) / wall);
+        shown = true;
+        if (sim.now() - sim::time_zero >= total && shown) std::fprintf(stderr, "\n");
+    };
+}
 
+int write_outputs(const run_args& args, const run_result& r) {
     std::error_code ec;
     std::filesystem::create_directories(args.out_dir, ec);
     if (ec) {
@@ -79,43 +89,79 @@ int run_command(const run_args& args) {
         return exit_bad_input;
     }
     const std::filesystem::path out(args.out_dir);
-    {
+    if (args.events == "all") {
         std::ofstream events(out / "events.jsonl");
-        report::write_events_jsonl(events, world.trace().events(), node_names(world));
+        report::write_events_jsonl(events, r.sim->trace().events(), node_names(*r.sim));
     }
-    nlohmann::json summary = {
-        {"meshsim_version", meshsim::version},
-        {"scenario", "flagship"},
-        {"seed", args.seed},
-        {"trace_hash", hash},
-        {"events", world.trace().count()},
-        {"virtual_time", sim::format_time(world.now())},
-        {"verdict", result.passed ? "pass" : "fail"},
-        {"result", result.to_json()},
-    };
-    {
-        std::ofstream summary_file(out / "summary.json");
-        summary_file << summary.dump(2) << "\n";
-    }
+    std::ofstream summary_file(out / "summary.json");
+    summary_file << r.summary.dump(2) << "\n";
+    return exit_pass;
+}
 
-    if (!args.quiet) {
-        std::printf("scenario: flagship (checkout API, 3 inventory instances, inventory-2 crashes at 3s)\n");
-        std::printf("requests: %llu  succeeded: %llu  failed: %llu  success ratio: %.4f\n",
-                    static_cast<unsigned long long>(result.requests),
-                    static_cast<unsigned long long>(result.succeeded),
-                    static_cast<unsigned long long>(result.failed), result.success_ratio);
-        std::printf("attempts at inventory: %llu  events: %llu  virtual time: %s\n",
-                    static_cast<unsigned long long>(result.attempts_at_inventory),
-                    static_cast<unsigned long long>(world.trace().count()), sim::format_time(world.now()).c_str());
-        std::printf("report: %s\n", (out / "summary.json").string().c_str());
+int run_command(const run_args& args) {
+    std::optional<scenario> s = load(args.file);
+    if (!s) return exit_bad_input;
+    run_options options;
+    options.seed = args.seed;
+    options.keep_events = args.events == "all";
+    if (!args.until.empty()) {
+        const duration_parse_result until = parse_duration(args.until);
+        if (!until.value || until.value->count() <= 0) {
+            std::cerr << "meshsim: error: --until: " << (until.value ? "must be > 0" : until.error) << "\n";
+            return exit_bad_input;
+        }
+        options.until = *until.value;
     }
-    std::printf("trace_hash=%s\n", hash.c_str());
-    std::printf("verdict: %s (%s)\n", result.passed ? "PASS" : "FAIL", result.verdict_reason.c_str());
-    if (!result.passed) {
-        std::printf("reproduce: meshsim run --seed %llu%s%s\n", static_cast<unsigned long long>(args.seed),
-                    args.until.empty() ? "" : " --until ", args.until.c_str());
+    options.on_progress = progress_printer(options.until.value_or(s->duration), args.quiet);
+    const run_result r = run_scenario(std::move(*s), options);
+    if (!r.setup_errors.empty()) {
+        for (const auto& e : r.setup_errors) std::cerr << "meshsim: error: " << e << "\n";
+        return exit_bad_input;
     }
-    return result.passed ? exit_pass : exit_fail;
+    if (const int rc = write_outputs(args, r); rc != exit_pass) return rc;
+    if (args.format == "json") {
+        std::printf("%s\n", r.summary.dump(2).c_str());
+    } else if (args.quiet) {
+        std::printf("trace_hash=%s\nverdict: %s\n", r.summary["trace_hash"].get<std::string>().c_str(),
+                    r.passed ? "PASS" : "FAIL");
+        if (!r.passed) std::printf("reproduce: %s\n", r.summary["reproduce"].get<std::string>().c_str());
+    } else {
+        std::printf("report: %s\n", (std::filesystem::path(args.out_dir) / "summary.json").string().c_str());
+        std::printf("%s", text_summary(r.summary).c_str());
+    }
+    return r.passed ? exit_pass : exit_fail;
+}
+
+int validate_command(const std::string& file) {
+    const std::optional<scenario> s = load(file);
+    if (!s) return exit_bad_input;
+    std::printf("%s: ok (%zu services, %zu workloads, %zu faults, %zu expectations)\n", file.c_str(), s->services.size(),
+                s->workloads.size(), s->faults.size(), s->expectations.size());
+    return exit_pass;
+}
+
+int list_command() {
+    std::printf("service kinds:\n");
+    std::printf("  %-22s %s\n", "synthetic",
+                "queueing station: instances x concurrency, bounded FIFO/LIFO queue, service time and calls per endpoint");
+    std::printf("fault kinds:\n");
+    const std::pair<const char*, const char*> faults[] = {
+        {"crash", "the instance crashes (volatile state lost); restarts at the end unless restart is false"},
+        {"pause", "stop the world: nothing of the instance runs, its timers fire late"},
+        {"slow", "service time (compute) multiplied by a factor"},
+        {"clock", "the instance's clock is offset and/or drifts"},
+        {"link", "latency, jitter, loss, duplication, reordering, corruption, bandwidth on links from a service"},
+        {"partition", "cut: groups, one_way, halves, random_halves, isolate, majorities_ring, bridge"},
+        {"abort", "Istio-style: answer a status on a fraction of requests to a service/endpoint"},
+        {"delay", "Istio-style: add a delay on a fraction of requests to a service/endpoint"},
+        {"nemesis", "seeded generator of the above: flip_flop, staggered, swarm (top-level \"nemesis\" key)"},
+    };
+    for (const auto& [name, what] : faults) std::printf("  %-22s %s\n", name, what);
+    std::printf("checkers:\n");
+    for (const checker_info& c : all_checkers()) {
+        std::printf("  %-22s %s\n", std::string(c.name).c_str(), std::string(c.description).c_str());
+    }
+    return exit_pass;
 }
 
 int bench_command(const bench_args& args) {
@@ -153,10 +199,22 @@ int run_cli(int argc, char** argv) {
     run_args run;
     CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario (no FILE: the flagship scenario)");
     run_cmd->add_option("file", run.file, "Scenario file (JSON)");
-    run_cmd->add_option("--seed", run.seed, "Master seed of every random stream")->capture_default_str();
-    run_cmd->add_option("--until", run.until, "Virtual time to run for, e.g. 10s or 1500ms");
+    run_cmd->add_option("--seed", run.seed, "Master seed of every random stream (default: the scenario's)");
+    run_cmd->add_option("--until", run.until, "Virtual time to run for, e.g. 10s (default: the scenario's duration)");
     run_cmd->add_option("--out", run.out_dir, "Directory for summary.json and events.jsonl")->capture_default_str();
+    run_cmd->add_option("--format", run.format, "Output on stdout: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    run_cmd->add_option("--events", run.events, "Write events.jsonl (all) or only hash the trace (none)")
+        ->check(CLI::IsMember({"all", "none"}))
+        ->capture_default_str();
     run_cmd->add_flag("--quiet", run.quiet, "Print only the trace hash and the verdict");
+
+    std::string validate_file;
+    CLI::App* validate_cmd = app.add_subcommand("validate", "Check a scenario file; report every problem");
+    validate_cmd->add_option("file", validate_file, "Scenario file (JSON)")->required();
+
+    CLI::App* list_cmd = app.add_subcommand("list", "List service kinds, fault kinds and checkers");
 
     bench_args bench;
     CLI::App* bench_cmd = app.add_subcommand("bench", "Measure kernel throughput against a bare Boost.Context loop");
@@ -184,9 +242,10 @@ int run_cli(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::cerr << "meshsim: error: " << e.what() << "\n";
-        const CLI::App* where = app.got_subcommand(run_cmd)     ? run_cmd
-                                : app.got_subcommand(bench_cmd) ? bench_cmd
-                                                                : &app;
+        const CLI::App* where = app.got_subcommand(run_cmd)        ? run_cmd
+                                : app.got_subcommand(bench_cmd)    ? bench_cmd
+                                : app.got_subcommand(validate_cmd) ? validate_cmd
+                                                                   : &app;
         std::cerr << where->help("", CLI::AppFormatMode::Normal);
         return exit_bad_input;
     }
@@ -194,6 +253,8 @@ int run_cli(int argc, char** argv) {
     try {
         if (app.got_subcommand(run_cmd)) return run_command(run);
         if (app.got_subcommand(bench_cmd)) return bench_command(bench);
+        if (app.got_subcommand(validate_cmd)) return validate_command(validate_file);
+        if (app.got_subcommand(list_cmd)) return list_command();
     } catch (const std::exception& e) {
         std::cerr << "meshsim: internal error: " << e.what() << "\n";
         return exit_internal;

@@ -1,0 +1,76 @@
+#include "harness/checkers/windows.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace meshsim::harness::detail {
+
+std::vector<window_totals> sliding_windows(const observations& obs, const std::vector<const flow_stats*>& flows,
+                                           sim::duration width, std::size_t first) {
+    const std::size_t span = static_cast<std::size_t>(
+        std::max<std::int64_t>(1, (width + obs.bucket_width() - sim::nanoseconds(1)) / obs.bucket_width()));
+    std::vector<window_totals> windows;
+    for (std::size_t end = first; end < obs.bucket_count(); ++end) {
+        window_totals w;
+        w.end = obs.bucket_start(end + 1);
+        const std::size_t begin = end + 1 >= span ? std::max(first, end + 1 - span) : first;
+        for (std::size_t b = begin; b <= end; ++b) {
+            for (const flow_stats* f : flows) {
+                w.ok += f->buckets[b].goodput;
+                w.errors += f->buckets[b].errors;
+                w.latency.merge(f->buckets[b].latency);
+            }
+        }
+        windows.push_back(std::move(w));
+    }
+    return windows;
+}
+
+std::size_t first_bucket_after(const observations& obs, sim::duration t) {
+    const auto i = (t + obs.bucket_width() - sim::nanoseconds(1)) / obs.bucket_width();
+    return static_cast<std::size_t>(std::max<std::int64_t>(0, i));
+}
+
+std::vector<const flow_stats*> service_flows(const observations& obs, const std::string& service,
+                                             const std::string& path) {
+    std::vector<const flow_stats*> flows;
+    for (std::size_t i = 0; i < obs.endpoint_keys().size(); ++i) {
+        const endpoint_key& k = obs.endpoint_keys()[i];
+        if (k.service == service && (path.empty() || k.path == path)) flows.push_back(&obs.endpoints()[i]);
+    }
+    return flows;
+}
+
+std::vector<const flow_stats*> workload_flows(const observations& obs, const std::string& name) {
+    std::vector<const flow_stats*> flows;
+    for (std::size_t i = 0; i < obs.workload_names().size(); ++i) {
+        if (name.empty() || obs.workload_names()[i] == name) flows.push_back(&obs.workloads()[i]);
+    }
+    return flows;
+}
+
+std::string percent(double ratio) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g%%", ratio * 100);
+    return text;
+}
+
+std::string format_latency(sim::duration d) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3gms", sim::to_seconds(d) * 1e3);
+    return text;
+}
+
+std::string format_instant(sim::time_point t) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3fs", sim::to_seconds(t - sim::time_zero));
+    return text;
+}
+
+std::string subject_of(const expectation_config& e) {
+    if (!e.workload.empty()) return "workload " + e.workload;
+    if (!e.service.empty()) return "service " + e.service + (e.endpoint.empty() ? "" : " " + e.endpoint);
+    return "every workload";
+}
+
+}  // namespace meshsim::harness::detail

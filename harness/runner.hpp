@@ -1,0 +1,35 @@
+// Runs a loaded scenario end to end: builds the world, runs it to the end (or
+// --until), judges the expectations, and derives summary.json. Used by the CLI
+// and by the tests, so both see the same run.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/scenario/model.hpp"
+#include "sim/kernel/simulation.hpp"
+
+namespace meshsim::harness {
+
+struct run_options {
+    std::optional<std::uint64_t> seed;      // overrides the scenario's
+    std::optional<sim::duration> until;     // overrides the scenario's duration
+    bool keep_events = true;                // false: hash only (no events.jsonl)
+    std::string reproduce_prefix = "meshsim run";
+    // Called every virtual `bucket` with the simulation (progress lines).
+    std::function<void(const sim::kernel::simulation&)> on_progress;
+};
+
+struct run_result {
+    nlohmann::json summary;
+    bool passed = false;
+    std::vector<std::string> setup_errors;  // faults the kernel rejected: bad input
+    std::unique_ptr<sim::kernel::simulation> sim;  // for events.jsonl
+};
+
+run_result run_scenario(scenario s, const run_options& options);
+
+}  // namespace meshsim::harness

@@ -1,0 +1,850 @@
+// Reads a scenario in two passes over one parsed document: the first reads every
+// value (types, ranges, unknown keys), remembering where each cross-reference was
+// written; the second checks the references and the combinations that only make
+// sense together. Both report into the same diagnostics, so a user sees all at once.
+#include "harness/scenario/loader.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "harness/scenario/reader.hpp"
+
+namespace meshsim::harness {
+
+namespace {
+
+using sim::duration;
+
+// A name written somewhere in the file, to be checked once every service is known.
+struct reference {
+    value_reader at;
+    std::string name;
+};
+struct endpoint_reference {
+    value_reader at;  // the endpoint value
+    std::string service;
+    std::string path;
+    int version = 1;
+};
+
+class loader {
+public:
+    explicit loader(const document_reader& doc) : doc_(doc) {}
+    scenario read();
+
+private:
+    // --- first pass ---
+    sim::duration_distribution read_distribution(const value_reader& v);
+    sim::kernel::link_config read_link(object_reader r, sim::kernel::link_config base);
+    svc::backoff_config read_backoff(object_reader& r, svc::backoff_config base);
+    svc::retry_policy_config read_retry(object_reader r, svc::retry_policy_config base);
+    svc::circuit_breaker_config read_breaker(object_reader r);
+    svc::load_balancer_config read_load_balancer(object_reader r, svc::load_balancer_config base);
+    edge_policy read_edge_policy(object_reader& r, edge_policy base);
+    station_config read_station(object_reader& r);
+    endpoint_config read_endpoint(object_reader r, const std::string& service);
+    service_config read_service(object_reader r);
+    open_loop_config read_open_loop(object_reader r);
+    workload_config read_workload(object_reader r);
+    fault_config read_fault(object_reader r);
+    nemesis_config read_nemesis(object_reader r);
+    expectation_config read_expectation(object_reader r);
+    network_config read_network(object_reader r);
+    void report_platform_errors(const object_reader& r, const std::vector<std::string>& errors);
+
+    // --- second pass ---
+    void check_references(const scenario& s);
+    void check_call_cycles(const scenario& s);
+    void check_combinations(const scenario& s);
+    std::string unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& known);
+
+    const document_reader& doc_;
+    std::vector<reference> service_refs_;
+    std::vector<endpoint_reference> endpoint_refs_;
+    std::vector<std::pair<value_reader, std::string>> workload_refs_;
+    value_reader warmup_at_;
+    value_reader bucket_at_;
+    std::vector<value_reader> service_name_at_;
+    std::set<std::string> unreadable_endpoints_;  // services whose endpoint list was itself wrong
+    std::vector<value_reader> workload_name_at_;
+    std::vector<value_reader> edge_at_;
+    std::vector<std::vector<value_reader>> endpoint_at_;  // per service, per endpoint
+};
+
+// True when key holds one of names: reads that depend on a choice are skipped
+// (and their keys allowed) when it is wrong, so one typo gives one error.
+bool chose(object_reader& r, std::string_view key, std::initializer_list<std::string_view> names) {
+    const value_reader v = r.member(key);
+    if (!v.is_string()) return false;
+    const auto& text = v.json()->get_ref<const std::string&>();
+    return std::find(names.begin(), names.end(), text) != names.end();
+}
+
+// "5ms" (constant) or {"dist": "exponential", "mean": "5ms"}.
+sim::duration_distribution loader::read_distribution(const value_reader& v) {
+    if (v.is_string()) return sim::duration_distribution::constant(v.as<duration>());
+    object_reader r = v.object();
+    using shape = sim::duration_distribution::shape;
+    const shape kind = r.choice<shape>("dist", {{"constant", shape::constant},
+                                                {"uniform", shape::uniform},
+                                                {"normal", shape::normal},
+                                                {"lognormal", shape::lognormal},
+                                                {"exponential", shape::exponential},
+                                                {"pareto", shape::pareto}});
+    sim::duration_distribution d;
+    d.kind = kind;
+    if (!r.valid()) return d;
+    if (!chose(r, "dist", {"constant", "uniform", "normal", "lognormal", "exponential", "pareto"})) {
+        r.allow({"value", "min", "max", "mean", "stddev", "median", "sigma", "scale", "alpha"});
+        r.finish();
+        return d;
+    }
+    switch (kind) {
+        case shape::constant: d.value = r.required<duration>("value"); break;
+        case shape::uniform:
+            d.value = r.required<duration>("min");
+            d.max = r.required<duration>("max");
+            if (d.max < d.value) r.error("max", "max must not be less than min");
+            break;
+        case shape::normal:
+            d.value = r.required<duration>("mean");
+            d.stddev = r.required<duration>("stddev");
+            break;
+        case shape::lognormal:
+            d.value = r.required<duration>("median", {.min = sim::nanoseconds(1)});
+            d.shape_param = r.required<double>("sigma", {.min = 0, .max = 10});
+            break;
+        case shape::exponential: d.value = r.required<duration>("mean", {.min = sim::nanoseconds(1)}); break;
+        case shape::pareto:
+            d.value = r.required<duration>("scale", {.min = sim::nanoseconds(1)});
+            d.shape_param = r.required<double>("alpha", {.min = 0, .min_exclusive = true, .max = 100});
+            break;
+    }
+    r.finish();
+    return d;
+}
+
+void loader::report_platform_errors(const object_reader& r, const std::vector<std::string>& errors) {
+    for (const std::string& e : errors) r.error(e);
+}
+
+sim::kernel::link_config loader::read_link(object_reader r, sim::kernel::link_config l) {
+    if (const value_reader v = r.member("latency"); v.present()) l.latency = read_distribution(v);
+    l.jitter = r.optional<duration>("jitter", l.jitter);
+    l.delay_correlation = r.optional<double>("delay_correlation", l.delay_correlation, {.min = 0, .max = 1});
+    l.loss = r.optional<double>("loss", l.loss, {.min = 0, .max = 1});
+    l.loss_correlation = r.optional<double>("loss_correlation", l.loss_correlation, {.min = 0, .max = 1});
+    l.duplicate = r.optional<double>("duplicate", l.duplicate, {.min = 0, .max = 1});
+    l.reorder = r.optional<double>("reorder", l.reorder, {.min = 0, .max = 1});
+    l.corrupt = r.optional<double>("corrupt", l.corrupt, {.min = 0, .max = 1});
+    l.bandwidth_bytes_per_s = r.optional<std::uint64_t>("bandwidth_bytes_per_s", l.bandwidth_bytes_per_s);
+    l.queue_capacity_bytes = r.optional<std::uint64_t>("queue_capacity_bytes", l.queue_capacity_bytes, {.min = 1});
+    return l;
+}
+
+svc::backoff_config loader::read_backoff(object_reader& r, svc::backoff_config b) {
+    b.base_delay = r.optional<duration>("backoff_base", b.base_delay, {.min = sim::nanoseconds(1)});
+    b.max_delay = r.optional<duration>("backoff_max", b.max_delay, {.min = sim::nanoseconds(1)});
+    b.multiplier = r.optional<double>("backoff_multiplier", b.multiplier, {.min = 1, .max = 100});
+    b.jitter = r.choice<svc::jitter_mode>("jitter",
+                                          {{"none", svc::jitter_mode::none},
+                                           {"full", svc::jitter_mode::full},
+                                           {"equal", svc::jitter_mode::equal},
+                                           {"decorrelated", svc::jitter_mode::decorrelated}},
+                                          b.jitter);
+    if (b.max_delay < b.base_delay) r.error("backoff_max", "backoff_max must not be less than backoff_base");
+    return b;
+}
+
+svc::retry_policy_config loader::read_retry(object_reader r, svc::retry_policy_config p) {
+    p.max_attempts = r.optional<std::uint32_t>("max_attempts", p.max_attempts, {.min = 1, .max = 100});
+    p.backoff = read_backoff(r, p.backoff);
+    p.retry_on_5xx = r.optional<bool>("on_5xx", p.retry_on_5xx);
+    p.retry_on_timeout = r.optional<bool>("on_timeout", p.retry_on_timeout);
+    p.retry_on_connection_refused = r.optional<bool>("on_connection_refused", p.retry_on_connection_refused);
+    p.retry_on_connection_reset = r.optional<bool>("on_connection_reset", p.retry_on_connection_reset);
+    p.retry_on_429 = r.optional<bool>("on_429", p.retry_on_429);
+    r.finish();
+    return p;
+}
+
+svc::circuit_breaker_config loader::read_breaker(object_reader r) {
+    svc::circuit_breaker_config c;
+    c.failure_rate_threshold_percent =
+        r.optional<double>("failure_rate_threshold_percent", c.failure_rate_threshold_percent,
+                           {.min = 0, .min_exclusive = true, .max = 100});
+    c.slow_call_rate_threshold_percent =
+        r.optional<double>("slow_call_rate_threshold_percent", c.slow_call_rate_threshold_percent,
+                           {.min = 0, .min_exclusive = true, .max = 100});
+    c.slow_call_duration_threshold = r.optional<duration>("slow_call_duration", c.slow_call_duration_threshold,
+                                                          {.min = sim::nanoseconds(1)});
+    c.window_type = r.choice<svc::sliding_window_type>(
+        "window_type",
+        {{"count_based", svc::sliding_window_type::count_based}, {"time_based", svc::sliding_window_type::time_based}},
+        c.window_type);
+    c.sliding_window_size_calls =
+        r.optional<std::uint32_t>("window_size_calls", c.sliding_window_size_calls, {.min = 1, .max = 1'000'000});
+    c.sliding_window_size_seconds =
+        r.optional<std::uint32_t>("window_size_seconds", c.sliding_window_size_seconds, {.min = 1, .max = 86'400});
+    c.minimum_number_of_calls =
+        r.optional<std::uint32_t>("minimum_calls", c.minimum_number_of_calls, {.min = 1, .max = 1'000'000});
+    c.wait_duration_in_open_state =
+        r.optional<duration>("wait_in_open", c.wait_duration_in_open_state, {.min = sim::nanoseconds(1)});
+    c.wait_duration_in_open_state_multiplier =
+        r.optional<double>("wait_in_open_multiplier", c.wait_duration_in_open_state_multiplier, {.min = 1, .max = 100});
+    c.permitted_number_of_calls_in_half_open_state = r.optional<std::uint32_t>(
+        "half_open_calls", c.permitted_number_of_calls_in_half_open_state, {.min = 1, .max = 1'000'000});
+    c.automatic_transition_from_open_to_half_open =
+        r.optional<bool>("automatic_half_open", c.automatic_transition_from_open_to_half_open);
+    if (r.valid()) report_platform_errors(r, c.validate());
+    r.finish();
+    return c;
+}
+
+svc::load_balancer_config loader::read_load_balancer(object_reader r, svc::load_balancer_config c) {
+    c.policy = r.choice<svc::lb_policy>("policy",
+                                        {{"round_robin", svc::lb_policy::round_robin},
+                                         {"random", svc::lb_policy::random},
+                                         {"least_outstanding", svc::lb_policy::least_outstanding},
+                                         {"power_of_two_choices", svc::lb_policy::power_of_two_choices}},
+                                        c.policy);
+    if (auto o = r.maybe_object("outlier_detection")) {
+        auto& od = c.outlier_detection;
+        od.enabled = o->optional<bool>("enabled", true);
+        od.consecutive_5xx = o->optional<std::uint32_t>("consecutive_5xx", od.consecutive_5xx, {.min = 1, .max = 10'000});
+        od.base_ejection_time = o->optional<duration>("base_ejection_time", od.base_ejection_time, {.min = sim::nanoseconds(1)});
+        od.max_ejection_time = o->optional<duration>("max_ejection_time", od.max_ejection_time, {.min = sim::nanoseconds(1)});
+        od.max_ejection_percent = o->optional<double>("max_ejection_percent", od.max_ejection_percent, {.min = 0, .max = 100});
+        if (o->valid()) report_platform_errors(*o, od.validate());
+        o->finish();
+    }
+    r.finish();
+    return c;
+}
+
+edge_policy loader::read_edge_policy(object_reader& r, edge_policy p) {
+    p.timeout_per_try = r.optional<duration>("timeout", p.timeout_per_try, {.min = sim::nanoseconds(1)});
+    p.deadline = r.optional<duration>("deadline", p.deadline, {.min = sim::nanoseconds(1)});
+    p.propagate_deadline = r.optional<bool>("propagate_deadline", p.propagate_deadline);
+    if (auto o = r.maybe_object("retry")) p.retry = read_retry(*o, p.retry);
+    if (auto o = r.maybe_object("retry_budget")) {
+        svc::retry_budget_config b;
+        b.retry_ratio = o->optional<double>("ratio", b.retry_ratio, {.min = 0, .max = 1000});
+        b.min_retries_per_second = o->optional<double>("min_retries_per_s", b.min_retries_per_second, {.min = 0});
+        b.ttl = o->optional<duration>("ttl", b.ttl, {.min = sim::seconds(1), .max = sim::seconds(60)});
+        if (o->valid()) report_platform_errors(*o, b.validate());
+        o->finish();
+        p.retry_budget = b;
+    }
+    if (auto o = r.maybe_object("retry_throttle")) {
+        svc::retry_throttle_config t;
+        t.max_tokens = o->optional<double>("max_tokens", t.max_tokens, {.min = 0, .min_exclusive = true, .max = 1000});
+        t.token_ratio = o->optional<double>("token_ratio", t.token_ratio, {.min = 0, .min_exclusive = true});
+        o->finish();
+        p.retry_throttle = t;
+    }
+    if (auto o = r.maybe_object("adaptive_throttle")) {
+        svc::adaptive_throttle_config t;
+        t.accepts_multiplier = o->optional<double>("k", t.accepts_multiplier, {.min = 1, .max = 100});
+        t.history_window = o->optional<duration>("window", t.history_window, {.min = sim::seconds(1)});
+        t.history_resolution = o->optional<duration>("resolution", t.history_resolution, {.min = sim::milliseconds(1)});
+        if (o->valid()) report_platform_errors(*o, t.validate());
+        o->finish();
+        p.adaptive_throttle = t;
+    }
+    if (auto o = r.maybe_object("hedging")) {
+        p.hedging.max_attempts = o->required<std::uint32_t>("max_attempts", {.min = 1, .max = 10});
+        p.hedging.hedging_delay = o->optional<duration>("delay", p.hedging.hedging_delay, {.min = sim::nanoseconds(1)});
+        o->finish();
+    }
+    if (auto o = r.maybe_object("breaker")) p.circuit_breaker = read_breaker(*o);
+    if (auto o = r.maybe_object("bulkhead")) {
+        svc::bulkhead_config b;
+        b.max_concurrent_calls = o->optional<std::uint32_t>("max_concurrent", b.max_concurrent_calls, {.min = 1});
+        b.max_wait = o->optional<duration>("max_wait", b.max_wait);
+        o->finish();
+        p.bulkhead = b;
+    }
+    if (auto o = r.maybe_object("load_balancer")) p.load_balancer = read_load_balancer(*o, p.load_balancer);
+    // gRPC A6: a call has a retry policy or a hedging policy, never both.
+    if (r.valid() && p.hedging.enabled() && p.retry.max_attempts > 1) {
+        r.error("hedging", "hedging and retries are exclusive (gRPC A6): set retry.max_attempts to 1 or drop hedging");
+    }
+    return p;
+}
+
+station_config loader::read_station(object_reader& r) {
+    station_config s;
+    s.concurrency = r.optional<std::uint32_t>("concurrency", s.concurrency, {.min = 1, .max = 100'000});
+    if (auto q = r.maybe_object("queue")) {
+        s.queue_capacity = q->optional<std::uint32_t>("capacity", s.queue_capacity, {.max = 10'000'000});
+        s.discipline = q->choice<queue_discipline>(
+            "discipline", {{"fifo", queue_discipline::fifo}, {"lifo", queue_discipline::lifo}}, s.discipline);
+        s.queue_timeout = q->optional<duration>("timeout", s.queue_timeout, {.min = sim::nanoseconds(1)});
+        q->finish();
+    }
+    return s;
+}
+
+endpoint_config loader::read_endpoint(object_reader r, const std::string& service) {
+    endpoint_config e;
+    e.path = r.required<std::string>("path", {.non_empty = true});
+    e.version = r.optional<int>("version", e.version, {.min = 1, .max = 1000});
+    e.method = r.enumeration("method", {"GET", "POST", "PUT", "DELETE", "PATCH"}, "GET");
+    if (const value_reader v = r.member("service_time"); v.present()) e.service_time = read_distribution(v);
+    e.error_rate = r.optional<double>("error_rate", e.error_rate, {.min = 0, .max = 1});
+    e.error_status = r.optional<std::uint16_t>("error_status", e.error_status, {.min = 400, .max = 599});
+    e.fanout = r.choice<fanout_mode>("fanout", {{"sequential", fanout_mode::sequential}, {"parallel", fanout_mode::parallel}},
+                                     e.fanout);
+    e.honour_deadline = r.optional<bool>("honour_deadline", e.honour_deadline);
+    for (const value_reader& item : r.array("calls")) {
+        object_reader c = item.object();
+        downstream_call call;
+        call.service = c.required<std::string>("service", {.non_empty = true});
+        call.endpoint = c.required<std::string>("endpoint", {.non_empty = true});
+        call.version = c.optional<int>("version", 1, {.min = 1, .max = 1000});
+        call.probability = c.optional<double>("probability", 1.0, {.min = 0, .max = 1});
+        call.required = c.optional<bool>("required", true);
+        call.api_key = c.optional<std::string>("api_key", "", {.non_empty = true});
+        if (c.valid()) {
+            service_refs_.push_back({c.member("service"), call.service});
+            endpoint_refs_.push_back({c.member("endpoint"), call.service, call.endpoint, call.version});
+        }
+        (void)service;
+        c.finish();
+        e.calls.push_back(std::move(call));
+    }
+    r.finish();
+    return e;
+}
+
+service_config loader::read_service(object_reader r) {
+    service_config s;
+    s.name = r.required<std::string>("name", {.non_empty = true});
+    service_name_at_.push_back(r.member("name"));
+    s.kind = r.enumeration("kind", {"synthetic"}, "synthetic");
+    s.instances = r.optional<std::uint32_t>("instances", s.instances, {.min = 1, .max = 10'000});
+    s.station = read_station(r);
+    std::vector<value_reader> endpoint_values;
+    if (r.valid() && !r.member("endpoints").is_array()) unreadable_endpoints_.insert(s.name);
+    for (const value_reader& item : r.array("endpoints", {.min_items = 1})) {
+        endpoint_values.push_back(item);
+        s.endpoints.push_back(read_endpoint(item.object(), s.name));
+    }
+    endpoint_at_.push_back(std::move(endpoint_values));
+    for (const value_reader& key : r.array("api_keys")) s.api_keys.push_back(key.as<std::string>({.non_empty = true}));
+    if (auto o = r.maybe_object("rate_limit")) {
+        svc::rate_limit_config c;
+        c.rate_per_second = o->required<double>("per_consumer_per_s", {.min = 0, .min_exclusive = true});
+        c.burst_requests = o->optional<std::uint32_t>("burst", c.burst_requests, {.min = 1});
+        o->finish();
+        s.rate_limit = c;
+    }
+    r.allow({"description"});
+    r.finish();
+    return s;
+}
+
+open_loop_config loader::read_open_loop(object_reader r) {
+    open_loop_config o;
+    o.arrivals = r.choice<arrival_process>(
+        "arrivals", {{"poisson", arrival_process::poisson}, {"constant", arrival_process::constant}}, o.arrivals);
+    o.rate_per_s = r.required<double>("rate_per_s", {.min = 0, .min_exclusive = true, .max = 1e7});
+    for (const value_reader& item : r.array("schedule")) {
+        object_reader c = item.object();
+        rate_change change;
+        change.kind = c.choice<rate_change_kind>(
+            "kind", {{"step", rate_change_kind::step}, {"ramp", rate_change_kind::ramp}, {"spike", rate_change_kind::spike}});
+        change.at = c.required<duration>("at");
+        change.rate_per_s = c.required<double>("rate_per_s", {.min = 0, .max = 1e7});
+        if (change.kind != rate_change_kind::step) {
+            change.length = c.required<duration>("for", {.min = sim::nanoseconds(1)});
+        }
+        if (!o.schedule.empty() && c.valid() && change.at < o.schedule.back().at + o.schedule.back().length) {
+            c.error("at", "schedule entries must be in time order and must not overlap");
+        }
+        c.finish();
+        o.schedule.push_back(change);
+    }
+    r.finish();
+    return o;
+}
+
+workload_config loader::read_workload(object_reader r) {
+    workload_config w;
+    w.name = r.required<std::string>("name", {.non_empty = true});
+    workload_name_at_.push_back(r.member("name"));
+    w.service = r.required<std::string>("service", {.non_empty = true});
+    w.endpoint = r.required<std::string>("endpoint", {.non_empty = true});
+    w.version = r.optional<int>("version", 1, {.min = 1, .max = 1000});
+    if (r.valid()) {
+        service_refs_.push_back({r.member("service"), w.service});
+        endpoint_refs_.push_back({r.member("endpoint"), w.service, w.endpoint, w.version});
+    }
+    w.api_key = r.optional<std::string>("api_key", "", {.non_empty = true});
+    w.start = r.optional<duration>("start", w.start);
+    w.stop = r.maybe<duration>("stop", {.min = sim::nanoseconds(1)});
+    if (auto o = r.maybe_object("open")) w.open = read_open_loop(*o);
+    if (auto c = r.maybe_object("closed")) {
+        closed_loop_config cl;
+        cl.users = c->required<std::uint32_t>("users", {.min = 1, .max = 1'000'000});
+        if (const value_reader v = c->member("think_time"); v.present()) cl.think_time = read_distribution(v);
+        c->finish();
+        w.closed = cl;
+    }
+    if (r.valid() && w.open.has_value() == w.closed.has_value()) {
+        r.error("a workload needs exactly one of \"open\" and \"closed\"");
+    }
+    if (auto c = r.maybe_object("client")) {
+        w.client = read_edge_policy(*c, w.client);
+        c->finish();
+    }
+    r.finish();
+    return w;
+}
+
+fault_config loader::read_fault(object_reader r) {
+    fault_config f;
+    f.kind = r.choice<fault_kind>("kind", {{"crash", fault_kind::crash},
+                                           {"pause", fault_kind::pause},
+                                           {"slow", fault_kind::slow},
+                                           {"clock", fault_kind::clock},
+                                           {"link", fault_kind::link},
+                                           {"partition", fault_kind::partition},
+                                           {"abort", fault_kind::abort},
+                                           {"delay", fault_kind::delay}});
+    f.at = r.required<duration>("at");
+    f.length = r.optional<duration>("for", f.length, {.min = sim::nanoseconds(1)});
+    f.repeat_every = r.optional<duration>("repeat_every", f.repeat_every, {.min = sim::nanoseconds(1)});
+    f.repeat_until = r.maybe<duration>("repeat_until");
+    if (!r.valid()) return f;
+    if (!chose(r, "kind", {"crash", "pause", "slow", "clock", "link", "partition", "abort", "delay"})) {
+        for (auto& entry : r.entries()) (void)entry;  // the kind decides which keys exist
+        return f;
+    }
+    if (f.repeat_every.count() > 0 && !(f.length.count() > 0 && f.length < f.repeat_every)) {
+        r.error("repeat_every", "a repeating fault needs 0 < for < repeat_every");
+    }
+    const auto services = [&](const value_reader& list, std::vector<std::string>& into) {
+        for (const value_reader& name : list.array({.min_items = 1})) {
+            into.push_back(name.as<std::string>());
+            service_refs_.push_back({name, into.back()});
+        }
+    };
+    if (f.kind == fault_kind::partition) {
+        using sim::kernel::partition_shape;
+        f.shape = r.choice<partition_shape>("shape",
+                                            {{"groups", partition_shape::groups},
+                                             {"one_way", partition_shape::one_way},
+                                             {"halves", partition_shape::halves},
+                                             {"random_halves", partition_shape::random_halves},
+                                             {"isolate", partition_shape::isolate},
+                                             {"majorities_ring", partition_shape::majorities_ring},
+                                             {"bridge", partition_shape::bridge}},
+                                            partition_shape::groups);
+        f.cut = r.choice<sim::kernel::cut_mode>(
+            "mode", {{"drop", sim::kernel::cut_mode::drop}, {"hold", sim::kernel::cut_mode::hold}}, f.cut);
+        if (f.shape == partition_shape::groups) {
+            for (const value_reader& group : r.array("groups", {.min_items = 2})) {
+                f.groups.emplace_back();
+                services(group, f.groups.back());
+            }
+        } else if (f.shape == partition_shape::one_way) {
+            services(r.member("from"), f.from_services);
+            services(r.member("to"), f.to_services);
+            if (!r.has("from") || !r.has("to")) r.error("a one_way partition needs \"from\" and \"to\"");
+        } else if (f.shape == partition_shape::isolate) {
+            f.service = r.required<std::string>("service", {.non_empty = true});
+            service_refs_.push_back({r.member("service"), f.service});
+            f.instance = r.optional<std::uint32_t>("instance", 1, {.min = 1});
+        }
+    } else {
+        f.service = r.required<std::string>("service", {.non_empty = true});
+        service_refs_.push_back({r.member("service"), f.service});
+        f.instance = r.optional<std::uint32_t>("instance", 0, {.min = 1});
+    }
+    switch (f.kind) {
+        case fault_kind::crash: f.restart = r.optional<bool>("restart", true); break;
+        case fault_kind::slow:
+            f.slowness_factor = r.required<double>("factor", {.min = 0, .min_exclusive = true, .max = 1000});
+            break;
+        case fault_kind::clock:
+            f.clock_offset = r.optional<duration>("offset", f.clock_offset);
+            f.clock_drift_ppm = r.optional<double>("drift_ppm", 0, {.min = -1e5, .max = 1e5});
+            break;
+        case fault_kind::link:
+            f.to_service = r.optional<std::string>("to", "", {.non_empty = true});
+            if (!f.to_service.empty()) service_refs_.push_back({r.member("to"), f.to_service});
+            f.link = read_link(r, f.link);
+            break;
+        case fault_kind::abort:
+        case fault_kind::delay:
+            f.endpoint = r.optional<std::string>("endpoint", "", {.non_empty = true});
+            if (!f.endpoint.empty()) endpoint_refs_.push_back({r.member("endpoint"), f.service, f.endpoint, 0});
+            f.probability = r.optional<double>("probability", 1.0, {.min = 0, .max = 1});
+            if (f.kind == fault_kind::abort) f.status = r.optional<std::uint16_t>("status", 503, {.min = 400, .max = 599});
+            if (f.kind == fault_kind::delay) f.delay = r.required<duration>("delay", {.min = sim::nanoseconds(1)});
+            break;
+        default: break;
+    }
+    r.finish();
+    return f;
+}
+
+nemesis_config loader::read_nemesis(object_reader r) {
+    using sim::kernel::nemesis_mode;
+    nemesis_config n;
+    n.mode = r.choice<nemesis_mode>("mode",
+                                    {{"flip_flop", nemesis_mode::flip_flop},
+                                     {"staggered", nemesis_mode::staggered},
+                                     {"swarm", nemesis_mode::swarm}},
+                                    n.mode);
+    n.start = r.optional<duration>("start", n.start);
+    n.stop = r.maybe<duration>("stop", {.min = sim::nanoseconds(1)});
+    n.fault_length = r.optional<duration>("fault_length", n.fault_length, {.min = sim::nanoseconds(1)});
+    n.interval = r.optional<duration>("interval", n.interval, {.min = sim::nanoseconds(1)});
+    for (const value_reader& kind : r.array("kinds")) {
+        using k = sim::kernel::fault_kind;
+        const std::string_view names[] = {"link", "partition", "crash", "pause", "clock", "slowness", "service"};
+        const k values[] = {k::link, k::partition, k::crash, k::pause, k::clock, k::slowness, k::service};
+        if (const auto i = kind.pick(names)) n.kinds.push_back(values[*i]);
+    }
+    for (const value_reader& name : r.array("services")) {
+        n.services.push_back(name.as<std::string>());
+        service_refs_.push_back({name, n.services.back()});
+    }
+    r.finish();
+    return n;
+}
+
+expectation_config loader::read_expectation(object_reader r) {
+    expectation_config e;
+    e.check = r.enumeration("check", {"slo", "retry_amplification", "goodput", "queue_growth", "blast_radius",
+                                      "metastability", "breaker"});
+    e.label = r.optional<std::string>("label", "", {.non_empty = true});
+    if (e.check.empty()) {
+        for (auto& entry : r.entries()) (void)entry;  // the check decides which keys exist
+        return e;
+    }
+    const auto service = [&](bool required) {
+        e.service = required ? r.required<std::string>("service", {.non_empty = true})
+                             : r.optional<std::string>("service", "", {.non_empty = true});
+        if (!e.service.empty()) service_refs_.push_back({r.member("service"), e.service});
+    };
+    const auto ratio = [&](std::string_view key) { return r.required<double>(key, {.min = 0, .max = 1}); };
+    if (e.check == "slo") {
+        service(false);
+        e.workload = r.optional<std::string>("workload", "", {.non_empty = true});
+        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
+        if (r.valid() && e.service.empty() == e.workload.empty()) {
+            r.error("an slo names exactly one of \"service\" and \"workload\"");
+        }
+        e.endpoint = r.optional<std::string>("endpoint", "", {.non_empty = true});
+        if (!e.endpoint.empty() && !e.service.empty()) {
+            endpoint_refs_.push_back({r.member("endpoint"), e.service, e.endpoint, 0});
+        }
+        e.window = r.optional<duration>("window", e.window, {.min = sim::nanoseconds(1)});
+        e.error_rate_max = r.maybe<double>("error_rate_max", {.min = 0, .max = 1});
+        if (auto l = r.maybe_object("latency")) {
+            e.latency_quantile = l->required<double>("quantile", {.min = 0, .min_exclusive = true, .max = 1});
+            e.latency_max = l->required<duration>("max", {.min = sim::nanoseconds(1)});
+            l->finish();
+        }
+        if (r.valid() && !e.error_rate_max && !r.has("latency")) {
+            r.error("an slo needs \"error_rate_max\", \"latency\" or both");
+        }
+    } else if (e.check == "retry_amplification") {
+        service(true);
+        e.max_ratio = r.required<double>("max", {.min = 0});
+    } else if (e.check == "goodput") {
+        e.workload = r.optional<std::string>("workload", "", {.non_empty = true});
+        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
+        e.min_ratio = ratio("min_ratio");
+    } else if (e.check == "queue_growth") {
+        service(true);
+        e.max_depth = r.required<std::uint64_t>("max_depth");
+    } else if (e.check == "blast_radius") {
+        e.window = r.optional<duration>("window", e.window, {.min = sim::nanoseconds(1)});
+        e.error_rate_max = ratio("error_rate_max");
+        e.max_services = r.required<std::uint32_t>("max_services");
+    } else if (e.check == "metastability") {
+        e.workload = r.optional<std::string>("workload", "", {.non_empty = true});
+        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
+        e.trigger_end = r.maybe<duration>("trigger_end");
+        e.within = r.required<duration>("within");
+        e.window = r.optional<duration>("window", sim::seconds(1), {.min = sim::nanoseconds(1)});
+        e.min_ratio = ratio("goodput_min_ratio");
+    } else if (e.check == "breaker") {
+        service(true);
+        e.to_service = r.required<std::string>("to", {.non_empty = true});
+        service_refs_.push_back({r.member("to"), e.to_service});
+        e.state = r.enumeration("state", {"open", "closed", "half_open"});
+        e.when = r.enumeration("when", {"ever", "never", "at_end"}, "ever");
+    }
+    r.finish();
+    return e;
+}
+
+network_config loader::read_network(object_reader r) {
+    network_config n;
+    if (auto d = r.maybe_object("defaults")) {
+        n.defaults = read_link(*d, n.defaults);
+        d->finish();
+    }
+    for (const value_reader& item : r.array("links")) {
+        object_reader l = item.object();
+        link_override o;
+        o.from = l.required<std::string>("from", {.non_empty = true});
+        o.to = l.required<std::string>("to", {.non_empty = true});
+        if (o.from != "*") service_refs_.push_back({l.member("from"), o.from});
+        if (o.to != "*") service_refs_.push_back({l.member("to"), o.to});
+        o.link = read_link(l, n.defaults);
+        l.finish();
+        n.links.push_back(std::move(o));
+    }
+    r.finish();
+    return n;
+}
+
+scenario loader::read() {
+    scenario s;
+    object_reader root = doc_.root();
+    s.name = root.required<std::string>("name", {.non_empty = true});
+    s.description = root.optional<std::string>("description", "");
+    s.seed = root.optional<std::uint64_t>("seed", s.seed);
+    s.duration = root.required<duration>("duration", {.min = sim::milliseconds(1), .max = sim::hours(24 * 365)});
+    s.warmup = root.optional<duration>("warmup", s.warmup);
+    warmup_at_ = root.member("warmup");
+    s.bucket = root.optional<duration>("bucket", s.bucket, {.min = sim::milliseconds(1)});
+    bucket_at_ = root.member("bucket");
+    for (const value_reader& item : root.array("services", {.min_items = 1})) {
+        s.services.push_back(read_service(item.object()));
+    }
+    if (auto d = root.maybe_object("default_edge")) {
+        s.default_edge = read_edge_policy(*d, s.default_edge);
+        d->finish();
+    }
+    for (const value_reader& item : root.array("edges")) {
+        object_reader e = item.object();
+        edge_config edge;
+        edge.from = e.required<std::string>("from", {.non_empty = true});
+        edge.to = e.required<std::string>("to", {.non_empty = true});
+        if (e.valid()) {
+            service_refs_.push_back({e.member("from"), edge.from});
+            service_refs_.push_back({e.member("to"), edge.to});
+        }
+        edge.policy = read_edge_policy(e, s.default_edge);
+        edge_at_.push_back(item);
+        e.finish();
+        s.edges.push_back(std::move(edge));
+    }
+    for (const value_reader& item : root.array("workloads", {.min_items = 1})) {
+        workload_config w = read_workload(item.object());
+        s.workloads.push_back(std::move(w));
+    }
+    if (auto n = root.maybe_object("network")) s.network = read_network(*n);
+    for (const value_reader& item : root.array("faults")) s.faults.push_back(read_fault(item.object()));
+    if (auto n = root.maybe_object("nemesis")) s.nemesis = read_nemesis(*n);
+    for (const value_reader& item : root.array("expectations")) {
+        s.expectations.push_back(read_expectation(item.object()));
+    }
+    root.allow({"$schema"});
+    root.finish();
+    check_references(s);
+    check_call_cycles(s);
+    check_combinations(s);
+    return s;
+}
+
+std::string loader::unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& known) {
+    std::string message = "no " + std::string(what) + " named " + quote(name);
+    if (auto suggestion = did_you_mean(name, known)) message += " (did you mean " + quote(*suggestion) + "?)";
+    return message;
+}
+
+void loader::check_references(const scenario& s) {
+    std::vector<std::string> services;
+    for (std::size_t i = 0; i < s.services.size(); ++i) {
+        const std::string& name = s.services[i].name;
+        if (name.empty()) continue;
+        if (std::find(services.begin(), services.end(), name) != services.end()) {
+            service_name_at_[i].error("service " + quote(name) + " is defined twice");
+        }
+        services.push_back(name);
+        std::set<std::pair<std::string, int>> seen;
+        for (std::size_t j = 0; j < s.services[i].endpoints.size(); ++j) {
+            const auto& e = s.services[i].endpoints[j];
+            if (!e.path.empty() && !seen.insert({e.path, e.version}).second) {
+                endpoint_at_[i][j].error("endpoint " + quote(e.path) + " version " + std::to_string(e.version) +
+                                         " is defined twice in service " + quote(name));
+            }
+        }
+    }
+    for (const reference& r : service_refs_) {
+        if (r.name.empty() || std::find(services.begin(), services.end(), r.name) != services.end()) continue;
+        r.at.error(unknown_name("service", r.name, services));
+    }
+    for (const endpoint_reference& r : endpoint_refs_) {
+        const service_config* svc = s.find_service(r.service);
+        if (svc == nullptr || r.path.empty() || unreadable_endpoints_.contains(r.service)) continue;
+        std::vector<std::string> paths;
+        bool found = false;
+        for (const auto& e : svc->endpoints) {
+            paths.push_back(e.path);
+            if (e.path == r.path && (r.version == 0 || e.version == r.version)) found = true;
+        }
+        if (found) continue;
+        if (std::find(paths.begin(), paths.end(), r.path) != paths.end()) {
+            r.at.error("service " + quote(r.service) + " has no version " + std::to_string(r.version) + " of endpoint " +
+                       quote(r.path));
+        } else {
+            r.at.error(unknown_name("endpoint", r.path, paths) + " in service " + quote(r.service));
+        }
+    }
+    std::vector<std::string> workloads;
+    for (std::size_t i = 0; i < s.workloads.size(); ++i) {
+        const std::string& name = s.workloads[i].name;
+        if (name.empty()) continue;
+        if (std::find(workloads.begin(), workloads.end(), name) != workloads.end()) {
+            workload_name_at_[i].error("workload " + quote(name) + " is defined twice");
+        }
+        workloads.push_back(name);
+    }
+    for (const auto& [at, name] : workload_refs_) {
+        if (std::find(workloads.begin(), workloads.end(), name) == workloads.end()) {
+            at.error(unknown_name("workload", name, workloads));
+        }
+    }
+    std::set<std::pair<std::string, std::string>> edges;
+    for (std::size_t i = 0; i < s.edges.size(); ++i) {
+        if (!edges.insert({s.edges[i].from, s.edges[i].to}).second) {
+            edge_at_[i].error("edge " + quote(s.edges[i].from) + " -> " + quote(s.edges[i].to) + " is defined twice");
+        }
+    }
+}
+
+// A call cycle with every probability 1 would recurse forever; any cycle at all
+// makes the request tree unbounded, so cycles are rejected.
+void loader::check_call_cycles(const scenario& s) {
+    std::map<std::string, std::set<std::string>> calls;
+    for (const auto& svc : s.services) {
+        for (const auto& e : svc.endpoints) {
+            for (const auto& c : e.calls) calls[svc.name].insert(c.service);
+        }
+    }
+    std::map<std::string, int> color;  // 0 new, 1 on the stack, 2 done
+    std::vector<std::string> path;
+    std::function<bool(const std::string&)> visit = [&](const std::string& name) {
+        color[name] = 1;
+        path.push_back(name);
+        for (const std::string& next : calls[name]) {
+            if (color[next] == 1) {
+                std::string cycle;
+                auto from = std::find(path.begin(), path.end(), next);
+                for (auto it = from; it != path.end(); ++it) cycle += *it + " -> ";
+                doc_.report("/services", false, "services call each other in a cycle: " + cycle + next);
+                return true;
+            }
+            if (color[next] == 0 && visit(next)) return true;
+        }
+        color[name] = 2;
+        path.pop_back();
+        return false;
+    };
+    for (const auto& svc : s.services) {
+        if (color[svc.name] == 0 && visit(svc.name)) return;
+    }
+}
+
+void loader::check_combinations(const scenario& s) {
+    if (s.warmup >= s.duration && s.duration.count() > 0) {
+        warmup_at_.error("warmup (" + sim::format_duration(s.warmup) + ") must be shorter than the duration (" +
+                         sim::format_duration(s.duration) + ")");
+    }
+    if (s.bucket > s.duration && s.duration.count() > 0) {
+        bucket_at_.error("bucket (" + sim::format_duration(s.bucket) + ") must not be longer than the duration");
+    }
+    for (std::size_t i = 0; i < s.faults.size(); ++i) {
+        const fault_config& f = s.faults[i];
+        const std::string where = "/faults/" + std::to_string(i);
+        const service_config* svc = s.find_service(f.service);
+        if (svc != nullptr && f.instance > svc->instances) {
+            doc_.report(where + "/instance", false,
+                        "service " + quote(f.service) + " has " + std::to_string(svc->instances) +
+                            " instance(s); instance " + std::to_string(f.instance) + " does not exist");
+        }
+        std::set<std::string> seen;
+        for (const auto& group : f.groups) {
+            for (const auto& name : group) {
+                if (!name.empty() && !seen.insert(name).second) {
+                    doc_.report(where + "/groups", false, "partition names service " + quote(name) + " twice");
+                }
+            }
+        }
+        for (const std::string& e : f.link.validate("link")) {
+            if (f.kind == fault_kind::link) doc_.report(where, false, e);
+        }
+    }
+    for (const std::string& e : s.network.defaults.validate("network.defaults")) doc_.report("/network", false, e);
+    for (std::size_t i = 0; i < s.workloads.size(); ++i) {
+        const workload_config& w = s.workloads[i];
+        if (w.stop && *w.stop <= w.start) {
+            doc_.report("/workloads/" + std::to_string(i) + "/stop", false, "stop must be after start");
+        }
+    }
+}
+
+std::uint64_t canonical_hash(const nlohmann::json& value) { return sim::stable_hash(value.dump()); }
+
+std::optional<scenario> finish_load(const json_source& source, diagnostics& out) {
+    const std::size_t before = out.count();
+    document_reader doc(source, out);
+    loader l(doc);
+    scenario s = l.read();
+    if (out.count() != before) return std::nullopt;
+    s.source_hash = canonical_hash(source.value());
+    s.source_file = source.file();
+    return s;
+}
+
+}  // namespace
+
+const service_config* scenario::find_service(std::string_view name) const {
+    for (const auto& s : services) {
+        if (s.name == name) return &s;
+    }
+    return nullptr;
+}
+
+edge_policy scenario_edge_defaults() {
+    edge_policy p;
+    p.retry.max_attempts = 1;
+    p.retry_budget.reset();
+    p.circuit_breaker.reset();
+    p.bulkhead.reset();
+    p.load_balancer.outlier_detection.enabled = false;
+    return p;
+}
+
+const edge_policy& scenario::policy_for(std::string_view from, std::string_view to) const {
+    for (const auto& e : edges) {
+        if (e.from == from && e.to == to) return e.policy;
+    }
+    return default_edge;
+}
+
+std::optional<scenario> load_scenario_text(std::string_view text, std::string file, diagnostics& out) {
+    const auto source = parse_json(text, std::move(file), out);
+    if (!source) return std::nullopt;
+    return finish_load(*source, out);
+}
+
+std::optional<scenario> load_scenario_file(const std::filesystem::path& path, diagnostics& out) {
+    const auto source = load_json_file(path, out);
+    if (!source) return std::nullopt;
+    return finish_load(*source, out);
+}
+
+}  // namespace meshsim::harness

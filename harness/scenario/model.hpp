@@ -1,0 +1,240 @@
+// A scenario as plain structs: what the loader produces from a scenario file and
+// the world builder consumes. Every field says its unit; defaults here are the
+// defaults of the file format (docs/scenario-format.md documents each key).
+// Client policies reuse the platform's own config structs, so a scenario edge
+// configures exactly what the platform code implements.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/platform/adaptive_throttle.hpp"
+#include "services/platform/circuit_breaker.hpp"
+#include "services/platform/client.hpp"
+#include "services/platform/load_balancer.hpp"
+#include "services/platform/rate_limiter.hpp"
+#include "services/platform/retry_budget.hpp"
+#include "services/platform/retry_policy.hpp"
+#include "services/platform/retry_throttle.hpp"
+#include "sim/distribution.hpp"
+#include "sim/kernel/faults.hpp"
+#include "sim/kernel/nemesis.hpp"
+#include "sim/kernel/network.hpp"
+#include "sim/time.hpp"
+
+namespace meshsim::harness {
+
+// --- services ---------------------------------------------------------------------
+
+enum class queue_discipline : std::uint8_t { fifo, lifo };
+
+// One instance's admission: `concurrency` requests in service at once, up to
+// `queue_capacity` waiting; a request that finds the queue full, or waits longer
+// than `queue_timeout`, is answered 503 without being served.
+struct station_config {
+    std::uint32_t concurrency = 1;
+    std::uint32_t queue_capacity = 1000;
+    queue_discipline discipline = queue_discipline::fifo;
+    sim::duration queue_timeout = sim::duration::max();  // max: wait as long as it takes
+};
+
+// A downstream call an endpoint makes while serving a request.
+struct downstream_call {
+    std::string service;
+    std::string endpoint;  // path
+    int version = 1;
+    double probability = 1.0;  // made on this fraction of requests
+    // A failed required call fails the request (502); an optional one is ignored.
+    bool required = true;
+    std::string api_key;  // sent as x-api-key; empty: none
+};
+
+enum class fanout_mode : std::uint8_t { sequential, parallel };
+
+struct endpoint_config {
+    std::string path;
+    int version = 1;
+    std::string method = "GET";
+    sim::duration_distribution service_time = sim::duration_distribution::constant(sim::milliseconds(1));
+    // Fraction of requests answered with error_status after the service time.
+    double error_rate = 0;
+    std::uint16_t error_status = 500;
+    fanout_mode fanout = fanout_mode::sequential;
+    std::vector<downstream_call> calls;
+    // Drop a request whose propagated deadline passed while it waited (504).
+    bool honour_deadline = false;
+};
+
+struct service_config {
+    std::string name;
+    std::string kind = "synthetic";
+    std::uint32_t instances = 1;
+    station_config station;
+    std::vector<endpoint_config> endpoints;
+    // Accepted API keys; empty: no authentication. Unknown key 401.
+    std::vector<std::string> api_keys;
+    // Per-consumer (API key, or calling service) token bucket; 429 when empty.
+    std::optional<svc::rate_limit_config> rate_limit;
+};
+
+// --- call edges -------------------------------------------------------------------
+
+// The client policy of a call edge is the platform's own svc::edge_policy. In a
+// scenario file a component (retry budget, breaker, bulkhead, ...) is on only when
+// its key is present: scenario_edge_defaults() switches them all off.
+using edge_policy = svc::edge_policy;
+edge_policy scenario_edge_defaults();
+
+struct edge_config {
+    std::string from;  // a service name
+    std::string to;
+    edge_policy policy;
+};
+
+// --- workloads --------------------------------------------------------------------
+
+enum class arrival_process : std::uint8_t { poisson, constant };
+enum class rate_change_kind : std::uint8_t { step, ramp, spike };
+
+// A change of an open loop's rate. step: from `at` on, the rate is rate_per_s.
+// ramp: linear from the rate at `at` to rate_per_s at `at + length`. spike:
+// rate_per_s during [at, at + length), then the rate from before.
+struct rate_change {
+    rate_change_kind kind = rate_change_kind::step;
+    sim::duration at{0};
+    sim::duration length{0};
+    double rate_per_s = 0;
+};
+
+struct open_loop_config {
+    arrival_process arrivals = arrival_process::poisson;
+    double rate_per_s = 0;
+    std::vector<rate_change> schedule;  // by `at`
+};
+
+struct closed_loop_config {
+    std::uint32_t users = 1;
+    sim::duration_distribution think_time = sim::duration_distribution::constant(sim::duration{0});
+};
+
+struct workload_config {
+    std::string name;
+    std::string service;
+    std::string endpoint;
+    int version = 1;
+    std::string api_key;  // empty: none sent
+    sim::duration start{0};
+    std::optional<sim::duration> stop;  // default: the scenario's duration
+    std::optional<open_loop_config> open;
+    std::optional<closed_loop_config> closed;
+    edge_policy client = scenario_edge_defaults();
+};
+
+// --- network and faults -----------------------------------------------------------
+
+struct link_override {
+    std::string from;  // service names; "*" = every service
+    std::string to;
+    sim::kernel::link_config link;
+};
+
+struct network_config {
+    sim::kernel::link_config defaults = {.latency = sim::duration_distribution::constant(sim::microseconds(500))};
+    std::vector<link_override> links;
+};
+
+// Scenario fault kinds; each maps onto one sim::kernel::fault_spec per target node.
+enum class fault_kind : std::uint8_t { crash, pause, slow, clock, link, partition, abort, delay };
+
+// One scheduled fault. Targets are a service (every instance) or one instance of
+// it (1-based). Without `length` a fault lasts until the run ends.
+struct fault_config {
+    fault_kind kind = fault_kind::crash;
+    sim::duration at{0};
+    sim::duration length{0};        // 0: until the run ends
+    sim::duration repeat_every{0};  // 0: once
+    std::optional<sim::duration> repeat_until;
+    std::string service;
+    std::uint32_t instance = 0;  // 0: every instance
+    bool restart = true;         // crash: restart at the end
+    double slowness_factor = 2;  // slow
+    sim::duration clock_offset{0};  // clock
+    double clock_drift_ppm = 0;
+    std::string to_service;  // link: to this service's instances ("" = every node)
+    sim::kernel::link_config link;
+    // partition
+    sim::kernel::partition_shape shape = sim::kernel::partition_shape::groups;
+    std::vector<std::vector<std::string>> groups;  // service names
+    std::vector<std::string> from_services, to_services;  // one_way
+    sim::kernel::cut_mode cut = sim::kernel::cut_mode::drop;
+    // abort / delay (Istio-style, on `endpoint` or every path)
+    std::string endpoint;
+    double probability = 1;
+    std::uint16_t status = 503;
+    sim::duration delay{0};
+};
+
+// A seeded nemesis over the given services' instances (empty: every service).
+struct nemesis_config {
+    sim::kernel::nemesis_mode mode = sim::kernel::nemesis_mode::flip_flop;
+    sim::duration start = sim::seconds(1);
+    std::optional<sim::duration> stop;  // default: the scenario's duration
+    sim::duration fault_length = sim::seconds(5);
+    sim::duration interval = sim::seconds(5);
+    std::vector<sim::kernel::fault_kind> kinds;  // empty: every kind
+    std::vector<std::string> services;
+};
+
+// --- expectations -----------------------------------------------------------------
+
+// The parameters of every checker kind; each kind reads the fields it documents.
+struct expectation_config {
+    std::string check;   // checker name, e.g. "slo"
+    std::string label;   // as the report names it; default: derived from the parameters
+    std::string service;
+    std::string endpoint;  // "" = every endpoint of the service
+    std::string workload;
+    std::string to_service;  // edge targets (breaker)
+    sim::duration window = sim::seconds(10);
+    std::optional<double> error_rate_max;
+    std::optional<double> latency_quantile;
+    std::optional<sim::duration> latency_max;
+    std::optional<double> max_ratio;    // retry amplification
+    std::optional<double> min_ratio;    // goodput
+    std::optional<std::uint64_t> max_depth;   // queue growth
+    std::optional<std::uint32_t> max_services;  // blast radius
+    std::optional<sim::duration> trigger_end;  // metastability; default: end of the last fault
+    sim::duration within{0};
+    std::string state;  // breaker: open, closed, half_open
+    std::string when;   // breaker: ever, never, at_end
+};
+
+// --- the scenario -----------------------------------------------------------------
+
+struct scenario {
+    std::string name;
+    std::string description;
+    std::uint64_t seed = 1;
+    sim::duration duration = sim::seconds(10);
+    sim::duration warmup{0};
+    sim::duration bucket = sim::seconds(1);
+    std::vector<service_config> services;
+    edge_policy default_edge = scenario_edge_defaults();
+    std::vector<edge_config> edges;
+    std::vector<workload_config> workloads;
+    network_config network;
+    std::vector<fault_config> faults;
+    std::optional<nemesis_config> nemesis;
+    std::vector<expectation_config> expectations;
+    // Hash of the file's canonical JSON, so a summary names exactly what ran.
+    std::uint64_t source_hash = 0;
+    std::string source_file;
+
+    const service_config* find_service(std::string_view name) const;
+    // The policy of the edge from -> to: its own entry, else default_edge.
+    const edge_policy& policy_for(std::string_view from, std::string_view to) const;
+};
+
+}  // namespace meshsim::harness

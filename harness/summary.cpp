@@ -1,0 +1,141 @@
+#include "harness/summary.hpp"
+
+#include <cstdio>
+
+#include "meshsim_version.hpp"
+#include "sim/trace.hpp"
+
+namespace meshsim::harness {
+
+namespace {
+
+double ms(sim::duration d) { return sim::to_seconds(d) * 1e3; }
+
+nlohmann::json latency_json(const svc::histogram& h) {
+    return {{"count", h.count()},         {"mean_ms", ms(h.mean())},          {"p50_ms", ms(h.quantile(0.5))},
+            {"p90_ms", ms(h.quantile(0.9))}, {"p99_ms", ms(h.quantile(0.99))}, {"p999_ms", ms(h.quantile(0.999))},
+            {"max_ms", ms(h.max())}};
+}
+
+nlohmann::json outcomes_json(const outcome_counts& c) {
+    nlohmann::json by_kind = nlohmann::json::object();
+    for (std::size_t k = 0; k < c.by_kind.size(); ++k) {
+        if (c.by_kind[k] != 0) by_kind[std::string(svc::to_string(static_cast<svc::outcome_kind>(k)))] = c.by_kind[k];
+    }
+    nlohmann::json by_status = nlohmann::json::object();
+    for (const auto& [status, n] : c.by_status) by_status[std::to_string(status)] = n;
+    return {{"total", c.total()}, {"ok", c.ok()}, {"failed", c.failed()}, {"by_outcome", by_kind}, {"by_status", by_status}};
+}
+
+nlohmann::json series_json(const observations& obs, const flow_stats& f, const std::vector<std::uint64_t>* depths) {
+    nlohmann::json series = nlohmann::json::array();
+    for (std::size_t b = 0; b < f.buckets.size(); ++b) {
+        const bucket& x = f.buckets[b];
+        nlohmann::json j = {{"t", sim::format_time(obs.bucket_start(b))},
+                            {"arrivals", x.arrivals},
+                            {"goodput", x.goodput},
+                            {"errors", x.errors},
+                            {"p99_ms", ms(x.latency.quantile(0.99))}};
+        if (depths != nullptr) j["queue_depth_max"] = (*depths)[b];
+        if (x.breaker != breaker_level::none) j["breaker"] = to_string(x.breaker);
+        series.push_back(std::move(j));
+    }
+    return series;
+}
+
+nlohmann::json flow_json(const observations& obs, const flow_stats& f, const std::vector<std::uint64_t>* depths,
+                         bool with_attempts) {
+    nlohmann::json j = {{"arrivals", f.arrivals}, {"outcomes", outcomes_json(f.outcomes)}, {"latency", latency_json(f.latency)},
+                        {"series", series_json(obs, f, depths)}};
+    if (with_attempts) {
+        j["attempts"] = f.attempts;
+        j["retries"] = f.attempts > f.outcomes.total() ? f.attempts - f.outcomes.total() : 0;
+    }
+    return j;
+}
+
+}  // namespace
+
+nlohmann::json make_summary(const run_identity& id, const observations& obs, const std::vector<check_result>& checks,
+                            const std::vector<std::string>& faults) {
+    bool passed = true;
+    nlohmann::json checks_json = nlohmann::json::array();
+    for (const check_result& c : checks) {
+        passed = passed && c.passed;
+        checks_json.push_back(c.to_json());
+    }
+    nlohmann::json services = nlohmann::json::object();
+    for (std::size_t s = 0; s < obs.service_names().size(); ++s) {
+        services[obs.service_names()[s]] = {{"queue_depth_max", obs.queue_depth_max()[s]}, {"endpoints", nlohmann::json::array()}};
+    }
+    for (std::size_t i = 0; i < obs.endpoint_keys().size(); ++i) {
+        const endpoint_key& k = obs.endpoint_keys()[i];
+        std::size_t s = 0;
+        while (obs.service_names()[s] != k.service) ++s;
+        nlohmann::json e = flow_json(obs, obs.endpoints()[i], &obs.queue_depths()[s], false);
+        e["path"] = k.path;
+        e["version"] = k.version;
+        services[k.service]["endpoints"].push_back(std::move(e));
+    }
+    nlohmann::json edges = nlohmann::json::array();
+    for (std::size_t i = 0; i < obs.edge_keys().size(); ++i) {
+        nlohmann::json e = flow_json(obs, obs.edges()[i], nullptr, true);
+        e["from"] = obs.edge_keys()[i].first;
+        e["to"] = obs.edge_keys()[i].second;
+        e["breaker_at_end"] = to_string(obs.breaker_at_end(i));
+        edges.push_back(std::move(e));
+    }
+    nlohmann::json workloads = nlohmann::json::object();
+    for (std::size_t i = 0; i < obs.workload_names().size(); ++i) {
+        workloads[obs.workload_names()[i]] = flow_json(obs, obs.workloads()[i], nullptr, true);
+    }
+    return {{"schema", "meshsim.summary/1"},
+            {"verdict", passed ? "pass" : "fail"},
+            {"scenario", id.scenario_name},
+            {"scenario_file", id.scenario_file},
+            {"scenario_hash", sim::format_hash(id.scenario_hash)},
+            {"seed", id.seed},
+            {"trace_hash", sim::format_hash(id.trace_hash)},
+            {"meshsim_version", meshsim::version},
+            {"events", id.events},
+            {"virtual_time", sim::format_time(id.virtual_end)},
+            {"bucket", sim::format_duration(obs.bucket_width())},
+            {"warmup", sim::format_duration(obs.warmup())},
+            {"reproduce", id.reproduce},
+            {"faults", faults},
+            {"checks", checks_json},
+            {"workloads", workloads},
+            {"services", services},
+            {"edges", edges}};
+}
+
+std::string text_summary(const nlohmann::json& s) {
+    std::string out;
+    char line[512];
+    std::snprintf(line, sizeof line, "scenario: %s (seed %llu, %s virtual, %llu events)\n",
+                  s["scenario"].get<std::string>().c_str(), static_cast<unsigned long long>(s["seed"].get<std::uint64_t>()),
+                  s["virtual_time"].get<std::string>().c_str(), static_cast<unsigned long long>(s["events"].get<std::uint64_t>()));
+    out += line;
+    for (const auto& [name, w] : s["workloads"].items()) {
+        const auto& o = w["outcomes"];
+        std::snprintf(line, sizeof line, "workload %s: %llu sent, %llu ok, %llu failed, p50 %.2fms p99 %.2fms\n", name.c_str(),
+                      static_cast<unsigned long long>(w["arrivals"].get<std::uint64_t>()),
+                      static_cast<unsigned long long>(o["ok"].get<std::uint64_t>()),
+                      static_cast<unsigned long long>(o["failed"].get<std::uint64_t>()),
+                      w["latency"]["p50_ms"].get<double>(), w["latency"]["p99_ms"].get<double>());
+        out += line;
+    }
+    for (const auto& c : s["checks"]) {
+        out += std::string(c["passed"].get<bool>() ? "  ok    " : "  FAIL  ") + c["label"].get<std::string>() +
+               ": expected " + c["expected"].get<std::string>() + "; measured " + c["measured"].get<std::string>();
+        if (!c["first_failed"].is_null()) out += "; first failed at " + c["first_failed"].get<std::string>();
+        out += "\n";
+    }
+    out += "trace_hash=" + s["trace_hash"].get<std::string>() + "\n";
+    const bool pass = s["verdict"].get<std::string>() == "pass";
+    out += std::string("verdict: ") + (pass ? "PASS" : "FAIL") + "\n";
+    if (!pass) out += "reproduce: " + s["reproduce"].get<std::string>() + "\n";
+    return out;
+}
+
+}  // namespace meshsim::harness

@@ -1,0 +1,51 @@
+// Scenario -> a running simulation: one node per service instance (a synthetic
+// service: a queueing station in front of its endpoints, which spend service time
+// through rt.compute so slowness faults apply, and call downstream through the
+// platform's call_edge), one client node per workload, the network defaults and
+// overrides, and the faults scheduled through sim::kernel::fault_injector.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/scenario/model.hpp"
+#include "harness/world/observations.hpp"
+#include "sim/kernel/simulation.hpp"
+
+namespace meshsim::harness {
+
+inline constexpr sim::port_id service_port = 80;
+
+// Node name of instance i (1-based) of a service: "inventory-2".
+std::string instance_name(const std::string& service, std::uint32_t i);
+std::string workload_node_name(const std::string& workload);
+
+class world {
+public:
+    // Builds every node and schedules the faults; nothing runs until run().
+    // Faults the kernel rejects are in fault_errors() and nothing is scheduled then.
+    world(const scenario& s, sim::kernel::simulation& sim);
+    ~world();
+    world(const world&) = delete;
+    world& operator=(const world&) = delete;
+
+    const std::vector<std::string>& fault_errors() const { return fault_errors_; }
+    // The faults as scheduled (nemesis included), for the report.
+    const std::vector<sim::kernel::fault_spec>& faults() const { return fault_specs_; }
+    // When the last scheduled fault ends (time_zero when there is none).
+    sim::time_point last_fault_end() const;
+
+    observations& obs();
+    const observations& obs() const;
+    const scenario& scenario_config() const;
+
+    struct context;
+
+private:
+    std::unique_ptr<context> ctx_;
+    std::vector<std::string> fault_errors_;
+    std::vector<sim::kernel::fault_spec> fault_specs_;
+};
+
+}  // namespace meshsim::harness
