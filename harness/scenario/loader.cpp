@@ -362,7 +362,9 @@ open_loop_config loader::read_open_loop(object_reader r) {
         if (change.kind != rate_change_kind::step) {
             change.length = c.required<duration>("for", {.min = sim::nanoseconds(1)});
         }
-        if (!o.schedule.empty() && c.valid() && change.at < o.schedule.back().at + o.schedule.back().length) {
+        // at < previous.at + previous.length, without the sum: both are up to ~292 years
+        // and durations are never negative, so the difference cannot overflow.
+        if (!o.schedule.empty() && c.valid() && change.at - o.schedule.back().at < o.schedule.back().length) {
             c.error("at", "schedule entries must be in time order and must not overlap");
         }
         c.finish();
