@@ -2,14 +2,16 @@
 
 namespace meshsim::sim {
 
-void headers::set(std::string key, std::string value) {
+void headers::set(std::string_view key, std::string value) {
     for (auto& [k, v] : items_) {
         if (k == key) {
             v = std::move(value);
             return;
         }
     }
-    items_.emplace_back(std::move(key), std::move(value));
+    // An RPC request carries about eight headers: one allocation instead of four.
+    if (items_.empty()) items_.reserve(8);
+    items_.emplace_back(std::string(key), std::move(value));
 }
 
 const std::string* headers::find(std::string_view key) const {

@@ -29,7 +29,7 @@ struct address {
 // beats a map and allocates nothing when empty.
 class headers {
 public:
-    void set(std::string key, std::string value);
+    void set(std::string_view key, std::string value);
     const std::string* find(std::string_view key) const;
     std::string get(std::string_view key, std::string_view fallback = {}) const;
     bool erase(std::string_view key);

@@ -122,6 +122,8 @@ public:
 
     bool ready() const { return value_.has_value(); }
     const std::optional<T>& value() const { return value_; }
+    // Moves the value out (for a single consumer that owns the completion).
+    std::optional<T> take() { return std::exchange(value_, std::nullopt); }
 
 private:
     runtime* rt_;

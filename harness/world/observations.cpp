@@ -37,7 +37,14 @@ std::string_view to_string(breaker_level l) {
 observations::observations(sim::duration bucket_width, sim::duration warmup, sim::duration run_length)
     : bucket_width_(bucket_width),
       warmup_(warmup),
-      bucket_count_(static_cast<std::size_t>((run_length + bucket_width - sim::nanoseconds(1)) / bucket_width)) {}
+      bucket_count_(static_cast<std::size_t>((run_length + bucket_width - sim::nanoseconds(1)) / bucket_width)) {
+    // A warmup past the last bucket's start would leave later completions (which
+    // land in the last bucket) on either side of it: record totals directly then.
+    if (warmup_ % bucket_width_ == sim::duration::zero() && warmup_ >= sim::duration::zero()) {
+        const auto first = static_cast<std::size_t>(warmup_ / bucket_width_);
+        if (first < bucket_count_) first_total_bucket_ = first;
+    }
+}
 
 flow_stats observations::make_flow() const {
     flow_stats f;
@@ -88,7 +95,20 @@ void observations::completion(flow_stats& f, sim::time_point started, sim::time_
     const sim::duration latency = ended - started;
     (o.kind == svc::outcome_kind::ok ? b.goodput : b.errors) += 1;
     b.latency.record(latency);
-    if (ended - sim::time_zero >= warmup_) f.latency.record(latency);
+    if (!first_total_bucket_ && ended - sim::time_zero >= warmup_) f.latency.record(latency);
+}
+
+void observations::merge_totals(std::vector<flow_stats>& flows) const {
+    for (flow_stats& f : flows) {
+        for (std::size_t b = *first_total_bucket_; b < f.buckets.size(); ++b) f.latency.merge(f.buckets[b].latency);
+    }
+}
+
+void observations::finish() {
+    if (!first_total_bucket_) return;
+    merge_totals(endpoints_);
+    merge_totals(edges_);
+    merge_totals(workloads_);
 }
 
 void observations::queue_depth(std::size_t service, sim::time_point at, std::uint64_t depth) {

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ public:
     void arrival(flow_stats& f, sim::time_point at);
     void completion(flow_stats& f, sim::time_point started, sim::time_point ended, const svc::outcome& o);
     void queue_depth(std::size_t service, sim::time_point at, std::uint64_t depth);
+    // Call once when the run ends, before reading any flow's `latency`: fills the
+    // latency totals that completion() leaves to the bucket histograms.
+    void finish();
     // The breaker state a caller's edge is in after a call; transitions are remembered.
     void breaker_seen(std::size_t edge, const std::string& caller_node, sim::time_point at, svc::breaker_state s);
 
@@ -102,10 +106,16 @@ public:
 
 private:
     flow_stats make_flow() const;
+    void merge_totals(std::vector<flow_stats>& flows) const;
 
     sim::duration bucket_width_;
     sim::duration warmup_;
     std::size_t bucket_count_;
+    // When the warmup ends on a bucket boundary, the latency total of a flow is the
+    // merge of its buckets from that one on (merging is exact), so completion()
+    // records each latency once, not twice: this is the first such bucket, or
+    // nullopt when the warmup ends inside a bucket and totals are recorded directly.
+    std::optional<std::size_t> first_total_bucket_;
     std::vector<endpoint_key> endpoint_keys_;
     std::vector<flow_stats> endpoints_;
     std::vector<std::pair<std::string, std::string>> edge_keys_;

@@ -37,6 +37,24 @@ namespace {
 
 using ctx_t = world::context;
 
+// One downstream call of an endpoint, resolved once per instance so a request
+// does no lookups by name: the edge, its stats slot and the callee's method.
+struct call_plan {
+    const downstream_call* call;
+    svc::call_edge* edge;
+    std::size_t edge_stats;
+    std::string method;  // of the callee's endpoint (GET when it has none)
+};
+
+// An endpoint's random streams (seeded by name, so resolving them early draws
+// nothing) and its downstream calls, in the scenario's order.
+struct endpoint_plan {
+    sim::random_stream* service_time = nullptr;
+    sim::random_stream* errors = nullptr;  // only when error_rate > 0
+    sim::random_stream* calls = nullptr;   // only when it has calls
+    std::vector<call_plan> call_plans;
+};
+
 // Everything one running instance of a synthetic service owns. Lives in the
 // instance's boot fiber: a crash unwinds it (handlers first, newest fibers first).
 struct instance_state {
@@ -48,6 +66,7 @@ struct instance_state {
     station admission;
     std::map<std::string, std::unique_ptr<svc::call_edge>, std::less<>> edges;  // by callee service
     std::optional<svc::rate_limiter> limiter;
+    std::vector<endpoint_plan> plans;  // parallel to config.endpoints
 
     instance_state(sim::runtime& r, ctx_t& c, const service_config& cfg)
         : rt(r),
@@ -68,6 +87,25 @@ struct instance_state {
             }
         }
         if (cfg.rate_limit) limiter.emplace(*cfg.rate_limit);
+        plans.reserve(cfg.endpoints.size());
+        for (const auto& e : cfg.endpoints) plans.push_back(plan_of(e));
+    }
+
+private:
+    endpoint_plan plan_of(const endpoint_config& e) {
+        endpoint_plan plan;
+        plan.service_time = &rt.random("service-time" + e.path);
+        if (e.error_rate > 0) plan.errors = &rt.random("errors" + e.path);
+        if (!e.calls.empty()) plan.calls = &rt.random("calls" + e.path);
+        for (const auto& call : e.calls) {
+            call_plan cp{&call, edges.at(call.service).get(), ctx.edge_index.at({config.name, call.service}), "GET"};
+            const service_config* callee = ctx.config.find_service(call.service);
+            for (const auto& ce : callee->endpoints) {
+                if (ce.path == call.endpoint && ce.version == call.version) cp.method = ce.method;
+            }
+            plan.call_plans.push_back(std::move(cp));
+        }
+        return plan;
     }
 };
 
@@ -89,18 +127,13 @@ svc::call_scope scope_of(const svc::request& req, sim::runtime& rt) {
 }
 
 // One downstream call; true when it succeeded or did not matter.
-bool make_call(instance_state& st, const downstream_call& call, const svc::call_scope& scope) {
-    svc::call_edge& edge = *st.edges.at(call.service);
-    const std::size_t edge_stats = st.ctx.edge_index.at({st.config.name, call.service});
-    flow_stats& stats = st.ctx.obs.edge(edge_stats);
+bool make_call(instance_state& st, const call_plan& plan, const svc::call_scope& scope) {
+    const downstream_call& call = *plan.call;
+    svc::call_edge& edge = *plan.edge;
+    flow_stats& stats = st.ctx.obs.edge(plan.edge_stats);
     const sim::time_point started = st.rt.now();
     st.ctx.obs.arrival(stats, started);
-    const service_config* callee = st.ctx.config.find_service(call.service);
-    std::string method = "GET";
-    for (const auto& e : callee->endpoints) {
-        if (e.path == call.endpoint && e.version == call.version) method = e.method;
-    }
-    svc::request req{method, call.endpoint, call.version, {}, nullptr};
+    svc::request req{plan.method, call.endpoint, call.version, {}, nullptr};
     if (!call.api_key.empty()) req.head.set(svc::header::api_key, call.api_key);
     svc::call_options options;
     options.scope = &scope;
@@ -108,20 +141,21 @@ bool make_call(instance_state& st, const downstream_call& call, const svc::call_
     stats.attempts += out.attempts_sent;
     st.ctx.obs.completion(stats, started, st.rt.now(), out.result);
     if (svc::circuit_breaker* b = edge.breaker()) {
-        st.ctx.obs.breaker_seen(edge_stats, st.rt.node_name(), st.rt.now(), b->state(st.rt.now()));
+        st.ctx.obs.breaker_seen(plan.edge_stats, st.rt.node_name(), st.rt.now(), b->state(st.rt.now()));
     }
     return !call.required || out.result.kind == svc::outcome_kind::ok;
 }
 
 // The downstream calls of one request; false when a required one failed.
-bool fan_out(instance_state& st, const endpoint_config& e, const svc::call_scope& scope) {
-    sim::random_stream& draw = st.rt.random("calls" + e.path);
-    std::vector<const downstream_call*> chosen;
-    for (const auto& call : e.calls) {
-        if (call.probability >= 1.0 || draw.bernoulli(call.probability)) chosen.push_back(&call);
+bool fan_out(instance_state& st, const endpoint_config& e, const endpoint_plan& plan, const svc::call_scope& scope) {
+    sim::random_stream& draw = *plan.calls;
+    std::vector<const call_plan*> chosen;
+    for (const call_plan& cp : plan.call_plans) {
+        const downstream_call& call = *cp.call;
+        if (call.probability >= 1.0 || draw.bernoulli(call.probability)) chosen.push_back(&cp);
     }
     if (e.fanout == fanout_mode::sequential) {
-        for (const downstream_call* call : chosen) {
+        for (const call_plan* call : chosen) {
             if (!make_call(st, *call, scope)) return false;
         }
         return true;
@@ -132,7 +166,7 @@ bool fan_out(instance_state& st, const endpoint_config& e, const svc::call_scope
         bool ok = true;
         sim::wait_list done;
     } j{chosen.size(), true, {}};
-    for (const downstream_call* call : chosen) {
+    for (const call_plan* call : chosen) {
         st.rt.spawn("fanout", [&st, &j, call, &scope] {
             if (!make_call(st, *call, scope)) j.ok = false;
             if (--j.pending == 0) j.done.wake_all(st.rt);
@@ -161,7 +195,7 @@ std::optional<svc::response> gatekeep(instance_state& st, const svc::request& re
     return std::nullopt;
 }
 
-svc::response serve(instance_state& st, const endpoint_config& e, const svc::request& req,
+svc::response serve(instance_state& st, const endpoint_config& e, const endpoint_plan& plan, const svc::request& req,
                     const svc::request_context& rc) {
     if (auto refused = gatekeep(st, req, rc)) return *refused;
     const admission a = st.admission.enter();
@@ -172,22 +206,24 @@ svc::response serve(instance_state& st, const endpoint_config& e, const svc::req
     } guard{st.admission};
     const svc::call_scope scope = scope_of(req, st.rt);
     if (e.honour_deadline && st.rt.now() >= scope.deadline) return status(504);
-    st.rt.compute(e.service_time.sample(st.rt.random("service-time" + e.path)));
-    if (e.error_rate > 0 && st.rt.random("errors" + e.path).bernoulli(e.error_rate)) return status(e.error_status);
-    if (!e.calls.empty() && !fan_out(st, e, scope)) return status(502);
+    st.rt.compute(e.service_time.sample(*plan.service_time));
+    if (e.error_rate > 0 && plan.errors->bernoulli(e.error_rate)) return status(e.error_status);
+    if (!e.calls.empty() && !fan_out(st, e, plan, scope)) return status(502);
     return status(200);
 }
 
 void service_process(sim::runtime& rt, ctx_t& ctx, const service_config& config) {
     instance_state st(rt, ctx, config);
     svc::rpc_server server(rt, service_port);
-    for (const endpoint_config& e : config.endpoints) {
+    for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
+        const endpoint_config& e = config.endpoints[i];
+        const endpoint_plan& plan = st.plans[i];
         const std::size_t stats = ctx.endpoint_index.at({config.name, e.path, e.version});
-        server.route(e.method, e.path, e.version, [&st, &e, stats](const svc::request& req, svc::request_context& rc) {
+        server.route(e.method, e.path, e.version, [&st, &e, &plan, stats](const svc::request& req, svc::request_context& rc) {
             flow_stats& f = st.ctx.obs.endpoint(stats);
             const sim::time_point started = st.rt.now();
             st.ctx.obs.arrival(f, started);
-            svc::response r = serve(st, e, req, rc);
+            svc::response r = serve(st, e, plan, req, rc);
             st.ctx.obs.completion(f, started, st.rt.now(),
                                   r.status < 400 ? svc::outcome::success(r.status) : svc::outcome::http(r.status));
             return r;

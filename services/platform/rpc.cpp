@@ -23,29 +23,50 @@ std::uint64_t parse_u64(const std::string* text) {
 }
 }  // namespace
 
-sim::message encode_request(const request& req, sim::address to, sim::port_id reply_port, std::uint64_t call_id) {
+sim::message encode_request(request req, sim::address to, sim::port_id reply_port, std::uint64_t call_id) {
     sim::message msg;
     msg.to = to;
     msg.from.port = reply_port;
-    msg.head = req.head;
+    msg.head = std::move(req.head);
     msg.head.set(kind_header, "req");
     msg.head.set(call_id_header, std::to_string(call_id));
-    msg.head.set(method_header, req.method);
-    msg.head.set(path_header, req.path);
+    msg.head.set(method_header, std::move(req.method));
+    msg.head.set(path_header, std::move(req.path));
     msg.head.set(version_header, std::to_string(req.api_version));
-    msg.body = req.body;
+    msg.body = std::move(req.body);
     msg.bounce_if_refused = true;
     return msg;
 }
 
-std::optional<request> decode_request(const sim::message& msg) {
-    if (msg.corrupted || msg.head.get(kind_header) != "req") return std::nullopt;
+namespace {
+bool is_request(const sim::message& msg) {
+    const std::string* kind = msg.head.find(kind_header);
+    return !msg.corrupted && kind != nullptr && *kind == "req";
+}
+
+// The fields besides the headers and body, which the callers copy or move.
+request request_line_of(const sim::message& msg) {
     request req;
     req.method = msg.head.get(method_header, "GET");
     req.path = msg.head.get(path_header, "/");
     req.api_version = static_cast<int>(parse_u64(msg.head.find(version_header)));
+    return req;
+}
+}  // namespace
+
+std::optional<request> decode_request(const sim::message& msg) {
+    if (!is_request(msg)) return std::nullopt;
+    request req = request_line_of(msg);
     req.head = msg.head;
     req.body = msg.body;
+    return req;
+}
+
+std::optional<request> decode_request(sim::message&& msg) {
+    if (!is_request(msg)) return std::nullopt;
+    request req = request_line_of(msg);
+    req.head = std::move(msg.head);
+    req.body = std::move(msg.body);
     return req;
 }
 
@@ -97,7 +118,7 @@ void rpc_client::dispatch_replies(sim::runtime& rt, sim::port_id port, std::shar
 call_result rpc_client::call(sim::address to, request req, sim::time_point deadline) {
     const sim::time_point started = rt_->now();
     const std::uint64_t call_id = state_->next_call_id++;
-    sim::message msg = encode_request(req, to, reply_port_, call_id);
+    sim::message msg = encode_request(std::move(req), to, reply_port_, call_id);
     sim::completion<call_result> done(*rt_);
     state_->calls.emplace(call_id, pending{&done});
     struct forget_on_exit {
@@ -106,8 +127,10 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
         ~forget_on_exit() { state.calls.erase(id); }
     } guard{*state_, call_id};
     rt_->send(std::move(msg));
-    const std::optional<call_result>& got = done.wait(deadline);
-    call_result result = got ? *got : call_result{outcome::of(outcome_kind::timeout), std::nullopt, {}};
+    done.wait(deadline);
+    // The completion is ours alone and dies with this call: its value can be moved out.
+    std::optional<call_result> got = done.take();
+    call_result result = got ? std::move(*got) : call_result{outcome::of(outcome_kind::timeout), std::nullopt, {}};
     result.elapsed = rt_->now() - started;
     return result;
 }
@@ -128,7 +151,12 @@ void rpc_server::serve() {
 
 void rpc_server::handle(sim::message msg) {
     response resp;
-    std::optional<request> req = decode_request(msg);
+    // What the reply needs from the request's headers, taken before they move into `req`.
+    const sim::address caller = msg.from;
+    std::string call_id = msg.head.get(call_id_header);
+    std::optional<std::string> correlation_id;
+    if (const std::string* cid = msg.head.find(header::correlation_id)) correlation_id = *cid;
+    std::optional<request> req = decode_request(std::move(msg));
     if (!req) {
         resp.status = 400;
     } else {
@@ -141,7 +169,7 @@ void rpc_server::handle(sim::message msg) {
         } else if (it == routes_.end()) {
             resp.status = 404;
         } else {
-            request_context ctx{rt_, msg.from, std::nullopt};
+            request_context ctx{rt_, caller, std::nullopt};
             try {
                 resp = it->second(*req, ctx);
             } catch (const sim::fiber_killed&) {
@@ -153,13 +181,13 @@ void rpc_server::handle(sim::message msg) {
         }
     }
     sim::message reply;
-    reply.to = msg.from;
+    reply.to = caller;
     reply.from.port = port_;
     reply.head = std::move(resp.head);
     reply.head.set(kind_header, "resp");
-    reply.head.set(call_id_header, msg.head.get(call_id_header));
+    reply.head.set(call_id_header, std::move(call_id));
     reply.head.set(status_header, std::to_string(resp.status));
-    if (const std::string* cid = msg.head.find(header::correlation_id)) reply.head.set(header::correlation_id, *cid);
+    if (correlation_id) reply.head.set(header::correlation_id, std::move(*correlation_id));
     reply.body = std::move(resp.body);
     rt_.send(std::move(reply));
 }

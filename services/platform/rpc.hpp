@@ -119,8 +119,9 @@ private:
 };
 
 // Encoding on the wire (exposed for tests and the tolerant-reader checks).
-sim::message encode_request(const request& req, sim::address to, sim::port_id reply_port, std::uint64_t call_id);
+sim::message encode_request(request req, sim::address to, sim::port_id reply_port, std::uint64_t call_id);
 std::optional<request> decode_request(const sim::message& msg);
+std::optional<request> decode_request(sim::message&& msg);  // moves the headers and body out
 response decode_response(sim::message&& msg);
 
 }  // namespace meshsim::svc
