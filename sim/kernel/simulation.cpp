@@ -38,17 +38,15 @@ void simulation::shutdown() {
 }
 
 node_id simulation::add_node(std::string name, std::function<void(runtime&)> boot) {
-    if (find_node(name) != no_node) throw std::invalid_argument("duplicate node name: " + name);
     const auto id = static_cast<node_id>(nodes_.size());
+    if (!node_by_name_.emplace(name, id).second) throw std::invalid_argument("duplicate node name: " + name);
     nodes_.push_back(std::make_unique<node>(*this, id, std::move(name), std::move(boot)));
     return id;
 }
 
 node_id simulation::find_node(std::string_view name) const {
-    for (const auto& n : nodes_) {
-        if (n->node_name() == name) return n->self();
-    }
-    return no_node;
+    auto it = node_by_name_.find(name);
+    return it == node_by_name_.end() ? no_node : it->second;
 }
 
 random_stream& simulation::random(std::string_view name) {

@@ -129,6 +129,7 @@ private:
     trace_recorder trace_;
     network network_;
     std::vector<std::unique_ptr<node>> nodes_;
+    std::map<std::string, node_id, std::less<>> node_by_name_;
     std::vector<fiber_slot> slots_;
     std::vector<std::uint32_t> free_slots_;
     std::vector<std::function<void()>> callbacks_;
