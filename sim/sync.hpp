@@ -13,6 +13,25 @@
 
 namespace meshsim::sim {
 
+// Erases `item` from `list` when the scope ends: after a wake-up, a timeout, or
+// the unwinding of a fiber killed by a crash, so no waiter list keeps a pointer
+// into a dead stack frame.
+template <typename List, typename Item>
+class erase_on_exit {
+public:
+    erase_on_exit(List& list, Item item) : list_(list), item_(item) {}
+    erase_on_exit(const erase_on_exit&) = delete;
+    erase_on_exit& operator=(const erase_on_exit&) = delete;
+    ~erase_on_exit() {
+        auto it = std::find(list_.begin(), list_.end(), item_);
+        if (it != list_.end()) list_.erase(it);
+    }
+
+private:
+    List& list_;
+    Item item_;
+};
+
 // FIFO list of parked fibers. Removing a ref on every exit path (including the
 // unwinding of a killed fiber) keeps the list free of stale entries.
 class wait_list {
@@ -148,14 +167,7 @@ public:
         if (deadline <= rt_->now()) return false;
         waiter self{rt_->current_fiber(), false};
         waiters_.push_back(&self);
-        struct remove_on_exit {
-            std::deque<waiter*>& list;
-            waiter* w;
-            ~remove_on_exit() {
-                auto it = std::find(list.begin(), list.end(), w);
-                if (it != list.end()) list.erase(it);
-            }
-        } guard{waiters_, &self};
+        const erase_on_exit guard(waiters_, &self);
         rt_->park(self.ref, deadline);
         return self.granted;
     }

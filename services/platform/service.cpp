@@ -79,14 +79,7 @@ slot_wait slot_queue::acquire(sim::time_point deadline, int rank) {
     waiter self{rt_.current_fiber(), rank, slot_wait::timed_out};
     waiters_.push_back(&self);
     // Also runs when the node crashes while we wait (fiber_killed unwinds the park).
-    struct remove_on_exit {
-        std::deque<waiter*>& list;
-        waiter* w;
-        ~remove_on_exit() {
-            auto it = std::find(list.begin(), list.end(), w);
-            if (it != list.end()) list.erase(it);
-        }
-    } guard{waiters_, &self};
+    const sim::erase_on_exit guard(waiters_, &self);
     rt_.park(self.ref, deadline);
     return self.result;
 }
