@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/ring_queue.hpp"
 #include "sim/runtime.hpp"
 
 namespace meshsim::sim {
@@ -38,9 +39,12 @@ class wait_list {
 public:
     void add(fiber_ref ref) { refs_.push_back(ref); }
     void remove(fiber_ref ref) {
-        auto it = std::find_if(refs_.begin(), refs_.end(),
-                               [&](const fiber_ref& r) { return r.slot == ref.slot && r.token == ref.token; });
-        if (it != refs_.end()) refs_.erase(it);
+        for (std::size_t i = 0; i < refs_.size(); ++i) {
+            if (refs_[i].slot == ref.slot && refs_[i].token == ref.token) {
+                refs_.erase_at(i);
+                return;
+            }
+        }
     }
     bool empty() const { return refs_.empty(); }
     std::size_t size() const { return refs_.size(); }
@@ -56,7 +60,7 @@ public:
     }
 
 private:
-    std::deque<fiber_ref> refs_;
+    ring_queue<fiber_ref> refs_;
 };
 
 // Parks the calling fiber on `waiters` until woken or the deadline passes.
@@ -112,7 +116,7 @@ public:
 
 private:
     runtime* rt_;
-    std::deque<T> items_;
+    ring_queue<T> items_;
     wait_list receivers_;
     bool closed_ = false;
 };

@@ -39,15 +39,17 @@ public:
 
     event pop() {
         event top = heap_.front();
-        heap_.front() = heap_.back();
+        const event last = heap_.back();
         heap_.pop_back();
-        if (!heap_.empty()) sift_down(0);
+        if (!heap_.empty()) refill_root(last);
         return top;
     }
 
 private:
+    // Without short-circuits, so the compiler can pick the smaller child with a
+    // conditional move: which child wins is a coin toss no branch predictor learns.
     static bool before(const event& x, const event& y) {
-        return x.at_ns < y.at_ns || (x.at_ns == y.at_ns && x.seq < y.seq);
+        return (x.at_ns < y.at_ns) | ((x.at_ns == y.at_ns) & (x.seq < y.seq));
     }
 
     void sift_up(std::size_t i) {
@@ -61,18 +63,25 @@ private:
         heap_[i] = e;
     }
 
-    void sift_down(std::size_t i) {
+    // Floyd's pop: move the hole at the root down to a leaf along the smaller
+    // children (one comparison per level), then sift `last` up from there. It
+    // usually belongs near the bottom, so this beats the textbook sift-down.
+    void refill_root(const event& last) {
         const std::size_t n = heap_.size();
-        event e = heap_[i];
-        while (true) {
-            std::size_t child = 2 * i + 1;
-            if (child >= n) break;
-            if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
-            if (!before(heap_[child], e)) break;
-            heap_[i] = heap_[child];
-            i = child;
+        std::size_t hole = 0;
+        std::size_t child = 1;
+        while (child + 1 < n) {
+            child += static_cast<std::size_t>(before(heap_[child + 1], heap_[child]));
+            heap_[hole] = heap_[child];
+            hole = child;
+            child = 2 * hole + 1;
         }
-        heap_[i] = e;
+        if (child < n) {  // an only child
+            heap_[hole] = heap_[child];
+            hole = child;
+        }
+        heap_[hole] = last;
+        sift_up(hole);
     }
 
     std::vector<event> heap_;

@@ -88,31 +88,39 @@ wake_reason node::park(fiber_ref self, time_point deadline) { return sim_.park_c
 void node::unpark(fiber_ref ref) { sim_.wake(ref, wake_reason::woken); }
 
 node::mailbox* node::find_mailbox(port_id port) {
-    for (const auto& box : mailboxes_) {
-        if (box->port == port) return box.get();
+    if (home_box_.bound && home_box_.port == port) return &home_box_;
+    for (mailbox& box : more_boxes_) {
+        if (box.bound && box.port == port) return &box;
     }
     return nullptr;
 }
 
-const node::mailbox* node::find_mailbox(port_id port) const {
-    for (const auto& box : mailboxes_) {
-        if (box->port == port) return box.get();
-    }
-    return nullptr;
-}
+const node::mailbox* node::find_mailbox(port_id port) const { return const_cast<node*>(this)->find_mailbox(port); }
 
 void node::bind(port_id port) {
-    if (find_mailbox(port) == nullptr) mailboxes_.push_back(std::make_unique<mailbox>(mailbox{port, {}, {}}));
+    if (find_mailbox(port) != nullptr) return;
+    mailbox* box = home_box_.bound ? nullptr : &home_box_;
+    for (auto it = more_boxes_.begin(); box == nullptr && it != more_boxes_.end(); ++it) {
+        if (!it->bound) box = &*it;
+    }
+    if (box == nullptr) box = &more_boxes_.emplace_back();
+    box->port = port;
+    box->bound = true;
 }
 
 void node::unbind(port_id port) {
-    for (auto it = mailboxes_.begin(); it != mailboxes_.end(); ++it) {
-        if ((*it)->port != port) continue;
-        (*it)->receivers.wake_all(*this);  // they find the port gone and return nothing
-        retired_mailboxes_.push_back(std::move(*it));
-        mailboxes_.erase(it);
-        return;
-    }
+    if (mailbox* box = find_mailbox(port)) close_mailbox(*box);
+}
+
+void node::close_mailbox(mailbox& box) {
+    box.bound = false;
+    box.queue.clear();
+    box.receivers.wake_all(*this);  // they find the port gone and return nothing
+}
+
+void node::close_all_mailboxes() {
+    close_mailbox(home_box_);
+    for (mailbox& box : more_boxes_) close_mailbox(box);
 }
 
 void node::send(message msg) {

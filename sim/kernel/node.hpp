@@ -13,6 +13,7 @@
 
 #include "sim/kernel/service_faults.hpp"
 #include "sim/kernel/store.hpp"
+#include "sim/ring_queue.hpp"
 #include "sim/runtime.hpp"
 #include "sim/sync.hpp"
 
@@ -77,13 +78,18 @@ public:
 private:
     friend class simulation;
     struct mailbox {
-        port_id port;
-        std::deque<message> queue;
+        port_id port = 0;
+        bool bound = false;
+        ring_queue<message> queue;
         wait_list receivers;
     };
-    // Ports are few per node: a flat list beats a map on the hot path.
+    // Ports are few per node: the first bound port's mailbox lives in the node
+    // itself (one cache miss less per delivery), the others in a short list.
     mailbox* find_mailbox(port_id port);
     const mailbox* find_mailbox(port_id port) const;
+    // Unbinds: queued messages are gone, waiting receivers return nothing.
+    void close_mailbox(mailbox& box);
+    void close_all_mailboxes();  // a crash
 
     simulation& sim_;
     node_id id_;
@@ -97,10 +103,10 @@ private:
     std::size_t live_fibers_ = 0;
     std::vector<std::uint32_t> deferred_wakes_;  // fibers woken while paused
 
-    // In bind order. Boxed, and retired rather than destroyed (unbind, crash): a
+    // Mailboxes are never freed while the node exists, only unbound and reused: a
     // fiber parked on a box's wait list removes itself from it while it unwinds.
-    std::vector<std::unique_ptr<mailbox>> mailboxes_;
-    std::vector<std::unique_ptr<mailbox>> retired_mailboxes_;  // freed at the next start
+    mailbox home_box_;
+    std::deque<mailbox> more_boxes_;  // deque: growing keeps addresses stable
     std::map<std::string, random_stream, std::less<>> streams_;  // process state: reset on restart
     random_stream net_random_;  // the network's draws for messages this node sends
     memory_store store_;

@@ -116,7 +116,6 @@ void simulation::do_start(node& n, event_kind why) {
     // before the new process exists, so no old code runs beside the new.
     drain_ready();
     assert(n.live_fibers_ == 0);
-    n.retired_mailboxes_.clear();  // no fiber waits on them any more
     n.streams_.clear();
     ++n.incarnation_;
     n.state_ = node_state::up;
@@ -129,8 +128,7 @@ void simulation::do_crash(node& n, event_kind why) {
     trace_.record(now_, why, n.id_, n.incarnation_);
     kill_fibers(n);
     // Volatile state: mailboxes (with queued messages) and unsynced writes.
-    for (auto& box : n.mailboxes_) n.retired_mailboxes_.push_back(std::move(box));  // unwinding fibers still use them
-    n.mailboxes_.clear();
+    n.close_all_mailboxes();
     n.disk().lose_unsynced();
 }
 

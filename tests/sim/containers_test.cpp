@@ -1,0 +1,90 @@
+// The kernel's own containers against plain standard-library models: the event
+// heap must pop in exactly (time, sequence) order, and the ring queue must behave
+// as a FIFO through growth, wrap-around and removal from the middle.
+#include <catch2/catch.hpp>
+#include <rapidcheck/catch.h>
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <tuple>
+#include <vector>
+
+#include "sim/kernel/event_queue.hpp"
+#include "sim/ring_queue.hpp"
+
+using namespace meshsim::sim;
+
+TEST_CASE("the event heap pops in (time, sequence) order under any mix of pushes and pops") {
+    // Each step pushes an event at one of a few instants (so ties are common) or pops one.
+    rc::prop("pop order equals the model's", [](const std::vector<std::pair<bool, std::uint8_t>>& steps) {
+        kernel::event_queue queue;
+        std::vector<std::tuple<std::int64_t, std::uint64_t, std::uint32_t>> model;  // (time, seq, payload)
+        std::uint64_t seq = 0;
+        std::int64_t popped_up_to = 0;  // the kernel never schedules before the current instant
+        for (const auto& [push, value] : steps) {
+            if (push || model.empty()) {
+                const std::int64_t at = popped_up_to + value % 8;
+                queue.push(time_point{duration{at}}, kernel::event_type::call, static_cast<std::uint32_t>(seq), 0);
+                model.emplace_back(at, seq, static_cast<std::uint32_t>(seq));
+                ++seq;
+            } else {
+                const auto first = std::min_element(model.begin(), model.end());
+                RC_ASSERT(queue.top_time() == time_point{duration{std::get<0>(*first)}});
+                const kernel::event ev = queue.pop();
+                RC_ASSERT(ev.at_ns == std::get<0>(*first));
+                RC_ASSERT(ev.a == std::get<2>(*first));
+                popped_up_to = ev.at_ns;
+                model.erase(first);
+            }
+            RC_ASSERT(queue.size() == model.size());
+        }
+        std::sort(model.begin(), model.end());
+        for (const auto& expected : model) RC_ASSERT(queue.pop().a == std::get<2>(expected));
+        RC_ASSERT(queue.empty());
+    });
+}
+
+TEST_CASE("the ring queue is a FIFO through growth, wrap-around and erase") {
+    // Steps: 0 push, 1 pop, 2 erase at an index; move-only values check nothing is copied.
+    rc::prop("contents equal a deque's after every step", [](const std::vector<std::pair<std::uint8_t, std::uint8_t>>& steps) {
+        ring_queue<std::unique_ptr<int>> queue;
+        std::deque<int> model;
+        int next = 0;
+        for (const auto& [op, arg] : steps) {
+            if (op % 3 == 0 || model.empty()) {
+                queue.push_back(std::make_unique<int>(next));
+                model.push_back(next++);
+            } else if (op % 3 == 1) {
+                RC_ASSERT(*queue.front() == model.front());
+                queue.pop_front();
+                model.pop_front();
+            } else {
+                const std::size_t i = arg % model.size();
+                queue.erase_at(i);
+                model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
+            }
+            RC_ASSERT(queue.size() == model.size());
+            for (std::size_t i = 0; i < model.size(); ++i) RC_ASSERT(*queue[i] == model[i]);
+        }
+        ring_queue<std::unique_ptr<int>> moved = std::move(queue);
+        RC_ASSERT(queue.empty());
+        RC_ASSERT(moved.size() == model.size());
+        moved.clear();
+        RC_ASSERT(moved.empty());
+        moved.push_back(std::make_unique<int>(42));  // usable after clear
+        RC_ASSERT(*moved.front() == 42);
+    });
+}
+
+TEST_CASE("the ring queue destroys what it holds") {
+    auto counter = std::make_shared<int>(0);
+    {
+        ring_queue<std::shared_ptr<int>> queue;
+        for (int i = 0; i < 13; ++i) queue.push_back(counter);  // grows 4 -> 8 -> 16
+        queue.pop_front();
+        queue.erase_at(3);
+        CHECK(counter.use_count() == 12);
+    }
+    CHECK(counter.use_count() == 1);
+}
