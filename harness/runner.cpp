@@ -39,7 +39,8 @@ run_result run_scenario(scenario s, const run_options& options) {
         if (options.on_progress) options.on_progress(sim);
     }
     w.obs().finish();
-    const std::vector<check_result> checks = run_checkers({s, w.obs(), w.last_fault_end(), end});
+    w.collect_data();
+    const std::vector<check_result> checks = run_checkers({s, w.obs(), w.data(), w.last_fault_end(), end});
     std::vector<std::string> faults;
     for (const auto& f : w.faults()) faults.push_back(f.to_json().dump());
     run_identity id;

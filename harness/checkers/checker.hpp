@@ -1,7 +1,7 @@
 // The checker framework: each expectation in a scenario names a checker, which
 // judges the run's observations after it ends. A result says what was expected,
-// what was measured and when it first failed. New checkers (safety, liveness)
-// plug in by adding an entry to the registry in registry.cpp.
+// what was measured and when it first failed. A new checker plugs in by adding an
+// entry to the registry in registry.cpp.
 #pragma once
 
 #include <optional>
@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/scenario/model.hpp"
+#include "harness/world/data_ledger.hpp"
 #include "harness/world/observations.hpp"
 
 namespace meshsim::harness {
@@ -20,6 +21,7 @@ namespace meshsim::harness {
 struct run_view {
     const scenario& config;
     const observations& obs;
+    const data_ledger& data;
     sim::time_point last_fault_end;  // time_zero when no fault was scheduled
     sim::time_point end;
 };

@@ -28,6 +28,14 @@ const std::vector<checker_info>& all_checkers() {
          detail::check_metastability},
         {"breaker", "a call edge's circuit breaker reached a state (ever), never did, or is in it at the end",
          detail::check_breaker},
+        {"no_lost_writes", "every write a service acknowledged is in its stores when the run ends",
+         detail::check_no_lost_writes},
+        {"no_duplicate_effects", "no write's effect applied more than once (retries and duplicates deduplicated)",
+         detail::check_no_duplicate_effects},
+        {"no_unauthenticated", "no request served without an API key the service checked or a principal passed on by one that did",
+         detail::check_no_unauthenticated},
+        {"convergence", "after the last fault, every replica holds every record of its source within a time, and nothing else",
+         detail::check_convergence},
     };
     return checkers;
 }

@@ -12,5 +12,9 @@ check_result check_goodput(const expectation_config& e, const run_view& run);
 check_result check_queue_growth(const expectation_config& e, const run_view& run);
 check_result check_metastability(const expectation_config& e, const run_view& run);
 check_result check_breaker(const expectation_config& e, const run_view& run);
+check_result check_no_lost_writes(const expectation_config& e, const run_view& run);
+check_result check_no_duplicate_effects(const expectation_config& e, const run_view& run);
+check_result check_no_unauthenticated(const expectation_config& e, const run_view& run);
+check_result check_convergence(const expectation_config& e, const run_view& run);
 
 }  // namespace meshsim::harness::detail

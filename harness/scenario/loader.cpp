@@ -45,6 +45,7 @@ private:
     edge_policy read_edge_policy(object_reader& r, edge_policy base);
     station_config read_station(object_reader& r);
     endpoint_config read_endpoint(object_reader r, const std::string& service);
+    write_config read_write(object_reader& w);
     service_config read_service(object_reader r);
     open_loop_config read_open_loop(object_reader r);
     workload_config read_workload(object_reader r);
@@ -71,6 +72,14 @@ private:
     std::vector<value_reader> workload_name_at_;
     std::vector<value_reader> edge_at_;
     std::vector<std::vector<value_reader>> endpoint_at_;  // per service, per endpoint
+    std::vector<std::pair<value_reader, publish_target>> publish_target_at_;  // must name replica endpoints
+    std::vector<std::pair<value_reader, std::string>> write_service_refs_;    // must have a write endpoint
+    struct replica_reference {
+        value_reader at;
+        std::string source;
+        std::vector<std::string> replicas;  // each must receive the source's events
+    };
+    std::vector<replica_reference> replica_refs_;
 };
 
 // True when key holds one of names: reads that depend on a choice are skipped
@@ -316,8 +325,43 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
         c.finish();
         e.calls.push_back(std::move(call));
     }
+    if (auto w = r.maybe_object("write")) e.write = read_write(*w);
+    e.replica = r.optional<bool>("replica", e.replica);
+    if (r.valid() && e.write && e.replica) r.error("an endpoint is either a \"write\" or a \"replica\", not both");
     r.finish();
     return e;
+}
+
+write_config loader::read_write(object_reader& w) {
+    write_config c;
+    c.sync = w.choice<write_sync>("sync", {{"before_ack", write_sync::before_ack}, {"periodic", write_sync::periodic}}, c.sync);
+    c.sync_interval = w.optional<duration>("sync_interval", c.sync_interval, {.min = sim::microseconds(1)});
+    c.dedupe = w.optional<bool>("dedupe", c.dedupe);
+    c.publish = w.choice<publish_mode>("publish", {{"outbox", publish_mode::outbox}, {"dual_write", publish_mode::dual_write}},
+                                       c.publish);
+    for (const value_reader& item : w.array("publish_to")) {
+        object_reader t = item.object();
+        publish_target target;
+        target.service = t.required<std::string>("service", {.non_empty = true});
+        target.endpoint = t.required<std::string>("endpoint", {.non_empty = true});
+        target.version = t.optional<int>("version", 1, {.min = 1, .max = 1000});
+        if (t.valid()) {
+            service_refs_.push_back({t.member("service"), target.service});
+            endpoint_refs_.push_back({t.member("endpoint"), target.service, target.endpoint, target.version});
+            publish_target_at_.push_back({t.member("endpoint"), target});
+        }
+        t.finish();
+        c.publish_to.push_back(std::move(target));
+    }
+    if (w.valid() && c.sync == write_sync::periodic && !c.publish_to.empty()) {
+        w.error("sync", "\"sync\": \"periodic\" cannot be combined with \"publish_to\": a write is synced before its "
+                        "event leaves (with its outbox entry, or before a dual write's call)");
+    }
+    if (w.valid() && w.has("sync_interval") && c.sync != write_sync::periodic) {
+        w.error("sync_interval", "\"sync_interval\" applies only to \"sync\": \"periodic\"");
+    }
+    w.finish();
+    return c;
 }
 
 service_config loader::read_service(object_reader r) {
@@ -524,7 +568,8 @@ nemesis_config loader::read_nemesis(object_reader r) {
 expectation_config loader::read_expectation(object_reader r) {
     expectation_config e;
     e.check = r.enumeration("check", {"slo", "retry_amplification", "goodput", "queue_growth", "blast_radius",
-                                      "metastability", "breaker"});
+                                      "metastability", "breaker", "no_lost_writes", "no_duplicate_effects",
+                                      "no_unauthenticated", "convergence"});
     e.label = r.optional<std::string>("label", "", {.non_empty = true});
     if (e.check.empty()) {
         for (auto& entry : r.entries()) (void)entry;  // the check decides which keys exist
@@ -578,6 +623,20 @@ expectation_config loader::read_expectation(object_reader r) {
         e.within = r.required<duration>("within");
         e.window = r.optional<duration>("window", sim::seconds(1), {.min = sim::nanoseconds(1)});
         e.min_ratio = ratio("goodput_min_ratio");
+    } else if (e.check == "no_lost_writes" || e.check == "no_duplicate_effects") {
+        service(true);
+        write_service_refs_.emplace_back(r.member("service"), e.service);
+    } else if (e.check == "no_unauthenticated") {
+        service(false);
+    } else if (e.check == "convergence") {
+        service(true);
+        write_service_refs_.emplace_back(r.member("service"), e.service);
+        for (const value_reader& item : r.array("replicas", {.min_items = 1})) {
+            e.replicas.push_back(item.as<std::string>({.non_empty = true}));
+            service_refs_.push_back({item, e.replicas.back()});
+        }
+        e.within = r.required<duration>("within");
+        replica_refs_.push_back({r.member("replicas"), e.service, e.replicas});
     } else if (e.check == "breaker") {
         service(true);
         e.to_service = r.required<std::string>("to", {.non_empty = true});
@@ -787,6 +846,39 @@ void loader::check_combinations(const scenario& s) {
         }
         for (const std::string& e : f.link.validate("link")) {
             if (f.kind == fault_kind::link) doc_.report(where, false, e);
+        }
+    }
+    for (const auto& [at, target] : publish_target_at_) {
+        const service_config* svc = s.find_service(target.service);
+        if (svc == nullptr) continue;
+        for (const endpoint_config& e : svc->endpoints) {
+            if (e.path == target.endpoint && e.version == target.version && !e.replica) {
+                at.error("endpoint " + quote(target.endpoint) + " of service " + quote(target.service) +
+                         " is not a replica endpoint (\"replica\": true): it would not store the events");
+            }
+        }
+    }
+    for (const replica_reference& ref : replica_refs_) {
+        const service_config* source = s.find_service(ref.source);
+        if (source == nullptr) continue;
+        for (const std::string& replica : ref.replicas) {
+            if (s.find_service(replica) == nullptr) continue;
+            bool fed = false;
+            for (const endpoint_config& e : source->endpoints) {
+                if (!e.write) continue;
+                for (const publish_target& t : e.write->publish_to) fed |= t.service == replica;
+            }
+            if (!fed) {
+                ref.at.error("service " + quote(replica) + " receives no events from " + quote(ref.source) +
+                             ": no write endpoint of " + quote(ref.source) + " publishes to it");
+            }
+        }
+    }
+    for (const auto& [at, name] : write_service_refs_) {
+        const service_config* svc = s.find_service(name);
+        if (svc == nullptr) continue;
+        if (std::none_of(svc->endpoints.begin(), svc->endpoints.end(), [](const endpoint_config& e) { return e.write.has_value(); })) {
+            at.error("service " + quote(name) + " has no write endpoint (\"write\": {...}): there is nothing to check");
         }
     }
     for (const std::string& e : s.network.defaults.validate("network.defaults")) doc_.report("/network", false, e);

@@ -53,6 +53,35 @@ struct downstream_call {
 
 enum class fanout_mode : std::uint8_t { sequential, parallel };
 
+// --- data: writes, their events, replicas (what the safety and liveness checkers judge)
+
+// When a write is made durable: before the answer (sync, then 200), or by a
+// background flush every sync_interval (answer first: a crash in between loses an
+// acknowledged write).
+enum class write_sync : std::uint8_t { before_ack, periodic };
+// How a write's event reaches the replicas: a transactional outbox (record and
+// event committed together, a relay publishes until accepted) or a dual write
+// (store, then call each replica once from the request: a failed call loses the event).
+enum class publish_mode : std::uint8_t { outbox, dual_write };
+
+struct publish_target {
+    std::string service;
+    std::string endpoint;  // a "replica" endpoint of that service
+    int version = 1;
+};
+
+// A write endpoint stores one record per logical request, keyed by the request's
+// idempotency key (clients send one on every write; retries repeat it).
+struct write_config {
+    write_sync sync = write_sync::before_ack;
+    sim::duration sync_interval = sim::milliseconds(100);
+    // Skip the write (and its effect) when the key was written before: the
+    // instance keeps the keys it saw in its own store, next to the records.
+    bool dedupe = false;
+    publish_mode publish = publish_mode::outbox;
+    std::vector<publish_target> publish_to;
+};
+
 struct endpoint_config {
     std::string path;
     int version = 1;
@@ -65,6 +94,9 @@ struct endpoint_config {
     std::vector<downstream_call> calls;
     // Drop a request whose propagated deadline passed while it waited (504).
     bool honour_deadline = false;
+    std::optional<write_config> write;
+    // Stores every event it receives as a replica record (synced before it answers).
+    bool replica = false;
 };
 
 struct service_config {
@@ -209,6 +241,7 @@ struct expectation_config {
     sim::duration within{0};
     std::string state;  // breaker: open, closed, half_open
     std::string when;   // breaker: ever, never, at_end
+    std::vector<std::string> replicas;  // convergence: replica services of `service`
 };
 
 // --- the scenario -----------------------------------------------------------------

@@ -25,7 +25,9 @@ void one_request(sim::runtime& rt, client_state& st, const workload_plan& plan, 
     obs.arrival(stats, started);
     svc::request req{plan.method, plan.config->endpoint, plan.config->version, {}, nullptr};
     if (!plan.config->api_key.empty()) req.head.set(svc::header::api_key, plan.config->api_key);
-    const svc::call_outcome out = st.edge.call(std::move(req));
+    svc::call_options options;
+    options.generate_idempotency_key = plan.write;  // retries repeat it
+    const svc::call_outcome out = st.edge.call(std::move(req), options);
     stats.attempts += out.attempts_sent;
     obs.completion(stats, started, rt.now(), out.result);
 }

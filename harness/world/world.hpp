@@ -10,12 +10,16 @@
 #include <vector>
 
 #include "harness/scenario/model.hpp"
+#include "harness/world/data_ledger.hpp"
 #include "harness/world/observations.hpp"
 #include "sim/kernel/simulation.hpp"
 
 namespace meshsim::harness {
 
 inline constexpr sim::port_id service_port = 80;
+// Who a call acts for, set by a service on the calls a request makes once it was
+// authenticated (a stand-in for a signed token such as a JWT); clients cannot set it.
+inline constexpr const char* principal_header = "x-meshsim-principal";
 
 // Node name of instance i (1-based) of a service: "inventory-2".
 std::string instance_name(const std::string& service, std::uint32_t i);
@@ -38,6 +42,10 @@ public:
 
     observations& obs();
     const observations& obs() const;
+    // After the run, before shutdown: reads what every instance's store holds
+    // (records, replica copies) into the data ledger the checkers judge.
+    void collect_data();
+    const data_ledger& data() const;
     const scenario& scenario_config() const;
 
     struct context;
