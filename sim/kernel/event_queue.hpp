@@ -71,6 +71,13 @@ private:
         std::size_t hole = 0;
         std::size_t child = 1;
         while (child + 1 < n) {
+            // Fetch both candidates' children while this level compares: in a large
+            // heap each level is a cache miss, and the choice is known only after it.
+            if (2 * child + 4 < n) {
+                __builtin_prefetch(&heap_[2 * child + 1]);
+                __builtin_prefetch(&heap_[2 * child + 3]);
+                __builtin_prefetch(&heap_[2 * child + 4]);
+            }
             child += static_cast<std::size_t>(before(heap_[child + 1], heap_[child]));
             heap_[hole] = heap_[child];
             hole = child;
