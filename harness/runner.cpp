@@ -52,7 +52,7 @@ run_result run_scenario(scenario s, const run_options& options) {
     id.events = sim.trace().count();
     id.virtual_end = sim.now();
     id.reproduce = reproduce_command(s, options);
-    result.summary = make_summary(id, w.obs(), checks, faults);
+    result.summary = make_summary(id, w.obs(), w.data(), checks, faults);
     // The fibers reference the world and the scenario, which end with this
     // function; the simulation lives on in the result for its events.
     sim.shutdown();

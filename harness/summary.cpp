@@ -56,8 +56,8 @@ nlohmann::json flow_json(const observations& obs, const flow_stats& f, const std
 
 }  // namespace
 
-nlohmann::json make_summary(const run_identity& id, const observations& obs, const std::vector<check_result>& checks,
-                            const std::vector<std::string>& faults) {
+nlohmann::json make_summary(const run_identity& id, const observations& obs, const data_ledger& data,
+                            const std::vector<check_result>& checks, const std::vector<std::string>& faults) {
     bool passed = true;
     nlohmann::json checks_json = nlohmann::json::array();
     for (const check_result& c : checks) {
@@ -67,6 +67,23 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
     nlohmann::json services = nlohmann::json::object();
     for (std::size_t s = 0; s < obs.service_names().size(); ++s) {
         services[obs.service_names()[s]] = {{"queue_depth_max", obs.queue_depth_max()[s]}, {"endpoints", nlohmann::json::array()}};
+    }
+    for (std::size_t s = 0; s < data.service_names().size(); ++s) {
+        const service_data& d = data.service(s);
+        std::uint64_t duplicates = 0;
+        for (const auto& [key, n] : d.effects) duplicates += n - 1;
+        services[data.service_names()[s]]["data"] = {{"writes_acknowledged", d.acked.size()},
+                                                     {"writes_committed", d.committed.size()},
+                                                     {"records_stored", d.stored.size()},
+                                                     {"effects", d.effects.size()},
+                                                     {"duplicate_effects", duplicates},
+                                                     {"served_authenticated", d.served_authenticated},
+                                                     {"served_unauthenticated", d.served_unauthenticated},
+                                                     {"replica_records", nlohmann::json::object()}};
+        for (std::size_t source = 0; source < data.service_names().size(); ++source) {
+            const std::size_t n = data.replicated(s, source).size();
+            if (n > 0) services[data.service_names()[s]]["data"]["replica_records"][data.service_names()[source]] = n;
+        }
     }
     for (std::size_t i = 0; i < obs.endpoint_keys().size(); ++i) {
         const endpoint_key& k = obs.endpoint_keys()[i];

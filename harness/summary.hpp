@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/checkers/checker.hpp"
+#include "harness/world/data_ledger.hpp"
 #include "harness/world/observations.hpp"
 
 namespace meshsim::harness {
@@ -24,8 +25,8 @@ struct run_identity {
     std::string reproduce;
 };
 
-nlohmann::json make_summary(const run_identity& id, const observations& obs, const std::vector<check_result>& checks,
-                            const std::vector<std::string>& faults);
+nlohmann::json make_summary(const run_identity& id, const observations& obs, const data_ledger& data,
+                            const std::vector<check_result>& checks, const std::vector<std::string>& faults);
 // A few lines for a person, ending with the verdict (and, on failure, the command).
 std::string text_summary(const nlohmann::json& summary);
 

@@ -56,8 +56,15 @@ std::string percent(double ratio) {
 }
 
 std::string format_latency(sim::duration d) {
+    // Three significant digits in ms below a second ("32.7ms"), in seconds from
+    // there on ("1.5s", "12.3s"); never an exponent.
     char text[32];
-    std::snprintf(text, sizeof text, "%.3gms", sim::to_seconds(d) * 1e3);
+    const double ms = sim::to_seconds(d) * 1e3;
+    if (ms < 999.5) {
+        std::snprintf(text, sizeof text, "%.3gms", ms);
+    } else {
+        std::snprintf(text, sizeof text, ms < 9999.5 ? "%.3gs" : "%.1fs", ms / 1e3);
+    }
     return text;
 }
 
