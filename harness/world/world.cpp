@@ -6,10 +6,9 @@
 #include <set>
 
 #include "harness/workload/generator.hpp"
-#include "harness/world/station.hpp"
 #include "services/messaging/outbox.hpp"
 #include "services/platform/client.hpp"
-#include "services/platform/rate_limiter.hpp"
+#include "services/platform/service.hpp"
 #include "sim/kernel/faults.hpp"
 #include "sim/kernel/nemesis.hpp"
 
@@ -68,12 +67,40 @@ struct publish_plan {
 // An endpoint's random streams (seeded by name, so resolving them early draws
 // nothing) and its downstream calls, in the scenario's order.
 struct endpoint_plan {
-    sim::random_stream* service_time = nullptr;
     sim::random_stream* errors = nullptr;  // only when error_rate > 0
     sim::random_stream* calls = nullptr;   // only when it has calls
     std::vector<call_plan> call_plans;
     std::vector<publish_plan> publish_plans;  // write endpoints
 };
+
+// Counts every request an endpoint answers into the run's observations.
+class endpoint_probe final : public svc::request_observer {
+public:
+    endpoint_probe(observations& obs, std::size_t stats) : obs_(obs), stats_(stats) {}
+    void arrived(sim::time_point at) override { obs_.arrival(obs_.endpoint(stats_), at); }
+    void answered(sim::time_point arrived, sim::time_point at, std::uint16_t status) override {
+        obs_.completion(obs_.endpoint(stats_), arrived, at, status < 400 ? svc::outcome::success(status) : svc::outcome::http(status));
+    }
+
+private:
+    observations& obs_;
+    std::size_t stats_;
+};
+
+// The platform's service template configured as a scenario's synthetic service:
+// its concurrency limit and queue are the queueing station.
+svc::service_config template_config(const service_config& cfg) {
+    svc::service_config c;
+    c.name = cfg.name;
+    c.port = service_port;
+    c.max_concurrent_requests = cfg.station.concurrency;
+    c.queue_capacity = cfg.station.queue_capacity;
+    c.queue_timeout = cfg.station.queue_timeout;  // max: wait as long as it takes
+    c.queue_order = cfg.station.discipline == queue_discipline::lifo ? svc::queue_discipline::lifo : svc::queue_discipline::fifo;
+    c.rate_limit = cfg.rate_limit;
+    c.health_endpoint = false;  // a scenario may define GET /health itself
+    return c;
+}
 
 // Everything one running instance of a synthetic service owns. Lives in the
 // instance's boot fiber: a crash unwinds it (handlers first, newest fibers first).
@@ -83,34 +110,34 @@ struct instance_state {
     const service_config& config;
     std::size_t service;
     svc::rpc_client client;
-    station admission;
     std::map<std::string, std::unique_ptr<svc::call_edge>, std::less<>> edges;  // by callee service
-    std::optional<svc::rate_limiter> limiter;
     std::vector<endpoint_plan> plans;  // parallel to config.endpoints
+    std::vector<endpoint_probe> probes;  // parallel to config.endpoints; never reallocated
     std::optional<svc::outbox> box;           // when a write endpoint publishes through an outbox
     std::optional<svc::outbox_relay> relay;
     std::vector<std::string> unsynced_keys;   // periodic sync: written, acknowledged, not yet durable
     std::uint64_t anonymous_writes = 0;       // writes that arrived without an idempotency key
+    svc::service server;
 
     instance_state(sim::runtime& r, ctx_t& c, const service_config& cfg)
-        : rt(r),
-          ctx(c),
-          config(cfg),
-          service(c.service_index.at(cfg.name)),
-          client(r),
-          admission(r, cfg.station, [this](int delta) {
-              ctx.queued[service] += delta;
-              ctx.obs.queue_depth(service, rt.now(), static_cast<std::uint64_t>(std::max<std::int64_t>(0, ctx.queued[service])));
-          }) {
+        : rt(r), ctx(c), config(cfg), service(c.service_index.at(cfg.name)), client(r), server(r, template_config(cfg)) {
         for (const auto& e : cfg.endpoints) {
             for (const auto& call : e.calls) add_edge(call.service);
             if (e.write) {
                 for (const auto& target : e.write->publish_to) add_edge(target.service);
             }
         }
-        if (cfg.rate_limit) limiter.emplace(*cfg.rate_limit);
         plans.reserve(cfg.endpoints.size());
-        for (const auto& e : cfg.endpoints) plans.push_back(plan_of(e));
+        probes.reserve(cfg.endpoints.size());
+        for (const auto& e : cfg.endpoints) {
+            plans.push_back(plan_of(e));
+            probes.emplace_back(ctx.obs, ctx.endpoint_index.at({cfg.name, e.path, e.version}));
+        }
+        for (const std::string& key : cfg.api_keys) server.issue_key(key, {"*"});
+        server.on_queue_change([this](int delta) {
+            ctx.queued[service] += delta;
+            ctx.obs.queue_depth(service, rt.now(), static_cast<std::uint64_t>(std::max<std::int64_t>(0, ctx.queued[service])));
+        });
     }
 
 private:
@@ -129,7 +156,6 @@ private:
 
     endpoint_plan plan_of(const endpoint_config& e) {
         endpoint_plan plan;
-        plan.service_time = &rt.random("service-time" + e.path);
         if (e.error_rate > 0) plan.errors = &rt.random("errors" + e.path);
         if (!e.calls.empty()) plan.calls = &rt.random("calls" + e.path);
         for (const auto& call : e.calls) {
@@ -161,22 +187,6 @@ struct request_scope {
     std::string principal;
     std::string key;
 };
-
-request_scope scope_of(const svc::request& req, sim::runtime& rt, std::string principal) {
-    request_scope scope;
-    scope.call.correlation_id = req.head.get(svc::header::correlation_id);
-    if (const std::string* ns = req.head.find(svc::header::deadline_ns)) {
-        std::int64_t remaining = 0;
-        for (const char c : *ns) {
-            if (c < '0' || c > '9') break;
-            remaining = remaining * 10 + (c - '0');
-        }
-        scope.call.deadline = rt.now() + sim::nanoseconds(remaining);
-    }
-    scope.principal = std::move(principal);
-    scope.key = req.head.get(svc::header::idempotency_key);
-    return scope;
-}
 
 // One call on an edge with its stats (and the breaker state it leaves behind).
 svc::call_outcome call_on_edge(instance_state& st, svc::call_edge& edge, std::size_t edge_stats, svc::request req,
@@ -354,46 +364,20 @@ std::optional<svc::response> apply_event(instance_state& st, const svc::request&
     return std::nullopt;
 }
 
-// The checks before admission, in the order a service template applies them.
-std::optional<svc::response> gatekeep(instance_state& st, const svc::request& req, const svc::request_context& rc) {
-    const std::string key = req.head.get(svc::header::api_key);
-    if (!st.config.api_keys.empty() &&
-        std::find(st.config.api_keys.begin(), st.config.api_keys.end(), key) == st.config.api_keys.end()) {
-        return status(401);
-    }
-    if (st.limiter) {
-        const std::string consumer = key.empty() ? "node-" + std::to_string(rc.caller.node) : key;
-        const svc::rate_decision d = st.limiter->try_acquire(consumer, st.rt.now());
-        if (!d.allowed) {
-            svc::response r = status(429);
-            r.head.set(svc::header::retry_after_ns, std::to_string(d.retry_after.count()));
-            return r;
-        }
-    }
-    return std::nullopt;
-}
-
-// Who the request acts for: the consumer whose API key this service checked, or
+// Who the request acts for: the consumer whose API key the service checked, or
 // the principal an upstream service that authenticated it passed on; else nobody.
-std::string principal_of(const instance_state& st, const svc::request& req) {
-    if (!st.config.api_keys.empty()) return "key:" + req.head.get(svc::header::api_key);
+std::string principal_of(const instance_state& st, const svc::request& req, const svc::endpoint_context& ec) {
+    if (!st.config.api_keys.empty()) return "key:" + ec.api_key;  // the template checked it (401 otherwise)
     return req.head.get(principal_header);
 }
 
-svc::response serve(instance_state& st, const endpoint_config& e, std::size_t endpoint, const svc::request& req,
-                    const svc::request_context& rc) {
+// The endpoint's work once the template admitted the request and spent its
+// service time: injected errors, downstream calls, then its write or replica record.
+svc::response handle(instance_state& st, const endpoint_config& e, std::size_t endpoint, const svc::request& req,
+                     svc::endpoint_context& ec) {
     const endpoint_plan& plan = st.plans[endpoint];
-    if (auto refused = gatekeep(st, req, rc)) return *refused;
-    const admission a = st.admission.enter();
-    if (a != admission::admitted) return status(503);
-    struct leave_on_exit {
-        station& s;
-        ~leave_on_exit() { s.leave(); }
-    } guard{st.admission};
-    request_scope scope = scope_of(req, st.rt, principal_of(st, req));
-    if (e.honour_deadline && st.rt.now() >= scope.call.deadline) return status(504);
+    request_scope scope{ec.scope, principal_of(st, req, ec), req.head.get(svc::header::idempotency_key)};
     st.ctx.data.served(st.service, !scope.principal.empty(), st.rt.now());
-    st.rt.compute(e.service_time.sample(*plan.service_time));
     if (e.error_rate > 0 && plan.errors->bernoulli(e.error_rate)) return status(e.error_status);
     if (!e.calls.empty() && !fan_out(st, e, plan, scope)) return status(502);
     if (e.replica) {
@@ -415,23 +399,23 @@ svc::response serve(instance_state& st, const endpoint_config& e, std::size_t en
 
 void service_process(sim::runtime& rt, ctx_t& ctx, const service_config& config) {
     instance_state st(rt, ctx, config);
-    start_outbox(st);
-    start_flusher(st);
-    svc::rpc_server server(rt, service_port);
     for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
         const endpoint_config& e = config.endpoints[i];
-        const std::size_t stats = ctx.endpoint_index.at({config.name, e.path, e.version});
-        server.route(e.method, e.path, e.version, [&st, &e, i, stats](const svc::request& req, svc::request_context& rc) {
-            flow_stats& f = st.ctx.obs.endpoint(stats);
-            const sim::time_point started = st.rt.now();
-            st.ctx.obs.arrival(f, started);
-            svc::response r = serve(st, e, i, req, rc);
-            st.ctx.obs.completion(f, started, st.rt.now(),
-                                  r.status < 400 ? svc::outcome::success(r.status) : svc::outcome::http(r.status));
-            return r;
+        svc::endpoint_spec spec;
+        spec.method = e.method;
+        spec.path = e.path;
+        spec.api_version = e.version;
+        if (!config.api_keys.empty()) spec.required_scope = "call";  // every issued key grants "*"
+        spec.service_time = e.service_time;
+        spec.honour_deadline = e.honour_deadline;
+        spec.observer = &st.probes[i];
+        st.server.add_endpoint(std::move(spec), [&st, &e, i](const svc::request& req, svc::endpoint_context& ec) {
+            return handle(st, e, i, req, ec);
         });
     }
-    server.serve();
+    start_outbox(st);
+    start_flusher(st);
+    st.server.serve();
 }
 
 std::vector<std::string> nodes_of(const ctx_t& ctx, const std::string& service, std::uint32_t instance) {

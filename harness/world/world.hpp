@@ -1,8 +1,9 @@
 // Scenario -> a running simulation: one node per service instance (a synthetic
-// service: a queueing station in front of its endpoints, which spend service time
-// through rt.compute so slowness faults apply, and call downstream through the
-// platform's call_edge), one client node per workload, the network defaults and
-// overrides, and the faults scheduled through sim::kernel::fault_injector.
+// service: the platform's service template, whose concurrency limit and queue make
+// it a queueing station, with endpoints that spend service time through rt.compute
+// so slowness faults apply, call downstream through the platform's call_edge, and
+// write or replicate records), one client node per workload, the network defaults
+// and overrides, and the faults scheduled through sim::kernel::fault_injector.
 #pragma once
 
 #include <memory>

@@ -170,7 +170,11 @@ service::service(sim::runtime& rt, service_config config, metrics_registry* metr
 
 void service::add_endpoint(endpoint_spec spec, endpoint_handler handler) {
     endpoint_key key{spec.method, spec.path, spec.api_version};
-    auto [it, inserted] = endpoints_.insert_or_assign(std::move(key), endpoint{std::move(spec), std::move(handler)});
+    // One stream per service, as before endpoints cached it; seeded by name, so
+    // resolving it now draws nothing.
+    sim::random_stream* service_time = &rt_.random("svc/" + config_.name + "/service-time");
+    auto [it, inserted] =
+        endpoints_.insert_or_assign(std::move(key), endpoint{std::move(spec), std::move(handler), service_time});
     const endpoint* ep = &it->second;
     (void)inserted;
     server_.route(ep->spec.method, ep->spec.path, ep->spec.api_version,
@@ -236,10 +240,12 @@ response service::handle(const endpoint& ep, const request& req, const request_c
     const sim::time_point arrived = rt_.now();
     ++stats_.arrivals;
     if (metrics_) metrics_->record_arrival(metrics_key_, arrived);
+    if (ep.spec.observer != nullptr) ep.spec.observer->arrived(arrived);
     endpoint_context ctx{rt_, *this, rctx.caller, scope_of(req), req.head.get(header::api_key)};
     response resp = admit(ep, req, ctx);
     resp.head.set(header::correlation_id, ctx.scope.correlation_id);
     record(arrived, resp.status);
+    if (ep.spec.observer != nullptr) ep.spec.observer->answered(arrived, rt_.now(), resp.status);
     return resp;
 }
 
@@ -250,7 +256,7 @@ void service::record(sim::time_point arrived, std::uint16_t status) {
 response service::admit(const endpoint& ep, const request& req, endpoint_context& ctx) {
     if (auto refused = authenticate(ep, ctx)) return *refused;
     if (auto refused = limit_rate(ctx)) return *refused;
-    if (auto dropped = drop_if_expired(ctx, "arrival")) return *dropped;
+    if (auto dropped = drop_if_expired(ep, ctx, "arrival")) return *dropped;
     if (!slots_) return run(ep, req, ctx);
     return run_in_slot(ep, req, ctx);
 }
@@ -280,8 +286,8 @@ std::optional<response> service::limit_rate(const endpoint_context& ctx) {
     return resp;
 }
 
-std::optional<response> service::drop_if_expired(const endpoint_context& ctx, std::string_view where) {
-    if (!config_.honour_deadlines || !ctx.deadline_passed()) return std::nullopt;
+std::optional<response> service::drop_if_expired(const endpoint& ep, const endpoint_context& ctx, std::string_view where) {
+    if (!ep.spec.honour_deadline.value_or(config_.honour_deadlines) || !ctx.deadline_passed()) return std::nullopt;
     ++stats_.dropped_expired;
     ctx.log("request_dropped_expired", {{"at", where}});
     return status_only(504);
@@ -298,11 +304,20 @@ response service::run_in_slot(const endpoint& ep, const request& req, endpoint_c
         ++stats_.shed_queue_full;
         return status_only(503);
     }
-    ++stats_.queue_depth;
-    stats_.queue_depth_max = std::max(stats_.queue_depth_max, stats_.queue_depth);
+    // Counted as queued only when it waits (a free slot is taken without parking).
+    if (must_wait) queue_changed(+1);
     const sim::time_point queued_at = rt_.now();
-    const slot_wait waited = slots_->acquire(queued_at + config_.queue_timeout, rank);
-    --stats_.queue_depth;
+    const sim::time_point give_up =
+        config_.queue_timeout == sim::duration::max() ? sim::time_never : queued_at + config_.queue_timeout;
+    const slot_wait waited = [&] {
+        if (!must_wait) return slots_->acquire(give_up, rank);
+        // Leaves the count on every way out, the unwinding of a crash included.
+        struct dequeue_on_exit {
+            service& s;
+            ~dequeue_on_exit() { s.queue_changed(-1); }
+        } guard{*this};
+        return slots_->acquire(give_up, rank);
+    }();
     if (waited == slot_wait::evicted) {
         ++stats_.shed_criticality;
         return status_only(503);
@@ -316,8 +331,14 @@ response service::run_in_slot(const endpoint& ep, const request& req, endpoint_c
         ~release_on_exit() { slots.release(); }
     } guard{*slots_};
     if (shed_by_codel(rt_.now() - queued_at)) return status_only(503);
-    if (auto dropped = drop_if_expired(ctx, "dequeue")) return *dropped;
+    if (auto dropped = drop_if_expired(ep, ctx, "dequeue")) return *dropped;
     return run(ep, req, ctx);
+}
+
+void service::queue_changed(int delta) {
+    stats_.queue_depth = static_cast<std::uint64_t>(static_cast<std::int64_t>(stats_.queue_depth) + delta);
+    stats_.queue_depth_max = std::max(stats_.queue_depth_max, stats_.queue_depth);
+    if (queue_listener_) queue_listener_(delta);
 }
 
 bool service::shed_by_codel(sim::duration sojourn) {
@@ -340,7 +361,7 @@ response service::run(const endpoint& ep, const request& req, endpoint_context& 
     auto work = [&]() -> response {
         if (ctx.deadline_passed()) ++stats_.expired_but_served;
         ++stats_.handled;
-        rt_.compute(ep.spec.service_time.sample(rt_.random("svc/" + config_.name + "/service-time")));
+        rt_.compute(ep.spec.service_time.sample(*ep.service_time));
         return ep.handler(req, ctx);
     };
     const std::string key = req.head.get(header::idempotency_key);

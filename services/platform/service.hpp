@@ -115,7 +115,8 @@ struct service_config {
     std::uint32_t max_concurrent_requests = 0;
     // Requests that may wait for a slot; one more is shed at once with 503.
     std::uint32_t queue_capacity = 64;
-    // A request that waited this long for a slot is shed with 503; 0 = never wait.
+    // A request that waited this long for a slot is shed with 503; 0 = never wait,
+    // sim::duration::max() = wait as long as it takes.
     sim::duration queue_timeout = sim::seconds{1};
     // Which waiter a freed slot goes to.
     queue_discipline queue_order = queue_discipline::fifo;
@@ -158,6 +159,19 @@ struct endpoint_spec {
     sim::duration_distribution service_time = sim::duration_distribution::constant(sim::duration::zero());
     // Requests carrying an idempotency-key run at most once per (consumer, key).
     bool deduplicate = false;
+    // Overrides the service's honour_deadlines for this endpoint when set.
+    std::optional<bool> honour_deadline{};
+    // Told of every request to the endpoint, whatever its outcome; must outlive the service.
+    class request_observer* observer = nullptr;
+};
+
+// Sees every request an endpoint receives: when it arrived, and its status when
+// answered (401, 429, 503 and 504 included). For metrics and test harnesses.
+class request_observer {
+public:
+    virtual ~request_observer() = default;
+    virtual void arrived(sim::time_point at) = 0;
+    virtual void answered(sim::time_point arrived, sim::time_point at, std::uint16_t status) = 0;
 };
 
 class service;
@@ -217,6 +231,8 @@ public:
     void set_consumer_limit(const std::string& consumer, rate_limit_config limit);
     // Readiness: while false, /health answers 503 (load balancers and deploys read it).
     void set_ready(bool ready) { ready_ = ready; }
+    // Told +1 when a request starts waiting for a slot and -1 when it stops waiting.
+    void on_queue_change(std::function<void(int delta)> listener) { queue_listener_ = std::move(listener); }
 
     // Serves requests until the node dies: call from a fiber of its own, or use start().
     // Both begin self-registration first when config.registry_address is set.
@@ -234,6 +250,7 @@ private:
     struct endpoint {
         endpoint_spec spec;
         endpoint_handler handler;
+        sim::random_stream* service_time;  // this process's stream, resolved once
     };
     struct endpoint_key {
         std::string method;
@@ -248,7 +265,8 @@ private:
     response run(const endpoint& ep, const request& req, endpoint_context& ctx);
     std::optional<response> authenticate(const endpoint& ep, endpoint_context& ctx);
     std::optional<response> limit_rate(const endpoint_context& ctx);
-    std::optional<response> drop_if_expired(const endpoint_context& ctx, std::string_view where);
+    std::optional<response> drop_if_expired(const endpoint& ep, const endpoint_context& ctx, std::string_view where);
+    void queue_changed(int delta);
     bool shed_by_codel(sim::duration sojourn);
     call_scope scope_of(const request& req);
     response health() const;
@@ -268,6 +286,7 @@ private:
     idempotency_cache dedup_;
     service_stats stats_;
     bool ready_ = true;
+    std::function<void(int)> queue_listener_;
     // Declared last: the agent's fiber uses the client, and both use rt_.
     std::optional<rpc_client> registry_client_;
     std::optional<registration_agent> agent_;

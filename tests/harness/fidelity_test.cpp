@@ -8,6 +8,8 @@
 // correlated near saturation) is well inside the stated bound.
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include <cmath>
 #include <string>
 
@@ -39,13 +41,14 @@ std::string station_scenario(double lambda_per_s, double mean_service_ms, int in
            R"(, "client": {"timeout": "1h", "deadline": "1h", "load_balancer": {"policy": ")" + lb + R"("}}}]})";
 }
 
-run_result run_text(const std::string& text) {
+run_result run_text(const std::string& text, std::optional<std::uint64_t> seed = std::nullopt) {
     diagnostics diags;
     auto s = load_scenario_text(text, "fidelity.json", diags);
     INFO(diags.format());
     REQUIRE(s);
     run_options options;
     options.keep_events = false;
+    options.seed = seed;
     return run_scenario(std::move(*s), options);
 }
 
@@ -72,24 +75,37 @@ double erlang_c(int k, double a) {
 TEST_CASE("single-server FIFO with Poisson arrivals and exponential service reproduces M/M/1",
           "[harness][fidelity]") {
     // mu = 1000/s. Response time is exponential with rate mu - lambda.
+    // Near saturation a run's busy periods are long and few, so one run's p99 is a
+    // noisy estimate (about 5 % standard error for 1200 s at rho 0.9): that point
+    // averages independent replications (other seeds) so a tolerance of about 3
+    // standard errors holds for any seed, not just a lucky one.
     struct point {
         double rho;
-        const char* duration;  // virtual: 0.5 -> 300k requests, 0.7 -> 420k, 0.9 -> 1.1M
+        const char* duration;  // virtual: 0.5 -> 300k requests, 0.7 -> 420k, 0.9 -> 1.1M per replication
         double mean_tolerance;
+        int replications;
     };
-    const point points[] = {{0.5, "600s", 0.02}, {0.7, "600s", 0.03}, {0.9, "1200s", 0.05}};
+    const point points[] = {{0.5, "600s", 0.02, 1}, {0.7, "600s", 0.03, 1}, {0.9, "1200s", 0.05, 4}};
     for (const point& p : points) {
         const double mu = 1000, lambda = p.rho * mu;
-        const run_result r = run_text(station_scenario(lambda, 1.0, 1, 1, "", p.duration));
-        const auto& lat = endpoint_latency(r);
+        double mean = 0, p50 = 0, p90 = 0, p99 = 0;
+        for (int i = 0; i < p.replications; ++i) {
+            const run_result r = run_text(station_scenario(lambda, 1.0, 1, 1, "", p.duration), 11 + static_cast<std::uint64_t>(i));
+            const auto& lat = endpoint_latency(r);
+            INFO("rho " << p.rho << ", replication " << i << ": " << lat.dump());
+            CHECK(r.summary["services"]["station"]["endpoints"][0]["outcomes"]["failed"] == 0);
+            mean += lat["mean_ms"].get<double>() / p.replications;
+            p50 += lat["p50_ms"].get<double>() / p.replications;
+            p90 += lat["p90_ms"].get<double>() / p.replications;
+            p99 += lat["p99_ms"].get<double>() / p.replications;
+        }
         const double rate_per_ms = (mu - lambda) / 1000;
-        INFO("rho " << p.rho << ": " << lat.dump());
-        CHECK(r.summary["services"]["station"]["endpoints"][0]["outcomes"]["failed"] == 0);
-        CHECK(within(lat["mean_ms"].get<double>(), 1 / rate_per_ms) < p.mean_tolerance);
+        INFO("rho " << p.rho << ": mean " << mean << " p50 " << p50 << " p90 " << p90 << " p99 " << p99);
+        CHECK(within(mean, 1 / rate_per_ms) < p.mean_tolerance);
         // Quantiles of the exponential law: -ln(1 - q) / rate.
-        CHECK(within(lat["p50_ms"].get<double>(), std::log(2.0) / rate_per_ms) < p.mean_tolerance + 0.02);
-        CHECK(within(lat["p90_ms"].get<double>(), std::log(10.0) / rate_per_ms) < p.mean_tolerance + 0.02);
-        CHECK(within(lat["p99_ms"].get<double>(), std::log(100.0) / rate_per_ms) < p.mean_tolerance + 0.04);
+        CHECK(within(p50, std::log(2.0) / rate_per_ms) < p.mean_tolerance + 0.02);
+        CHECK(within(p90, std::log(10.0) / rate_per_ms) < p.mean_tolerance + 0.02);
+        CHECK(within(p99, std::log(100.0) / rate_per_ms) < p.mean_tolerance + 0.04);
     }
 }
 

@@ -368,3 +368,68 @@ TEST_CASE("idempotency properties") {
         }
     });
 }
+
+TEST_CASE("an endpoint's observer sees every request with its status; the queue listener sees waiting, not admission") {
+    struct recorder final : request_observer {
+        std::vector<std::string> seen;
+        void arrived(sim::time_point at) override { seen.push_back("arrived " + sim::format_time(at)); }
+        void answered(sim::time_point arrived, sim::time_point at, std::uint16_t status) override {
+            seen.push_back(std::to_string(status) + " " + sim::format_time(arrived) + "->" + sim::format_time(at));
+        }
+    } observer;
+    std::vector<int> deltas;
+    simulation sim({.seed = 1});
+    service_config config;
+    config.max_concurrent_requests = 1;
+    config.queue_capacity = 1;
+    config.queue_timeout = sim::duration::max();  // waits as long as it takes
+    const auto server = add_service(sim, "slow", config, [&](service& svc) {
+        svc.issue_key("k", {"*"});
+        svc.on_queue_change([&](int delta) { deltas.push_back(delta); });
+        svc.add_endpoint({.path = "/x", .required_scope = "x", .service_time = sim::duration_distribution::constant(20s),
+                          .observer = &observer},
+                         [](const request&, endpoint_context&) { return reply(200); });
+    });
+    std::vector<std::uint16_t> statuses(4);
+    drive(sim, server, [&](sim::runtime& rt, rpc_client& c, sim::address to) {
+        for (int i = 0; i < 4; ++i) {
+            rt.spawn("caller", [&, i] {
+                const call_result r = c.call(to, make_request("GET", "/x", 1, i == 3 ? "" : "k"), rt.now() + 55s);
+                statuses[i] = status_of(r);
+            });
+        }
+        rt.sleep_for(50s);
+    });
+    // One served, one waits the whole first request (20 s, far past the default
+    // queue timeout), one finds the queue full, one has no key.
+    CHECK(statuses == std::vector<std::uint16_t>{200, 200, 503, 401});
+    CHECK(deltas == std::vector<int>{+1, -1});
+    CHECK(observer.seen == std::vector<std::string>{"arrived 1ms", "arrived 1ms", "arrived 1ms", "503 1ms->1ms",
+                                                    "arrived 1ms", "401 1ms->1ms", "200 1ms->20001ms",
+                                                    "200 1ms->40001ms"});
+}
+
+TEST_CASE("an endpoint's honour_deadline overrides the service's") {
+    for (const bool endpoint_honours : {true, false}) {
+        simulation sim({.seed = 1});
+        service* svc_ptr = nullptr;
+        service_config config;
+        config.honour_deadlines = !endpoint_honours;
+        const auto server = add_service(
+            sim, "svc", config,
+            [&](service& svc) {
+                svc.add_endpoint({.path = "/x", .service_time = sim::duration_distribution::constant(5ms),
+                                  .honour_deadline = endpoint_honours},
+                                 [](const request&, endpoint_context&) { return reply(200); });
+            },
+            &svc_ptr);
+        std::uint16_t status = 0;
+        drive(sim, server, [&](sim::runtime& rt, rpc_client& c, sim::address to) {
+            request req = make_request("GET", "/x");
+            req.head.set(header::deadline_ns, "0");  // already expired on arrival
+            status = status_of(c.call(to, std::move(req), rt.now() + 1s));
+        });
+        CHECK(status == (endpoint_honours ? 504 : 200));
+        CHECK(svc_ptr->stats().dropped_expired == (endpoint_honours ? 1u : 0u));
+    }
+}
