@@ -46,6 +46,7 @@ private:
     station_config read_station(object_reader& r);
     endpoint_config read_endpoint(object_reader r, const std::string& service);
     write_config read_write(object_reader& w);
+    void read_target(object_reader& r, std::string& service, std::string& endpoint, int& version);
     service_config read_service(object_reader r);
     open_loop_config read_open_loop(object_reader r);
     workload_config read_workload(object_reader r);
@@ -311,16 +312,10 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
     for (const value_reader& item : r.array("calls")) {
         object_reader c = item.object();
         downstream_call call;
-        call.service = c.required<std::string>("service", {.non_empty = true});
-        call.endpoint = c.required<std::string>("endpoint", {.non_empty = true});
-        call.version = c.optional<int>("version", 1, {.min = 1, .max = 1000});
+        read_target(c, call.service, call.endpoint, call.version);
         call.probability = c.optional<double>("probability", 1.0, {.min = 0, .max = 1});
         call.required = c.optional<bool>("required", true);
         call.api_key = c.optional<std::string>("api_key", "", {.non_empty = true});
-        if (c.valid()) {
-            service_refs_.push_back({c.member("service"), call.service});
-            endpoint_refs_.push_back({c.member("endpoint"), call.service, call.endpoint, call.version});
-        }
         (void)service;
         c.finish();
         e.calls.push_back(std::move(call));
@@ -330,6 +325,18 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
     if (r.valid() && e.write && e.replica) r.error("an endpoint is either a \"write\" or a \"replica\", not both");
     r.finish();
     return e;
+}
+
+// Where a call or an event goes: service, endpoint and version, remembered for the
+// reference check of the second pass.
+void loader::read_target(object_reader& r, std::string& service, std::string& endpoint, int& version) {
+    service = r.required<std::string>("service", {.non_empty = true});
+    endpoint = r.required<std::string>("endpoint", {.non_empty = true});
+    version = r.optional<int>("version", 1, {.min = 1, .max = 1000});
+    if (r.valid()) {
+        service_refs_.push_back({r.member("service"), service});
+        endpoint_refs_.push_back({r.member("endpoint"), service, endpoint, version});
+    }
 }
 
 write_config loader::read_write(object_reader& w) {
@@ -342,14 +349,8 @@ write_config loader::read_write(object_reader& w) {
     for (const value_reader& item : w.array("publish_to")) {
         object_reader t = item.object();
         publish_target target;
-        target.service = t.required<std::string>("service", {.non_empty = true});
-        target.endpoint = t.required<std::string>("endpoint", {.non_empty = true});
-        target.version = t.optional<int>("version", 1, {.min = 1, .max = 1000});
-        if (t.valid()) {
-            service_refs_.push_back({t.member("service"), target.service});
-            endpoint_refs_.push_back({t.member("endpoint"), target.service, target.endpoint, target.version});
-            publish_target_at_.push_back({t.member("endpoint"), target});
-        }
+        read_target(t, target.service, target.endpoint, target.version);
+        if (t.valid()) publish_target_at_.push_back({t.member("endpoint"), target});
         t.finish();
         c.publish_to.push_back(std::move(target));
     }
