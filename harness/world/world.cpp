@@ -183,7 +183,7 @@ svc::response status(std::uint16_t code) { return svc::response{code, {}, nullpt
 // ID, deadline), the principal it acts for (empty: nobody authenticated it) and its
 // idempotency key, from which the keys of its calls to write endpoints derive.
 struct request_scope {
-    svc::call_scope call;
+    const svc::call_scope& call;  // the template's, for the request being served
     std::string principal;
     std::string key;
 };
