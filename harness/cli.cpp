@@ -143,7 +143,7 @@ int validate_command(const std::string& file) {
 int list_command() {
     std::printf("service kinds:\n");
     std::printf("  %-22s %s\n", "synthetic",
-                "queueing station: instances x concurrency, bounded FIFO/LIFO queue, service time and calls per endpoint");
+                "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records");
     std::printf("fault kinds:\n");
     const std::pair<const char*, const char*> faults[] = {
         {"crash", "the instance crashes (volatile state lost); restarts at the end unless restart is false"},

@@ -293,6 +293,14 @@ station_config loader::read_station(object_reader& r) {
         s.discipline = q->choice<queue_discipline>(
             "discipline", {{"fifo", queue_discipline::fifo}, {"lifo", queue_discipline::lifo}}, s.discipline);
         s.queue_timeout = q->optional<duration>("timeout", s.queue_timeout, {.min = sim::nanoseconds(1)});
+        if (auto c = q->maybe_object("codel")) {
+            svc::codel_config codel;
+            codel.target = c->optional<duration>("target", codel.target, {.min = sim::nanoseconds(1)});
+            codel.interval = c->optional<duration>("interval", codel.interval, {.min = sim::nanoseconds(1)});
+            c->finish();
+            s.codel = codel;
+        }
+        s.shed_by_criticality = q->optional<bool>("shed_by_criticality", s.shed_by_criticality);
         q->finish();
     }
     return s;
@@ -431,6 +439,7 @@ workload_config loader::read_workload(object_reader r) {
         endpoint_refs_.push_back({r.member("endpoint"), w.service, w.endpoint, w.version});
     }
     w.api_key = r.optional<std::string>("api_key", "", {.non_empty = true});
+    w.criticality = r.enumeration("criticality", {"CRITICAL_PLUS", "CRITICAL", "SHEDDABLE_PLUS", "SHEDDABLE"}, "");
     w.start = r.optional<duration>("start", w.start);
     w.stop = r.maybe<duration>("stop", {.min = sim::nanoseconds(1)});
     if (auto o = r.maybe_object("open")) w.open = read_open_loop(*o);

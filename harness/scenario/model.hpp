@@ -18,6 +18,7 @@
 #include "services/platform/retry_budget.hpp"
 #include "services/platform/retry_policy.hpp"
 #include "services/platform/retry_throttle.hpp"
+#include "services/platform/service.hpp"
 #include "sim/distribution.hpp"
 #include "sim/kernel/faults.hpp"
 #include "sim/kernel/nemesis.hpp"
@@ -38,6 +39,10 @@ struct station_config {
     std::uint32_t queue_capacity = 1000;
     queue_discipline discipline = queue_discipline::fifo;
     sim::duration queue_timeout = sim::duration::max();  // max: wait as long as it takes
+    // CoDel-style shedding of requests that waited too long under a standing queue.
+    std::optional<svc::codel_config> codel;
+    // A full queue sheds its least critical waiter (x-criticality) for a more critical arrival.
+    bool shed_by_criticality = false;
 };
 
 // A downstream call an endpoint makes while serving a request.
@@ -157,6 +162,7 @@ struct workload_config {
     std::string endpoint;
     int version = 1;
     std::string api_key;  // empty: none sent
+    std::string criticality;  // x-criticality (SRE book); empty: none sent (counts as CRITICAL)
     sim::duration start{0};
     std::optional<sim::duration> stop;  // default: the scenario's duration
     std::optional<open_loop_config> open;

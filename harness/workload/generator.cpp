@@ -27,6 +27,7 @@ void one_request(sim::runtime& rt, client_state& st, const workload_plan& plan, 
     if (!plan.config->api_key.empty()) req.head.set(svc::header::api_key, plan.config->api_key);
     svc::call_options options;
     options.generate_idempotency_key = plan.write;  // retries repeat it
+    options.criticality = plan.config->criticality;
     const svc::call_outcome out = st.edge.call(std::move(req), options);
     stats.attempts += out.attempts_sent;
     obs.completion(stats, started, rt.now(), out.result);

@@ -97,6 +97,8 @@ svc::service_config template_config(const service_config& cfg) {
     c.queue_capacity = cfg.station.queue_capacity;
     c.queue_timeout = cfg.station.queue_timeout;  // max: wait as long as it takes
     c.queue_order = cfg.station.discipline == queue_discipline::lifo ? svc::queue_discipline::lifo : svc::queue_discipline::fifo;
+    c.codel = cfg.station.codel;
+    c.shed_by_criticality = cfg.station.shed_by_criticality;
     c.rate_limit = cfg.rate_limit;
     c.health_endpoint = false;  // a scenario may define GET /health itself
     return c;
