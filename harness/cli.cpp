@@ -4,10 +4,10 @@
 
 #include <chrono>
 #include <cstdio>
-#include <functional>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -70,9 +70,11 @@ std::optional<scenario> load(const std::string& file) {
 // A progress line on stderr for long runs, only when a person is watching.
 std::function<void(const sim::kernel::simulation&)> progress_printer(sim::duration total, bool quiet) {
     if (quiet || !::isatty(2)) return {};
-    const auto wall_start = std::chrono::steady_clock::now();  // determinism: allowed (progress line only, never part of the run)
+    // The wall clock is read only for this line on stderr, never by the run itself.
+    const auto wall_start = std::chrono::steady_clock::now();  // determinism: allowed
     return [wall_start, total, shown = false](const sim::kernel::simulation& sim) mutable {
-        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();  // determinism: allowed (progress line)
+        const auto wall_now = std::chrono::steady_clock::now();  // determinism: allowed
+        const double wall = std::chrono::duration<double>(wall_now - wall_start).count();
         if (wall < 2.0) return;
         std::fprintf(stderr, "\r%s / %s virtual, %.0f events/s   ", sim::format_time(sim.now()).c_str(),
                      sim::format_duration(total).c_str(), static_cast<double>(sim.trace().count()) / wall);
@@ -135,15 +137,16 @@ int run_command(const run_args& args) {
 int validate_command(const std::string& file) {
     const std::optional<scenario> s = load(file);
     if (!s) return exit_bad_input;
-    std::printf("%s: ok (%zu services, %zu workloads, %zu faults, %zu expectations)\n", file.c_str(), s->services.size(),
-                s->workloads.size(), s->faults.size(), s->expectations.size());
+    std::printf("%s: ok (%zu services, %zu workloads, %zu faults, %zu expectations)\n", file.c_str(),
+                s->services.size(), s->workloads.size(), s->faults.size(), s->expectations.size());
     return exit_pass;
 }
 
 int list_command() {
     std::printf("service kinds:\n");
     std::printf("  %-22s %s\n", "synthetic",
-                "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records");
+                "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, "
+                "criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records");
     std::printf("fault kinds:\n");
     const std::pair<const char*, const char*> faults[] = {
         {"crash", "the instance crashes (volatile state lost); restarts at the end unless restart is false"},
@@ -221,7 +224,9 @@ int run_cli(int argc, char** argv) {
     bench_cmd->add_option("--workload", bench.workload, "ring, or network (through the network model)")
         ->check(CLI::IsMember({"ring", "network"}))
         ->capture_default_str();
-    bench_cmd->add_option("--nodes", bench.nodes, "Number of nodes")->check(CLI::Range(1u, 10'000'000u))->capture_default_str();
+    bench_cmd->add_option("--nodes", bench.nodes, "Number of nodes")
+        ->check(CLI::Range(1u, 10'000'000u))
+        ->capture_default_str();
     bench_cmd->add_option("--messages", bench.messages, "Messages to deliver")
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000'000}))
         ->capture_default_str();

@@ -24,7 +24,9 @@ run_result run_scenario(scenario s, const run_options& options) {
     if (s.warmup >= s.duration) s.warmup = sim::duration{0};
     run_result result;
     result.sim = std::make_unique<sim::kernel::simulation>(sim::kernel::simulation_options{
-        .seed = s.seed, .fiber_stack_bytes = 256 * 1024, .trace = options.keep_events ? sim::trace_mode::full : sim::trace_mode::hash_only});
+        .seed = s.seed,
+        .fiber_stack_bytes = 256 * 1024,
+        .trace = options.keep_events ? sim::trace_mode::full : sim::trace_mode::hash_only});
     sim::kernel::simulation& sim = *result.sim;
     world w(s, sim);
     if (!w.fault_errors().empty()) {

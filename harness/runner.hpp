@@ -15,9 +15,9 @@
 namespace meshsim::harness {
 
 struct run_options {
-    std::optional<std::uint64_t> seed;      // overrides the scenario's
-    std::optional<sim::duration> until;     // overrides the scenario's duration
-    bool keep_events = true;                // false: hash only (no events.jsonl)
+    std::optional<std::uint64_t> seed;   // overrides the scenario's
+    std::optional<sim::duration> until;  // overrides the scenario's duration
+    bool keep_events = true;             // false: hash only (no events.jsonl)
     std::string reproduce_prefix = "meshsim run";
     // Called every virtual `bucket` with the simulation (progress lines).
     std::function<void(const sim::kernel::simulation&)> on_progress;
@@ -26,7 +26,7 @@ struct run_options {
 struct run_result {
     nlohmann::json summary;
     bool passed = false;
-    std::vector<std::string> setup_errors;  // faults the kernel rejected: bad input
+    std::vector<std::string> setup_errors;         // faults the kernel rejected: bad input
     std::unique_ptr<sim::kernel::simulation> sim;  // for events.jsonl
 };
 

@@ -12,8 +12,12 @@ namespace {
 double ms(sim::duration d) { return sim::to_seconds(d) * 1e3; }
 
 nlohmann::json latency_json(const svc::histogram& h) {
-    return {{"count", h.count()},         {"mean_ms", ms(h.mean())},          {"p50_ms", ms(h.quantile(0.5))},
-            {"p90_ms", ms(h.quantile(0.9))}, {"p99_ms", ms(h.quantile(0.99))}, {"p999_ms", ms(h.quantile(0.999))},
+    return {{"count", h.count()},
+            {"mean_ms", ms(h.mean())},
+            {"p50_ms", ms(h.quantile(0.5))},
+            {"p90_ms", ms(h.quantile(0.9))},
+            {"p99_ms", ms(h.quantile(0.99))},
+            {"p999_ms", ms(h.quantile(0.999))},
             {"max_ms", ms(h.max())}};
 }
 
@@ -24,7 +28,11 @@ nlohmann::json outcomes_json(const outcome_counts& c) {
     }
     nlohmann::json by_status = nlohmann::json::object();
     for (const auto& [status, n] : c.by_status) by_status[std::to_string(status)] = n;
-    return {{"total", c.total()}, {"ok", c.ok()}, {"failed", c.failed()}, {"by_outcome", by_kind}, {"by_status", by_status}};
+    return {{"total", c.total()},
+            {"ok", c.ok()},
+            {"failed", c.failed()},
+            {"by_outcome", by_kind},
+            {"by_status", by_status}};
 }
 
 nlohmann::json series_json(const observations& obs, const flow_stats& f, const std::vector<std::uint64_t>* depths) {
@@ -45,7 +53,9 @@ nlohmann::json series_json(const observations& obs, const flow_stats& f, const s
 
 nlohmann::json flow_json(const observations& obs, const flow_stats& f, const std::vector<std::uint64_t>* depths,
                          bool with_attempts) {
-    nlohmann::json j = {{"arrivals", f.arrivals}, {"outcomes", outcomes_json(f.outcomes)}, {"latency", latency_json(f.latency)},
+    nlohmann::json j = {{"arrivals", f.arrivals},
+                        {"outcomes", outcomes_json(f.outcomes)},
+                        {"latency", latency_json(f.latency)},
                         {"series", series_json(obs, f, depths)}};
     if (with_attempts) {
         j["attempts"] = f.attempts;
@@ -66,7 +76,8 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
     }
     nlohmann::json services = nlohmann::json::object();
     for (std::size_t s = 0; s < obs.service_names().size(); ++s) {
-        services[obs.service_names()[s]] = {{"queue_depth_max", obs.queue_depth_max()[s]}, {"endpoints", nlohmann::json::array()}};
+        services[obs.service_names()[s]] = {{"queue_depth_max", obs.queue_depth_max()[s]},
+                                            {"endpoints", nlohmann::json::array()}};
     }
     for (std::size_t s = 0; s < data.service_names().size(); ++s) {
         const service_data& d = data.service(s);
@@ -130,13 +141,15 @@ std::string text_summary(const nlohmann::json& s) {
     std::string out;
     char line[512];
     std::snprintf(line, sizeof line, "scenario: %s (seed %llu, %s virtual, %llu events)\n",
-                  s["scenario"].get<std::string>().c_str(), static_cast<unsigned long long>(s["seed"].get<std::uint64_t>()),
-                  s["virtual_time"].get<std::string>().c_str(), static_cast<unsigned long long>(s["events"].get<std::uint64_t>()));
+                  s["scenario"].get<std::string>().c_str(),
+                  static_cast<unsigned long long>(s["seed"].get<std::uint64_t>()),
+                  s["virtual_time"].get<std::string>().c_str(),
+                  static_cast<unsigned long long>(s["events"].get<std::uint64_t>()));
     out += line;
     for (const auto& [name, w] : s["workloads"].items()) {
         const auto& o = w["outcomes"];
-        std::snprintf(line, sizeof line, "workload %s: %llu sent, %llu ok, %llu failed, p50 %.2fms p99 %.2fms\n", name.c_str(),
-                      static_cast<unsigned long long>(w["arrivals"].get<std::uint64_t>()),
+        std::snprintf(line, sizeof line, "workload %s: %llu sent, %llu ok, %llu failed, p50 %.2fms p99 %.2fms\n",
+                      name.c_str(), static_cast<unsigned long long>(w["arrivals"].get<std::uint64_t>()),
                       static_cast<unsigned long long>(o["ok"].get<std::uint64_t>()),
                       static_cast<unsigned long long>(o["failed"].get<std::uint64_t>()),
                       w["latency"]["p50_ms"].get<double>(), w["latency"]["p99_ms"].get<double>());

@@ -89,8 +89,6 @@ double random_stream::normal(double mean, double stddev) {
 
 double random_stream::lognormal(double mu, double sigma) { return std::exp(normal(mu, sigma)); }
 
-double random_stream::pareto(double scale, double shape) {
-    return scale / std::pow(1.0 - uniform01(), 1.0 / shape);
-}
+double random_stream::pareto(double scale, double shape) { return scale / std::pow(1.0 - uniform01(), 1.0 / shape); }
 
 }  // namespace meshsim::sim

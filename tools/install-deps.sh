@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs what meshsim needs from Debian 12's packages, and nothing when all is
 # there already (a dpkg query, well under a second). Idempotent; non-interactive.
+# Usage: tools/install-deps.sh [--tests]   (--tests: also what the test suite uses)
 set -euo pipefail
 packages=(g++ cmake ninja-build libboost-fiber-dev libboost-context-dev libboost-dev
           nlohmann-json3-dev libcli11-dev catch2 librapidcheck-dev)
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(clang-format)  # the suite checks every source is formatted (.clang-format)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,7 @@
 # trace hash, then run the whole suite (ctest) in both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh
+tools/install-deps.sh --tests
 jobs=$(nproc)
 echo "== build: release"
 tools/build.sh release | tail -n 1

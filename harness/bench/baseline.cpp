@@ -5,8 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <string>
 #include <queue>
+#include <string>
 #include <vector>
 
 #include <boost/context/fiber.hpp>

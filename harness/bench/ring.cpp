@@ -30,11 +30,11 @@ std::uint64_t peak_rss_bytes() {
 }  // namespace
 
 ring_result run_ring(const ring_options& options) {
-    sim::kernel::simulation world({.seed = options.seed,
-                                   .fiber_stack_bytes = options.fiber_stack_bytes,
-                                   .trace = sim::trace_mode::hash_only});
+    sim::kernel::simulation world(
+        {.seed = options.seed, .fiber_stack_bytes = options.fiber_stack_bytes, .trace = sim::trace_mode::hash_only});
     const bool faulty = options.kind == workload::network;
-    sim::kernel::link_config link{.latency = sim::duration_distribution::uniform(sim::milliseconds(1), sim::milliseconds(10))};
+    sim::kernel::link_config link{.latency =
+                                      sim::duration_distribution::uniform(sim::milliseconds(1), sim::milliseconds(10))};
     if (faulty) {
         link.jitter = sim::milliseconds(1);
         link.loss = 0.01;

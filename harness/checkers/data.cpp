@@ -38,7 +38,8 @@ check_result check_no_lost_writes(const expectation_config& e, const run_view& r
     r.check = "no_lost_writes";
     r.label = e.label.empty() ? "no acknowledged write lost at " + e.service : e.label;
     r.expected = "every write " + e.service + " acknowledged still stored at the end";
-    r.measured = count(d.acked.size(), "acknowledged write") + ", " + std::to_string(lost.size()) + " lost" + examples(lost);
+    r.measured =
+        count(d.acked.size(), "acknowledged write") + ", " + std::to_string(lost.size()) + " lost" + examples(lost);
     r.passed = lost.empty();
     if (!r.passed) r.first_failed = first;  // acknowledged then, lost later
     return r;
@@ -145,9 +146,10 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
     r.label = e.label.empty() ? replicas + " converge to " + e.service : e.label;
     r.expected = "every record of " + e.service + " at " + replicas + " within " + sim::format_duration(e.within) +
                  " (of its commit, or of the last fault's end), and nothing else";
-    r.measured = "caught up " + format_latency(caught_up) + " after the last fault ended; max lag " + format_latency(max_lag) +
-                 "; " + std::to_string(missing.size()) + " missing or late, " + std::to_string(phantom.size()) +
-                 " phantom, " + std::to_string(in_flight) + " in flight at the end" + examples(missing.empty() ? phantom : missing);
+    r.measured = "caught up " + format_latency(caught_up) + " after the last fault ended; max lag " +
+                 format_latency(max_lag) + "; " + std::to_string(missing.size()) + " missing or late, " +
+                 std::to_string(phantom.size()) + " phantom, " + std::to_string(in_flight) + " in flight at the end" +
+                 examples(missing.empty() ? phantom : missing);
     r.passed = missing.empty() && phantom.empty();
     if (!r.passed) r.first_failed = first;
     return r;

@@ -7,7 +7,7 @@
 namespace meshsim::harness {
 
 nlohmann::json check_result::to_json() const {
-    nlohmann::json j = {{"check", check},     {"label", label},       {"passed", passed},
+    nlohmann::json j = {{"check", check},       {"label", label},       {"passed", passed},
                         {"expected", expected}, {"measured", measured}, {"first_failed", nullptr}};
     if (first_failed) j["first_failed"] = detail::format_instant(*first_failed);
     return j;
@@ -32,9 +32,11 @@ const std::vector<checker_info>& all_checkers() {
          detail::check_no_lost_writes},
         {"no_duplicate_effects", "no write's effect applied more than once (retries and duplicates deduplicated)",
          detail::check_no_duplicate_effects},
-        {"no_unauthenticated", "no request served without an API key the service checked or a principal passed on by one that did",
+        {"no_unauthenticated",
+         "no request served without an API key the service checked or a principal passed on by one that did",
          detail::check_no_unauthenticated},
-        {"convergence", "after the last fault, every replica holds every record of its source within a time, and nothing else",
+        {"convergence",
+         "after the last fault, every replica holds every record of its source within a time, and nothing else",
          detail::check_convergence},
     };
     return checkers;

@@ -24,7 +24,8 @@ verdict judge_windows(const std::vector<window_totals>& windows, const expectati
         const sim::duration latency = e.latency_quantile ? w.latency.quantile(*e.latency_quantile) : sim::duration{0};
         v.worst_error_rate = std::max(v.worst_error_rate, rate);
         v.worst_latency = std::max(v.worst_latency, latency);
-        const bool broke = (e.error_rate_max && rate > *e.error_rate_max) || (e.latency_max && latency > *e.latency_max);
+        const bool broke =
+            (e.error_rate_max && rate > *e.error_rate_max) || (e.latency_max && latency > *e.latency_max);
         if (broke && !v.failed) {
             v.failed = true;
             v.first_failed = w.end;
@@ -42,7 +43,8 @@ std::string quantile_name(double q) {
 }  // namespace
 
 check_result check_slo(const expectation_config& e, const run_view& run) {
-    const auto flows = e.workload.empty() ? service_flows(run.obs, e.service, e.endpoint) : workload_flows(run.obs, e.workload);
+    const auto flows =
+        e.workload.empty() ? service_flows(run.obs, e.service, e.endpoint) : workload_flows(run.obs, e.workload);
     const auto windows = sliding_windows(run.obs, flows, e.window, first_bucket_after(run.obs, run.config.warmup));
     const verdict v = judge_windows(windows, e);
     check_result r;

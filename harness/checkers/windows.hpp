@@ -17,8 +17,12 @@ struct window_totals {
     svc::histogram latency;
     sim::time_point end;
     std::uint64_t completed() const { return ok + errors; }
-    double error_rate() const { return completed() == 0 ? 0 : static_cast<double>(errors) / static_cast<double>(completed()); }
-    double goodput_ratio() const { return completed() == 0 ? 1 : static_cast<double>(ok) / static_cast<double>(completed()); }
+    double error_rate() const {
+        return completed() == 0 ? 0 : static_cast<double>(errors) / static_cast<double>(completed());
+    }
+    double goodput_ratio() const {
+        return completed() == 0 ? 1 : static_cast<double>(ok) / static_cast<double>(completed());
+    }
 };
 
 // Windows of `width` (rounded up to whole buckets) over the sum of `flows`, from

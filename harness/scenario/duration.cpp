@@ -35,13 +35,13 @@ std::optional<std::string_view> unit_for_alias(std::string_view name) {
         std::string_view name;
         std::string_view unit;
     };
-    static constexpr alias aliases[] = {
-        {"nsec", "ns"},   {"nanos", "ns"},  {"usec", "us"},     {"\xC2\xB5s", "us"}, {"\xCE\xBCs", "us"},
-        {"micros", "us"}, {"msec", "ms"},   {"millis", "ms"},   {"sec", "s"},        {"secs", "s"},
-        {"second", "s"},  {"seconds", "s"}, {"mins", "min"},    {"minute", "min"},   {"minutes", "min"},
-        {"hr", "h"},      {"hrs", "h"},     {"hour", "h"},      {"hours", "h"},      {"S", "s"},
-        {"MS", "ms"},     {"Ms", "ms"},     {"H", "h"},         {"M", "m"},          {"NS", "ns"},
-        {"US", "us"}};
+    static constexpr alias aliases[] = {{"nsec", "ns"},      {"nanos", "ns"},   {"usec", "us"},     {"\xC2\xB5s", "us"},
+                                        {"\xCE\xBCs", "us"}, {"micros", "us"},  {"msec", "ms"},     {"millis", "ms"},
+                                        {"sec", "s"},        {"secs", "s"},     {"second", "s"},    {"seconds", "s"},
+                                        {"mins", "min"},     {"minute", "min"}, {"minutes", "min"}, {"hr", "h"},
+                                        {"hrs", "h"},        {"hour", "h"},     {"hours", "h"},     {"S", "s"},
+                                        {"MS", "ms"},        {"Ms", "ms"},      {"H", "h"},         {"M", "m"},
+                                        {"NS", "ns"},        {"US", "us"}};
     for (const alias& a : aliases) {
         if (a.name == name) return a.unit;
     }
@@ -50,9 +50,7 @@ std::optional<std::string_view> unit_for_alias(std::string_view name) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool checked_multiply(std::int64_t a, std::int64_t b, std::int64_t& out) {
-    return !__builtin_mul_overflow(a, b, &out);
-}
+bool checked_multiply(std::int64_t a, std::int64_t b, std::int64_t& out) { return !__builtin_mul_overflow(a, b, &out); }
 bool checked_add(std::int64_t a, std::int64_t b, std::int64_t& out) { return !__builtin_add_overflow(a, b, &out); }
 
 std::int64_t power_of_ten(int exponent) {
@@ -111,8 +109,7 @@ duration_parse_result parse_duration(std::string_view text) {
             return failure(message + "; units are " + std::string(unit_list));
         }
         if (found->rank >= previous_rank) {
-            return failure("units in a duration must go from largest to smallest, each at most once, got " +
-                           shown);
+            return failure("units in a duration must go from largest to smallest, each at most once, got " + shown);
         }
         previous_rank = found->rank;
         rest.remove_prefix(unit_length);

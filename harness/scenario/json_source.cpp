@@ -83,9 +83,7 @@ std::optional<source_position> json_source::key_position(std::string_view pointe
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_word_char(char c) {
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool is_word_char(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -175,7 +173,7 @@ private:
     struct open_container {
         nlohmann::json value;
         std::uint32_t node = 0;  // its positions in result_.nodes_
-        std::string key;                 // objects: key of the member being read
+        std::string key;         // objects: key of the member being read
         bool is_object = false;
         source_position opened_at;
     };
@@ -183,9 +181,7 @@ private:
     // --- input -------------------------------------------------------------------
     bool at_end() const { return pos_ >= text_.size(); }
     char peek() const { return at_end() ? '\0' : text_[pos_]; }
-    char peek_at(std::size_t ahead) const {
-        return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
-    }
+    char peek_at(std::size_t ahead) const { return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0'; }
     source_position here() const {
         return {line_, static_cast<int>(pos_ - line_start_ - continuation_bytes_ + 1), pos_};
     }

@@ -20,8 +20,8 @@
 namespace meshsim::harness {
 
 struct json_limits {
-    std::size_t max_depth = 256;                 // nested objects and arrays
-    std::size_t max_size_bytes = 64u << 20;      // the whole text
+    std::size_t max_depth = 256;             // nested objects and arrays
+    std::size_t max_size_bytes = 64u << 20;  // the whole text
 };
 
 // A parsed JSON text: the value, plus the position of each value and key by JSON pointer.

@@ -72,7 +72,7 @@ private:
     std::set<std::string> unreadable_endpoints_;  // services whose endpoint list was itself wrong
     std::vector<value_reader> workload_name_at_;
     std::vector<value_reader> edge_at_;
-    std::vector<std::vector<value_reader>> endpoint_at_;  // per service, per endpoint
+    std::vector<std::vector<value_reader>> endpoint_at_;                      // per service, per endpoint
     std::vector<std::pair<value_reader, publish_target>> publish_target_at_;  // must name replica endpoints
     std::vector<std::pair<value_reader, std::string>> write_service_refs_;    // must have a write endpoint
     struct replica_reference {
@@ -188,8 +188,8 @@ svc::circuit_breaker_config loader::read_breaker(object_reader r) {
     c.slow_call_rate_threshold_percent =
         r.optional<double>("slow_call_rate_threshold_percent", c.slow_call_rate_threshold_percent,
                            {.min = 0, .min_exclusive = true, .max = 100});
-    c.slow_call_duration_threshold = r.optional<duration>("slow_call_duration", c.slow_call_duration_threshold,
-                                                          {.min = sim::nanoseconds(1)});
+    c.slow_call_duration_threshold =
+        r.optional<duration>("slow_call_duration", c.slow_call_duration_threshold, {.min = sim::nanoseconds(1)});
     c.window_type = r.choice<svc::sliding_window_type>(
         "window_type",
         {{"count_based", svc::sliding_window_type::count_based}, {"time_based", svc::sliding_window_type::time_based}},
@@ -223,10 +223,14 @@ svc::load_balancer_config loader::read_load_balancer(object_reader r, svc::load_
     if (auto o = r.maybe_object("outlier_detection")) {
         auto& od = c.outlier_detection;
         od.enabled = o->optional<bool>("enabled", true);
-        od.consecutive_5xx = o->optional<std::uint32_t>("consecutive_5xx", od.consecutive_5xx, {.min = 1, .max = 10'000});
-        od.base_ejection_time = o->optional<duration>("base_ejection_time", od.base_ejection_time, {.min = sim::nanoseconds(1)});
-        od.max_ejection_time = o->optional<duration>("max_ejection_time", od.max_ejection_time, {.min = sim::nanoseconds(1)});
-        od.max_ejection_percent = o->optional<double>("max_ejection_percent", od.max_ejection_percent, {.min = 0, .max = 100});
+        od.consecutive_5xx =
+            o->optional<std::uint32_t>("consecutive_5xx", od.consecutive_5xx, {.min = 1, .max = 10'000});
+        od.base_ejection_time =
+            o->optional<duration>("base_ejection_time", od.base_ejection_time, {.min = sim::nanoseconds(1)});
+        od.max_ejection_time =
+            o->optional<duration>("max_ejection_time", od.max_ejection_time, {.min = sim::nanoseconds(1)});
+        od.max_ejection_percent =
+            o->optional<double>("max_ejection_percent", od.max_ejection_percent, {.min = 0, .max = 100});
         if (o->valid()) report_platform_errors(*o, od.validate());
         o->finish();
     }
@@ -314,8 +318,8 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
     if (const value_reader v = r.member("service_time"); v.present()) e.service_time = read_distribution(v);
     e.error_rate = r.optional<double>("error_rate", e.error_rate, {.min = 0, .max = 1});
     e.error_status = r.optional<std::uint16_t>("error_status", e.error_status, {.min = 400, .max = 599});
-    e.fanout = r.choice<fanout_mode>("fanout", {{"sequential", fanout_mode::sequential}, {"parallel", fanout_mode::parallel}},
-                                     e.fanout);
+    e.fanout = r.choice<fanout_mode>(
+        "fanout", {{"sequential", fanout_mode::sequential}, {"parallel", fanout_mode::parallel}}, e.fanout);
     e.honour_deadline = r.optional<bool>("honour_deadline", e.honour_deadline);
     for (const value_reader& item : r.array("calls")) {
         object_reader c = item.object();
@@ -349,11 +353,12 @@ void loader::read_target(object_reader& r, std::string& service, std::string& en
 
 write_config loader::read_write(object_reader& w) {
     write_config c;
-    c.sync = w.choice<write_sync>("sync", {{"before_ack", write_sync::before_ack}, {"periodic", write_sync::periodic}}, c.sync);
+    c.sync = w.choice<write_sync>("sync", {{"before_ack", write_sync::before_ack}, {"periodic", write_sync::periodic}},
+                                  c.sync);
     c.sync_interval = w.optional<duration>("sync_interval", c.sync_interval, {.min = sim::microseconds(1)});
     c.dedupe = w.optional<bool>("dedupe", c.dedupe);
-    c.publish = w.choice<publish_mode>("publish", {{"outbox", publish_mode::outbox}, {"dual_write", publish_mode::dual_write}},
-                                       c.publish);
+    c.publish = w.choice<publish_mode>(
+        "publish", {{"outbox", publish_mode::outbox}, {"dual_write", publish_mode::dual_write}}, c.publish);
     for (const value_reader& item : w.array("publish_to")) {
         object_reader t = item.object();
         publish_target target;
@@ -363,8 +368,9 @@ write_config loader::read_write(object_reader& w) {
         c.publish_to.push_back(std::move(target));
     }
     if (w.valid() && c.sync == write_sync::periodic && !c.publish_to.empty()) {
-        w.error("sync", "\"sync\": \"periodic\" cannot be combined with \"publish_to\": a write is synced before its "
-                        "event leaves (with its outbox entry, or before a dual write's call)");
+        w.error("sync",
+                "\"sync\": \"periodic\" cannot be combined with \"publish_to\": a write is synced before its "
+                "event leaves (with its outbox entry, or before a dual write's call)");
     }
     if (w.valid() && w.has("sync_interval") && c.sync != write_sync::periodic) {
         w.error("sync_interval", "\"sync_interval\" applies only to \"sync\": \"periodic\"");
@@ -409,7 +415,8 @@ open_loop_config loader::read_open_loop(object_reader r) {
         object_reader c = item.object();
         rate_change change;
         change.kind = c.choice<rate_change_kind>(
-            "kind", {{"step", rate_change_kind::step}, {"ramp", rate_change_kind::ramp}, {"spike", rate_change_kind::spike}});
+            "kind",
+            {{"step", rate_change_kind::step}, {"ramp", rate_change_kind::ramp}, {"spike", rate_change_kind::spike}});
         change.at = c.required<duration>("at");
         change.rate_per_s = c.required<double>("rate_per_s", {.min = 0, .max = 1e7});
         if (change.kind != rate_change_kind::step) {
@@ -540,7 +547,8 @@ fault_config loader::read_fault(object_reader r) {
             f.endpoint = r.optional<std::string>("endpoint", "", {.non_empty = true});
             if (!f.endpoint.empty()) endpoint_refs_.push_back({r.member("endpoint"), f.service, f.endpoint, 0});
             f.probability = r.optional<double>("probability", 1.0, {.min = 0, .max = 1});
-            if (f.kind == fault_kind::abort) f.status = r.optional<std::uint16_t>("status", 503, {.min = 400, .max = 599});
+            if (f.kind == fault_kind::abort)
+                f.status = r.optional<std::uint16_t>("status", 503, {.min = 400, .max = 599});
             if (f.kind == fault_kind::delay) f.delay = r.required<duration>("delay", {.min = sim::nanoseconds(1)});
             break;
         default: break;
@@ -577,9 +585,9 @@ nemesis_config loader::read_nemesis(object_reader r) {
 
 expectation_config loader::read_expectation(object_reader r) {
     expectation_config e;
-    e.check = r.enumeration("check", {"slo", "retry_amplification", "goodput", "queue_growth", "blast_radius",
-                                      "metastability", "breaker", "no_lost_writes", "no_duplicate_effects",
-                                      "no_unauthenticated", "convergence"});
+    e.check = r.enumeration(
+        "check", {"slo", "retry_amplification", "goodput", "queue_growth", "blast_radius", "metastability", "breaker",
+                  "no_lost_writes", "no_duplicate_effects", "no_unauthenticated", "convergence"});
     e.label = r.optional<std::string>("label", "", {.non_empty = true});
     if (e.check.empty()) {
         for (auto& entry : r.entries()) (void)entry;  // the check decides which keys exist
@@ -729,7 +737,8 @@ scenario loader::read() {
     return s;
 }
 
-std::string loader::unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& known) {
+std::string loader::unknown_name(std::string_view what, const std::string& name,
+                                 const std::vector<std::string>& known) {
     std::string message = "no " + std::string(what) + " named " + quote(name);
     if (auto suggestion = did_you_mean(name, known)) message += " (did you mean " + quote(*suggestion) + "?)";
     return message;
@@ -768,8 +777,8 @@ void loader::check_references(const scenario& s) {
         }
         if (found) continue;
         if (std::find(paths.begin(), paths.end(), r.path) != paths.end()) {
-            r.at.error("service " + quote(r.service) + " has no version " + std::to_string(r.version) + " of endpoint " +
-                       quote(r.path));
+            r.at.error("service " + quote(r.service) + " has no version " + std::to_string(r.version) +
+                       " of endpoint " + quote(r.path));
         } else {
             r.at.error(unknown_name("endpoint", r.path, paths) + " in service " + quote(r.service));
         }
@@ -887,7 +896,8 @@ void loader::check_combinations(const scenario& s) {
     for (const auto& [at, name] : write_service_refs_) {
         const service_config* svc = s.find_service(name);
         if (svc == nullptr) continue;
-        if (std::none_of(svc->endpoints.begin(), svc->endpoints.end(), [](const endpoint_config& e) { return e.write.has_value(); })) {
+        if (std::none_of(svc->endpoints.begin(), svc->endpoints.end(),
+                         [](const endpoint_config& e) { return e.write.has_value(); })) {
             at.error("service " + quote(name) + " has no write endpoint (\"write\": {...}): there is nothing to check");
         }
     }

@@ -161,7 +161,7 @@ struct workload_config {
     std::string service;
     std::string endpoint;
     int version = 1;
-    std::string api_key;  // empty: none sent
+    std::string api_key;      // empty: none sent
     std::string criticality;  // x-criticality (SRE book); empty: none sent (counts as CRITICAL)
     sim::duration start{0};
     std::optional<sim::duration> stop;  // default: the scenario's duration
@@ -195,16 +195,16 @@ struct fault_config {
     sim::duration repeat_every{0};  // 0: once
     std::optional<sim::duration> repeat_until;
     std::string service;
-    std::uint32_t instance = 0;  // 0: every instance
-    bool restart = true;         // crash: restart at the end
-    double slowness_factor = 2;  // slow
+    std::uint32_t instance = 0;     // 0: every instance
+    bool restart = true;            // crash: restart at the end
+    double slowness_factor = 2;     // slow
     sim::duration clock_offset{0};  // clock
     double clock_drift_ppm = 0;
     std::string to_service;  // link: to this service's instances ("" = every node)
     sim::kernel::link_config link;
     // partition
     sim::kernel::partition_shape shape = sim::kernel::partition_shape::groups;
-    std::vector<std::vector<std::string>> groups;  // service names
+    std::vector<std::vector<std::string>> groups;         // service names
     std::vector<std::string> from_services, to_services;  // one_way
     sim::kernel::cut_mode cut = sim::kernel::cut_mode::drop;
     // abort / delay (Istio-style, on `endpoint` or every path)
@@ -229,8 +229,8 @@ struct nemesis_config {
 
 // The parameters of every checker kind; each kind reads the fields it documents.
 struct expectation_config {
-    std::string check;   // checker name, e.g. "slo"
-    std::string label;   // as the report names it; default: derived from the parameters
+    std::string check;  // checker name, e.g. "slo"
+    std::string label;  // as the report names it; default: derived from the parameters
     std::string service;
     std::string endpoint;  // "" = every endpoint of the service
     std::string workload;
@@ -239,14 +239,14 @@ struct expectation_config {
     std::optional<double> error_rate_max;
     std::optional<double> latency_quantile;
     std::optional<sim::duration> latency_max;
-    std::optional<double> max_ratio;    // retry amplification
-    std::optional<double> min_ratio;    // goodput
-    std::optional<std::uint64_t> max_depth;   // queue growth
+    std::optional<double> max_ratio;            // retry amplification
+    std::optional<double> min_ratio;            // goodput
+    std::optional<std::uint64_t> max_depth;     // queue growth
     std::optional<std::uint32_t> max_services;  // blast radius
-    std::optional<sim::duration> trigger_end;  // metastability; default: end of the last fault
+    std::optional<sim::duration> trigger_end;   // metastability; default: end of the last fault
     sim::duration within{0};
-    std::string state;  // breaker: open, closed, half_open
-    std::string when;   // breaker: ever, never, at_end
+    std::string state;                  // breaker: open, closed, half_open
+    std::string when;                   // breaker: ever, never, at_end
     std::vector<std::string> replicas;  // convergence: replica services of `service`
 };
 

@@ -128,8 +128,8 @@ std::optional<double> value_reader::read_double(const number_range& rules) const
     const bool above = rules.max && (rules.max_exclusive ? value >= *rules.max : value > *rules.max);
     if (below || above) {
         error(subject(label_) + " must be " +
-              describe_range(rules.min, rules.min_exclusive, rules.max, rules.max_exclusive, &double_text) +
-              ", got " + to_text(value));
+              describe_range(rules.min, rules.min_exclusive, rules.max, rules.max_exclusive, &double_text) + ", got " +
+              to_text(value));
         return std::nullopt;
     }
     return value;
@@ -185,7 +185,7 @@ std::optional<wide_int> read_integer(const value_reader& reader, wide_int lowest
         if (below_type && !min) min = lowest;
         if (above_type && !max) max = highest;
         reader.error(subject(reader.label()) + " must be " + describe_range(min, false, max, false, &wide_text) +
-                         ", got " + value->text);
+                     ", got " + value->text);
         return std::nullopt;
     }
     return value->value;

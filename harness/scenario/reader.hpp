@@ -89,15 +89,16 @@ struct rules_of<sim::duration> {
     using type = duration_range;
 };
 template <class T>
-    requires(std::integral<T> && !std::same_as<T, bool>)
-struct rules_of<T> {
+requires(std::integral<T> && !std::same_as<T, bool>) struct rules_of<T> {
     using type = integer_range;
 };
 }  // namespace detail
 
 // bool, std::string, double, sim::duration (from "250ms"), and integer types.
 template <class T>
-concept readable = requires { typename detail::rules_of<T>::type; };
+concept readable = requires {
+    typename detail::rules_of<T>::type;
+};
 template <class T>
 using rules_for = typename detail::rules_of<T>::type;
 
@@ -230,8 +231,8 @@ public:
     // Every member, in document order, all marked known: for maps keyed by name.
     std::vector<std::pair<std::string, value_reader>> entries();
 
-    void error(std::string message) const;                         // at this object
-    void error(std::string_view key, std::string message) const;   // at the member (or this object if missing)
+    void error(std::string message) const;                        // at this object
+    void error(std::string_view key, std::string message) const;  // at the member (or this object if missing)
 
     // Reports every key not known, at the key, with the closest known key as a
     // suggestion. Call once all keys are read; calling again reports nothing new.
@@ -318,8 +319,7 @@ std::optional<T> value_reader::read(const rules_for<T>& rules) const {
     } else if constexpr (std::same_as<T, sim::duration>) {
         return read_duration(rules);
     } else if constexpr (std::is_signed_v<T>) {
-        const auto value =
-            read_signed(std::numeric_limits<T>::lowest(), std::numeric_limits<T>::max(), rules);
+        const auto value = read_signed(std::numeric_limits<T>::lowest(), std::numeric_limits<T>::max(), rules);
         if (!value) return std::nullopt;
         return static_cast<T>(*value);
     } else {

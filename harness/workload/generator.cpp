@@ -15,8 +15,7 @@ struct client_state {
     svc::rpc_client client;
     svc::call_edge edge;
     client_state(sim::runtime& rt, const workload_plan& plan)
-        : client(rt),
-          edge(client, "client->" + plan.config->service, plan.instances, plan.config->client) {}
+        : client(rt), edge(client, "client->" + plan.config->service, plan.instances, plan.config->client) {}
 };
 
 void one_request(sim::runtime& rt, client_state& st, const workload_plan& plan, observations& obs) {

@@ -15,7 +15,7 @@ namespace meshsim::harness {
 struct workload_plan {
     const workload_config* config = nullptr;
     std::string method;
-    bool write = false;  // the endpoint is a write: each request carries its own idempotency key
+    bool write = false;                   // the endpoint is a write: each request carries its own idempotency key
     std::vector<sim::address> instances;  // of the target service
     std::size_t stats_index = 0;          // in observations::workloads()
     sim::time_point stop;

@@ -34,7 +34,9 @@ void data_ledger::applied(std::size_t replica, std::size_t source, const std::st
     applied_[{replica, source}].try_emplace(key, at);
 }
 
-void data_ledger::set_stored(std::size_t service, std::set<std::string> keys) { services_[service].stored = std::move(keys); }
+void data_ledger::set_stored(std::size_t service, std::set<std::string> keys) {
+    services_[service].stored = std::move(keys);
+}
 
 void data_ledger::set_replicated(std::size_t replica, std::size_t source, std::set<std::string> keys) {
     replicated_[{replica, source}] = std::move(keys);

@@ -102,7 +102,9 @@ public:
     sim::duration warmup() const { return warmup_; }
     std::size_t bucket_count() const { return bucket_count_; }
     std::size_t bucket_of(sim::time_point t) const;
-    sim::time_point bucket_start(std::size_t i) const { return sim::time_zero + bucket_width_ * static_cast<std::int64_t>(i); }
+    sim::time_point bucket_start(std::size_t i) const {
+        return sim::time_zero + bucket_width_ * static_cast<std::int64_t>(i);
+    }
 
 private:
     flow_stats make_flow() const;

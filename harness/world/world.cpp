@@ -52,7 +52,7 @@ struct call_plan {
     const downstream_call* call;
     svc::call_edge* edge;
     std::size_t edge_stats;
-    std::string method;  // of the callee's endpoint (GET when it has none)
+    std::string method;     // of the callee's endpoint (GET when it has none)
     bool to_write = false;  // the callee's endpoint is a write: the call carries an idempotency key
 };
 
@@ -79,7 +79,8 @@ public:
     endpoint_probe(observations& obs, std::size_t stats) : obs_(obs), stats_(stats) {}
     void arrived(sim::time_point at) override { obs_.arrival(obs_.endpoint(stats_), at); }
     void answered(sim::time_point arrived, sim::time_point at, std::uint16_t status) override {
-        obs_.completion(obs_.endpoint(stats_), arrived, at, status < 400 ? svc::outcome::success(status) : svc::outcome::http(status));
+        obs_.completion(obs_.endpoint(stats_), arrived, at,
+                        status < 400 ? svc::outcome::success(status) : svc::outcome::http(status));
     }
 
 private:
@@ -96,7 +97,8 @@ svc::service_config template_config(const service_config& cfg) {
     c.max_concurrent_requests = cfg.station.concurrency;
     c.queue_capacity = cfg.station.queue_capacity;
     c.queue_timeout = cfg.station.queue_timeout;  // max: wait as long as it takes
-    c.queue_order = cfg.station.discipline == queue_discipline::lifo ? svc::queue_discipline::lifo : svc::queue_discipline::fifo;
+    c.queue_order =
+        cfg.station.discipline == queue_discipline::lifo ? svc::queue_discipline::lifo : svc::queue_discipline::fifo;
     c.codel = cfg.station.codel;
     c.shed_by_criticality = cfg.station.shed_by_criticality;
     c.rate_limit = cfg.rate_limit;
@@ -113,16 +115,21 @@ struct instance_state {
     std::size_t service;
     svc::rpc_client client;
     std::map<std::string, std::unique_ptr<svc::call_edge>, std::less<>> edges;  // by callee service
-    std::vector<endpoint_plan> plans;  // parallel to config.endpoints
+    std::vector<endpoint_plan> plans;                                           // parallel to config.endpoints
     std::vector<endpoint_probe> probes;  // parallel to config.endpoints; never reallocated
-    std::optional<svc::outbox> box;           // when a write endpoint publishes through an outbox
+    std::optional<svc::outbox> box;      // when a write endpoint publishes through an outbox
     std::optional<svc::outbox_relay> relay;
-    std::vector<std::string> unsynced_keys;   // periodic sync: written, acknowledged, not yet durable
-    std::uint64_t anonymous_writes = 0;       // writes that arrived without an idempotency key
+    std::vector<std::string> unsynced_keys;  // periodic sync: written, acknowledged, not yet durable
+    std::uint64_t anonymous_writes = 0;      // writes that arrived without an idempotency key
     svc::service server;
 
     instance_state(sim::runtime& r, ctx_t& c, const service_config& cfg)
-        : rt(r), ctx(c), config(cfg), service(c.service_index.at(cfg.name)), client(r), server(r, template_config(cfg)) {
+        : rt(r),
+          ctx(c),
+          config(cfg),
+          service(c.service_index.at(cfg.name)),
+          client(r),
+          server(r, template_config(cfg)) {
         for (const auto& e : cfg.endpoints) {
             for (const auto& call : e.calls) add_edge(call.service);
             if (e.write) {
@@ -138,15 +145,17 @@ struct instance_state {
         for (const std::string& key : cfg.api_keys) server.issue_key(key, {"*"});
         server.on_queue_change([this](int delta) {
             ctx.queued[service] += delta;
-            ctx.obs.queue_depth(service, rt.now(), static_cast<std::uint64_t>(std::max<std::int64_t>(0, ctx.queued[service])));
+            ctx.obs.queue_depth(service, rt.now(),
+                                static_cast<std::uint64_t>(std::max<std::int64_t>(0, ctx.queued[service])));
         });
     }
 
 private:
     void add_edge(const std::string& callee) {
         if (edges.contains(callee)) return;
-        edges.emplace(callee, std::make_unique<svc::call_edge>(client, config.name + "->" + callee, ctx.instances.at(callee),
-                                                               ctx.config.policy_for(config.name, callee)));
+        edges.emplace(callee,
+                      std::make_unique<svc::call_edge>(client, config.name + "->" + callee, ctx.instances.at(callee),
+                                                       ctx.config.policy_for(config.name, callee)));
     }
 
     const endpoint_config* callee_endpoint(const std::string& service, const std::string& path, int version) const {
@@ -170,8 +179,10 @@ private:
         }
         if (e.write) {
             for (const auto& target : e.write->publish_to) {
-                publish_plan pp{&target, edges.at(target.service).get(), ctx.edge_index.at({config.name, target.service}), "POST"};
-                if (const endpoint_config* ce = callee_endpoint(target.service, target.endpoint, target.version)) pp.method = ce->method;
+                publish_plan pp{&target, edges.at(target.service).get(),
+                                ctx.edge_index.at({config.name, target.service}), "POST"};
+                if (const endpoint_config* ce = callee_endpoint(target.service, target.endpoint, target.version))
+                    pp.method = ce->method;
                 plan.publish_plans.push_back(std::move(pp));
             }
         }
@@ -270,7 +281,8 @@ bool publish(instance_state& st, const endpoint_plan& plan, const svc::event& ev
         req.head.set(principal_header, "service:" + st.config.name);
         svc::call_options options;
         options.idempotency_key = ev.id;  // makes the POST retryable; replicas store by key anyway
-        if (call_on_edge(st, *pp.edge, pp.edge_stats, std::move(req), options).result.kind != svc::outcome_kind::ok) all = false;
+        if (call_on_edge(st, *pp.edge, pp.edge_stats, std::move(req), options).result.kind != svc::outcome_kind::ok)
+            all = false;
     }
     return all;
 }
@@ -278,15 +290,17 @@ bool publish(instance_state& st, const endpoint_plan& plan, const svc::event& ev
 // The outbox and its relay, when some write endpoint publishes through one.
 void start_outbox(instance_state& st) {
     bool needed = false;
-    for (const auto& e : st.config.endpoints) needed |= e.write && e.write->publish == publish_mode::outbox && !e.write->publish_to.empty();
+    for (const auto& e : st.config.endpoints)
+        needed |= e.write && e.write->publish == publish_mode::outbox && !e.write->publish_to.empty();
     if (!needed) return;
     st.box.emplace(st.rt, st.config.name);
-    st.relay.emplace(*st.box,
-                     [&st](const svc::event& ev) {
-                         const std::size_t endpoint = ev.payload.value("endpoint", std::size_t{0});
-                         return endpoint < st.plans.size() && publish(st, st.plans[endpoint], ev);
-                     },
-                     svc::outbox_relay_config{});
+    st.relay.emplace(
+        *st.box,
+        [&st](const svc::event& ev) {
+            const std::size_t endpoint = ev.payload.value("endpoint", std::size_t{0});
+            return endpoint < st.plans.size() && publish(st, st.plans[endpoint], ev);
+        },
+        svc::outbox_relay_config{});
     st.relay->start();
 }
 
@@ -468,9 +482,9 @@ std::vector<sim::kernel::fault_spec> specs_of(const ctx_t& ctx, const fault_conf
     }
     if (f.kind == fault_kind::link) {
         k::fault_spec spec = timing_of(f, label);
-        spec.what = k::link_fault{nodes_of(ctx, f.service, f.instance),
-                                  f.to_service.empty() ? std::vector<std::string>{} : nodes_of(ctx, f.to_service, 0),
-                                  f.link};
+        spec.what =
+            k::link_fault{nodes_of(ctx, f.service, f.instance),
+                          f.to_service.empty() ? std::vector<std::string>{} : nodes_of(ctx, f.to_service, 0), f.link};
         specs.push_back(std::move(spec));
         return specs;
     }
@@ -540,7 +554,8 @@ void register_stats(ctx_t& ctx) {
                 for (const publish_target& t : e.write->publish_to) callees.push_back(t.service);
             }
             for (const std::string& callee : callees) {
-                if (!ctx.edge_index.contains({s.name, callee})) ctx.edge_index[{s.name, callee}] = ctx.obs.add_edge(s.name, callee);
+                if (!ctx.edge_index.contains({s.name, callee}))
+                    ctx.edge_index[{s.name, callee}] = ctx.obs.add_edge(s.name, callee);
             }
         }
     }
@@ -555,9 +570,9 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<context
     std::vector<sim::node_id> boot_order;
     for (const service_config& svc_config : s.services) {
         for (std::uint32_t i = 1; i <= svc_config.instances; ++i) {
-            const sim::node_id id = sim.add_node(instance_name(svc_config.name, i), [&ctx, &svc_config](sim::runtime& rt) {
-                service_process(rt, ctx, svc_config);
-            });
+            const sim::node_id id =
+                sim.add_node(instance_name(svc_config.name, i),
+                             [&ctx, &svc_config](sim::runtime& rt) { service_process(rt, ctx, svc_config); });
             ctx.instances[svc_config.name].push_back({id, service_port});
             boot_order.push_back(id);
         }
@@ -579,9 +594,8 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<context
         ctx.workload_plans.push_back(std::move(plan));
     }
     for (const workload_plan& plan : ctx.workload_plans) {
-        boot_order.push_back(sim.add_node(workload_node_name(plan.config->name), [&ctx, &plan](sim::runtime& rt) {
-            run_workload(rt, plan, ctx.obs);
-        }));
+        boot_order.push_back(sim.add_node(workload_node_name(plan.config->name),
+                                          [&ctx, &plan](sim::runtime& rt) { run_workload(rt, plan, ctx.obs); }));
     }
     configure_network(ctx);
     for (std::size_t i = 0; i < s.faults.size(); ++i) {
@@ -602,7 +616,8 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<context
             }
         }
         fault_errors_ = sim::kernel::validate(o, sim);
-        for (auto& spec : sim::kernel::make_nemesis_plan(o, sim, s.seed).faults) fault_specs_.push_back(std::move(spec));
+        for (auto& spec : sim::kernel::make_nemesis_plan(o, sim, s.seed).faults)
+            fault_specs_.push_back(std::move(spec));
     }
     if (fault_errors_.empty()) {
         sim::kernel::fault_injector injector(sim);
@@ -618,7 +633,8 @@ sim::time_point world::last_fault_end() const {
     const sim::time_point run_end = sim::time_zero + ctx_->config.duration;
     for (const auto& f : fault_specs_) {
         sim::time_point end = f.length.count() == 0 ? run_end : f.at + f.length;
-        if (f.repeat_every.count() > 0) end = std::min(run_end, f.repeat_until == sim::time_never ? run_end : f.repeat_until + f.length);
+        if (f.repeat_every.count() > 0)
+            end = std::min(run_end, f.repeat_until == sim::time_never ? run_end : f.repeat_until + f.length);
         last = std::max(last, end);
     }
     return last;

@@ -22,11 +22,11 @@ void route_records_endpoint(rpc_server& server, sim::runtime& rt, std::string pr
                             std::string path = "/reconcile/records");
 
 struct reconcile_report {
-    std::vector<std::string> added;    // missing on the replica: copied
-    std::vector<std::string> updated;  // different on the replica: overwritten
-    std::vector<std::string> removed;  // absent at the source: erased
+    std::vector<std::string> added;       // missing on the replica: copied
+    std::vector<std::string> updated;     // different on the replica: overwritten
+    std::vector<std::string> removed;     // absent at the source: erased
     std::vector<std::string> kept_newer;  // the replica's version is newer: left alone
-    std::size_t compared = 0;          // source records examined
+    std::size_t compared = 0;             // source records examined
     bool repaired_anything() const { return !added.empty() || !updated.empty() || !removed.empty(); }
 };
 

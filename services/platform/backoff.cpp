@@ -55,7 +55,8 @@ sim::duration backoff::decorrelated(sim::duration previous_delay, sim::random_st
     return std::min(config_.max_delay, drawn);
 }
 
-sim::duration backoff::delay(std::uint32_t retry_index, sim::duration previous_delay, sim::random_stream& random) const {
+sim::duration backoff::delay(std::uint32_t retry_index, sim::duration previous_delay,
+                             sim::random_stream& random) const {
     const auto bound = exponential_bound(retry_index);
     switch (config_.jitter) {
         case jitter_mode::none: return bound;

@@ -63,7 +63,8 @@ circuit_breaker::circuit_breaker(circuit_breaker_config config, state_listener l
       listener_(std::move(listener)),
       closed_window_(make_closed_window(config)),
       half_open_window_(
-          detail::sliding_call_window::count_based(std::max(1u, config.permitted_number_of_calls_in_half_open_state))) {}
+          detail::sliding_call_window::count_based(std::max(1u, config.permitted_number_of_calls_in_half_open_state))) {
+}
 
 sim::duration circuit_breaker::current_open_wait() const {
     const auto exponent = static_cast<double>(std::max(1u, consecutive_opens_) - 1);

@@ -238,7 +238,8 @@ call_outcome call_edge::call(request req, const call_options& options) {
     ++stats_.calls;
     if (metrics_.registry) metrics_.registry->record_arrival(metrics_.key, call->started);
     if (budget_) budget_->record_request(call->started);
-    if (call->started >= call->deadline) return finish(*call, attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded)), call_end::deadline);
+    if (call->started >= call->deadline)
+        return finish(*call, attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded)), call_end::deadline);
     return run_retry_loop(call);
 }
 
@@ -248,7 +249,8 @@ std::shared_ptr<call_edge::call_state> call_edge::prepare(request req, const cal
     call->deadline = call->started + policy_.deadline;
     const call_scope* scope = options.scope;
     if (scope) call->deadline = std::min(call->deadline, scope->deadline);
-    call->correlation_id = scope && !scope->correlation_id.empty() ? scope->correlation_id : draw_id("svc/correlation-id");
+    call->correlation_id =
+        scope && !scope->correlation_id.empty() ? scope->correlation_id : draw_id("svc/correlation-id");
     call->idempotency_key = options.idempotency_key;
     if (call->idempotency_key.empty() && options.generate_idempotency_key) {
         call->idempotency_key = draw_id("svc/idempotency-key");
@@ -278,8 +280,10 @@ call_end end_of(retry_verdict verdict) {
 call_outcome call_edge::run_retry_loop(const std::shared_ptr<call_state>& call) {
     while (true) {
         attempt_result last = call->hedged ? run_hedged(call) : run_single(call);
-        if (last.result.kind == outcome_kind::deadline_exceeded) return finish(*call, std::move(last), call_end::deadline);
-        const retry_decision decision = retry_.on_attempt_result(call->retry, last.result, call->traits, backoff_random_);
+        if (last.result.kind == outcome_kind::deadline_exceeded)
+            return finish(*call, std::move(last), call_end::deadline);
+        const retry_decision decision =
+            retry_.on_attempt_result(call->retry, last.result, call->traits, backoff_random_);
         if (!decision.should_retry()) return finish(*call, std::move(last), end_of(decision.verdict));
         // A retry that could not start before the deadline is not worth its backoff.
         if (rt_.now() + decision.delay >= call->deadline) return finish(*call, std::move(last), call_end::deadline);
@@ -346,7 +350,8 @@ outcome call_edge::acquire_gates(const call_state& call, attempt_lease& lease) {
         if (!bulkhead_->acquire(until)) {
             ++stats_.rejected_by_bulkhead;
             release_unsent(lease);
-            return outcome::of(rt_.now() >= call.deadline ? outcome_kind::deadline_exceeded : outcome_kind::bulkhead_full);
+            return outcome::of(rt_.now() >= call.deadline ? outcome_kind::deadline_exceeded
+                                                          : outcome_kind::bulkhead_full);
         }
         if (lease.cancelled) {  // a hedge that waited for a slot while its call ended: already settled
             bulkhead_->release();
@@ -387,7 +392,8 @@ call_edge::attempt_result call_edge::attempt(const std::shared_ptr<call_state>& 
     ++call->attempts_sent;
     ++stats_.attempts_sent;
     call_result got = client_.call(lease.address, attempt_request(*call, lease.number), try_deadline);
-    if (got.result.kind == outcome_kind::timeout && cut_by_deadline) got.result = outcome::of(outcome_kind::deadline_exceeded);
+    if (got.result.kind == outcome_kind::timeout && cut_by_deadline)
+        got.result = outcome::of(outcome_kind::deadline_exceeded);
     if (lease.cancelled) return {got.result, std::move(got.reply), got.elapsed, true};
     settle(lease, got.result, got.elapsed, got.reply.has_value());
     record_attempt(got.result, got.elapsed);
@@ -419,7 +425,8 @@ void call_edge::release_unsent(attempt_lease& lease) {
     if (lease.settled) return;
     lease.settled = true;
     const sim::time_point now = rt_.now();
-    if (auto endpoint = endpoint_now(lease)) balancer_.on_result(*endpoint, now, outcome::of(outcome_kind::deadline_exceeded));
+    if (auto endpoint = endpoint_now(lease))
+        balancer_.on_result(*endpoint, now, outcome::of(outcome_kind::deadline_exceeded));
     if (lease.bulkhead_held) bulkhead_->release();
     if (lease.breaker_held) breaker_->release_permission(now);
 }

@@ -7,9 +7,9 @@
 namespace meshsim::svc {
 
 namespace {
-constexpr std::uint32_t exact_limit = 256;      // values below this have a bucket each
-constexpr std::uint32_t sub_buckets = 128;      // buckets per power of two above it
-constexpr int sub_bucket_bits = 7;              // log2(sub_buckets)
+constexpr std::uint32_t exact_limit = 256;  // values below this have a bucket each
+constexpr std::uint32_t sub_buckets = 128;  // buckets per power of two above it
+constexpr int sub_bucket_bits = 7;          // log2(sub_buckets)
 }  // namespace
 
 std::uint32_t histogram::bucket_index(std::uint64_t value_ns) {

@@ -115,7 +115,7 @@ std::vector<instance_info> registry_table::lookup(const std::string& service, si
 }
 
 std::optional<sim::time_point> registry_table::last_heartbeat(const std::string& service,
-                                                             const std::string& instance_id) const {
+                                                              const std::string& instance_id) const {
     auto s = services_.find(service);
     if (s == services_.end()) return std::nullopt;
     auto it = s->second.find(instance_id);
@@ -154,8 +154,8 @@ void registry_service::add_routes() {
         return response{200, {}, nullptr};
     });
     server_.route("PUT", heartbeat_path, 1, [this](const request& req, request_context& ctx) {
-        const bool known = table_.heartbeat(string_field(req.body, "service"), string_field(req.body, "instance_id"),
-                                            ctx.rt.now());
+        const bool known =
+            table_.heartbeat(string_field(req.body, "service"), string_field(req.body, "instance_id"), ctx.rt.now());
         return response{static_cast<std::uint16_t>(known ? 200 : 404), {}, nullptr};
     });
     server_.route("DELETE", instances_path, 1, [this](const request& req, request_context&) {
@@ -206,8 +206,8 @@ void registration_agent::beat_forever() {
 
 bool registration_agent::try_register() {
     sim::runtime& rt = client_.runtime();
-    call_result r = client_.call(registry_, make_request("POST", instances_path, to_json(self_)),
-                                 rt.now() + config_.call_timeout);
+    call_result r =
+        client_.call(registry_, make_request("POST", instances_path, to_json(self_)), rt.now() + config_.call_timeout);
     const bool ok = r.result.kind == outcome_kind::ok;
     if (ok) rt.record_state("registration/" + self_.service, "registered");
     return ok;
@@ -215,9 +215,9 @@ bool registration_agent::try_register() {
 
 void registration_agent::beat_once() {
     sim::runtime& rt = client_.runtime();
-    call_result r = client_.call(registry_,
-                                 make_request("PUT", heartbeat_path, instance_key(self_.service, self_.instance_id)),
-                                 rt.now() + config_.call_timeout);
+    call_result r =
+        client_.call(registry_, make_request("PUT", heartbeat_path, instance_key(self_.service, self_.instance_id)),
+                     rt.now() + config_.call_timeout);
     // Only a 404 means "forgotten"; a lost heartbeat is retried at the next beat
     // (the TTL spans several beats for exactly this reason).
     if (r.result.kind == outcome_kind::http_error && r.result.http_status == 404) {

@@ -29,7 +29,7 @@ struct instance_info {
     std::string service;
     std::string instance_id;  // unique within the service, stable across restarts
     sim::address address;
-    std::string version;       // deployed version, e.g. "1.4.2"
+    std::string version;  // deployed version, e.g. "1.4.2"
     nlohmann::json metadata = nlohmann::json::object();
 
     friend bool operator==(const instance_info&, const instance_info&) = default;

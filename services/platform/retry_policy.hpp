@@ -33,7 +33,7 @@ struct retry_policy_config {
 
 // What the caller knows about the call being retried.
 struct call_traits {
-    bool idempotent = false;         // GET, PUT, DELETE, or declared so
+    bool idempotent = false;  // GET, PUT, DELETE, or declared so
     bool has_idempotency_key = false;
 };
 

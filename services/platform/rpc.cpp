@@ -5,8 +5,8 @@
 namespace meshsim::svc {
 
 namespace {
-constexpr const char* kind_header = "rpc";         // "req" or "resp"
-constexpr const char* call_id_header = "rpc-id";   // the caller's call id
+constexpr const char* kind_header = "rpc";        // "req" or "resp"
+constexpr const char* call_id_header = "rpc-id";  // the caller's call id
 constexpr const char* method_header = ":method";
 constexpr const char* path_header = ":path";
 constexpr const char* version_header = ":version";
@@ -105,7 +105,8 @@ void rpc_client::dispatch_replies(sim::runtime& rt, sim::port_id port, std::shar
                 if (const std::string* ra = resp.head.find(header::retry_after_ns)) {
                     retry_after = sim::duration{static_cast<std::int64_t>(parse_u64(ra))};
                 }
-                result.result = resp.status < 400 ? outcome::success(resp.status) : outcome::http(resp.status, retry_after);
+                result.result =
+                    resp.status < 400 ? outcome::success(resp.status) : outcome::http(resp.status, retry_after);
                 result.reply = std::move(resp);
             }
         }

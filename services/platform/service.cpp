@@ -159,7 +159,8 @@ service::service(sim::runtime& rt, service_config config, metrics_registry* metr
       metrics_key_{config_.name, rt.node_name(), "in"},
       server_(rt, config_.port),
       dedup_(rt) {
-    if (auto errors = config_.validate(); !errors.empty()) throw std::invalid_argument("service_config: " + errors.front());
+    if (auto errors = config_.validate(); !errors.empty())
+        throw std::invalid_argument("service_config: " + errors.front());
     if (config_.rate_limit) limiter_.emplace(*config_.rate_limit);
     if (config_.max_concurrent_requests > 0) slots_.emplace(rt, config_.max_concurrent_requests, config_.queue_order);
     if (config_.codel) codel_.emplace(*config_.codel);
@@ -286,7 +287,8 @@ std::optional<response> service::limit_rate(const endpoint_context& ctx) {
     return resp;
 }
 
-std::optional<response> service::drop_if_expired(const endpoint& ep, const endpoint_context& ctx, std::string_view where) {
+std::optional<response> service::drop_if_expired(const endpoint& ep, const endpoint_context& ctx,
+                                                 std::string_view where) {
     if (!ep.spec.honour_deadline.value_or(config_.honour_deadlines) || !ctx.deadline_passed()) return std::nullopt;
     ++stats_.dropped_expired;
     ctx.log("request_dropped_expired", {{"at", where}});
@@ -366,7 +368,8 @@ response service::run(const endpoint& ep, const request& req, endpoint_context& 
     };
     const std::string key = req.head.get(header::idempotency_key);
     if (!ep.spec.deduplicate || key.empty()) return work();
-    return dedup_.run_once(ctx.api_key + "|" + ep.spec.method + " " + ep.spec.path + "|" + key, work, ctx.scope.deadline);
+    return dedup_.run_once(ctx.api_key + "|" + ep.spec.method + " " + ep.spec.path + "|" + key, work,
+                           ctx.scope.deadline);
 }
 
 }  // namespace meshsim::svc

@@ -199,15 +199,15 @@ using endpoint_handler = std::function<response(const request&, endpoint_context
 
 struct service_stats {
     std::uint64_t arrivals = 0;
-    std::uint64_t handled = 0;  // reached the handler
-    std::uint64_t unauthenticated = 0;   // 401
-    std::uint64_t forbidden = 0;         // 403
-    std::uint64_t rate_limited = 0;      // 429
-    std::uint64_t shed_queue_full = 0;   // 503
+    std::uint64_t handled = 0;             // reached the handler
+    std::uint64_t unauthenticated = 0;     // 401
+    std::uint64_t forbidden = 0;           // 403
+    std::uint64_t rate_limited = 0;        // 429
+    std::uint64_t shed_queue_full = 0;     // 503
     std::uint64_t shed_queue_timeout = 0;  // 503
     std::uint64_t shed_codel = 0;          // 503, CoDel shed it on leaving the queue
     std::uint64_t shed_criticality = 0;    // 503, evicted from the queue by a more critical request
-    std::uint64_t dropped_expired = 0;   // 504, deadline honoured
+    std::uint64_t dropped_expired = 0;     // 504, deadline honoured
     std::uint64_t expired_but_served = 0;  // the caller's deadline had passed, work done anyway
     std::uint64_t in_flight = 0;
     std::uint64_t queue_depth = 0;

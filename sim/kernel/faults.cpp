@@ -74,8 +74,9 @@ struct checker {
     void operator()(const partition_fault& f, const std::string& where) {
         const std::size_t n = sim.node_count();
         auto need_nodes = [&](std::size_t min) {
-            if (n < min) fail(where + ".shape", std::string(to_string(f.shape)) + " needs at least " + std::to_string(min) +
-                                                     " nodes, the simulation has " + std::to_string(n));
+            if (n < min)
+                fail(where + ".shape", std::string(to_string(f.shape)) + " needs at least " + std::to_string(min) +
+                                           " nodes, the simulation has " + std::to_string(n));
         };
         switch (f.shape) {
             case partition_shape::groups: {
@@ -117,8 +118,8 @@ struct checker {
     void operator()(const clock_fault& f, const std::string& where) {
         node(where + ".node", f.node);
         if (!std::isfinite(f.drift_ppm) || f.drift_ppm <= -1e6) {
-            fail(where + ".drift_ppm", "must be finite and > -1000000 (a clock cannot run backwards), got " +
-                                           std::to_string(f.drift_ppm));
+            fail(where + ".drift_ppm",
+                 "must be finite and > -1000000 (a clock cannot run backwards), got " + std::to_string(f.drift_ppm));
         }
     }
 
@@ -160,7 +161,8 @@ nlohmann::json to_json(const link_config& l) {
     nlohmann::json latency = {{"shape", to_string(l.latency.kind)}, {"value", dur(l.latency.value)}};
     if (l.latency.kind == duration_distribution::shape::uniform) latency["max"] = dur(l.latency.max);
     if (l.latency.kind == duration_distribution::shape::normal) latency["stddev"] = dur(l.latency.stddev);
-    if (l.latency.kind == duration_distribution::shape::lognormal || l.latency.kind == duration_distribution::shape::pareto) {
+    if (l.latency.kind == duration_distribution::shape::lognormal ||
+        l.latency.kind == duration_distribution::shape::pareto) {
         latency["shape_param"] = l.latency.shape_param;
     }
     return {{"latency", latency},
@@ -268,9 +270,7 @@ struct fault_injector::state {
             case partition_shape::one_way: return cut_matrix::one_way(n, resolve(f.from), resolve(f.to));
             case partition_shape::halves: return cut_matrix::halves(n);
             case partition_shape::random_halves: return cut_matrix::random_halves(n, rng());
-            case partition_shape::isolate:
-                a.node = resolve(f.node);
-                return cut_matrix::isolate(n, a.node);
+            case partition_shape::isolate: a.node = resolve(f.node); return cut_matrix::isolate(n, a.node);
             case partition_shape::majorities_ring: return cut_matrix::majorities_ring(n, rng());
             case partition_shape::bridge: return cut_matrix::bridge(n);
         }
@@ -286,7 +286,8 @@ struct fault_injector::state {
         std::visit([&](const auto& f) { apply(f, a, detail); }, spec.what);
         if (a.node != no_node) detail["target"] = sim.get_node(a.node).node_name();
         a.detail = detail.dump();
-        sim.trace().record(sim.now(), event_kind::fault_start, a.node, id, static_cast<std::uint64_t>(a.kind), a.detail);
+        sim.trace().record(sim.now(), event_kind::fault_start, a.node, id, static_cast<std::uint64_t>(a.kind),
+                           a.detail);
         active.emplace(id, std::move(a));
         ++started;
         return id;
@@ -343,7 +344,8 @@ struct fault_injector::state {
                 // Back to the clock the node would read had the fault never happened.
                 node& n = sim.get_node(a.node);
                 const long double elapsed = static_cast<long double>((sim.now() - a.started).count());
-                const auto drift = duration{static_cast<std::int64_t>(std::llround(elapsed * a.prev_drift_ppm * 1e-6L))};
+                const auto drift =
+                    duration{static_cast<std::int64_t>(std::llround(elapsed * a.prev_drift_ppm * 1e-6L))};
                 n.set_clock_drift_ppm(a.prev_drift_ppm);
                 n.set_clock_offset(a.prev_offset + drift);
                 break;
@@ -368,7 +370,8 @@ std::vector<std::string> fault_injector::schedule(const std::vector<fault_spec>&
         }
     }
     if (!errors.empty()) return errors;
-    for (const fault_spec& spec : specs) schedule_occurrence(state_, std::make_shared<const fault_spec>(spec), spec.at, 0);
+    for (const fault_spec& spec : specs)
+        schedule_occurrence(state_, std::make_shared<const fault_spec>(spec), spec.at, 0);
     return errors;
 }
 

@@ -45,7 +45,7 @@ struct partition_fault {
     std::vector<std::string> from{};                 // one_way: messages from these ...
     std::vector<std::string> to{};                   // ... to these are cut; the reverse flows
     std::string node{};                              // isolate: the lonely node
-    cut_mode mode = cut_mode::drop;                // messages meeting the cut: dropped or held until heal
+    cut_mode mode = cut_mode::drop;                  // messages meeting the cut: dropped or held until heal
 };
 
 // The node crashes (volatile state and unsynced writes lost); at the end of the
@@ -87,16 +87,16 @@ using fault_params =
 
 // In the variant's order.
 enum class fault_kind : std::uint8_t { link, partition, crash, pause, clock, slowness, service };
-inline constexpr std::array<fault_kind, 7> all_fault_kinds{fault_kind::link,  fault_kind::partition, fault_kind::crash,
-                                                           fault_kind::pause, fault_kind::clock,     fault_kind::slowness,
-                                                           fault_kind::service};
+inline constexpr std::array<fault_kind, 7> all_fault_kinds{
+    fault_kind::link,  fault_kind::partition, fault_kind::crash,  fault_kind::pause,
+    fault_kind::clock, fault_kind::slowness,  fault_kind::service};
 std::string_view to_string(fault_kind k);
 
 struct fault_spec {
-    std::string name{};              // free label, in the trace detail
-    time_point at = time_zero;     // first start (true virtual time)
-    duration length{0};            // how long each occurrence lasts; 0 = until the run ends
-    duration repeat_every{0};      // start-to-start period; 0 = once. Needs 0 < length < repeat_every
+    std::string name{};                    // free label, in the trace detail
+    time_point at = time_zero;             // first start (true virtual time)
+    duration length{0};                    // how long each occurrence lasts; 0 = until the run ends
+    duration repeat_every{0};              // start-to-start period; 0 = once. Needs 0 < length < repeat_every
     time_point repeat_until = time_never;  // no occurrence starts after this
     fault_params what = partition_fault{};
 

@@ -25,7 +25,7 @@ struct nemesis_options {
     // staggered / swarm: mean time between starts (each gap uniform in [0.5, 1.5] of it).
     duration interval = seconds(5);
     std::vector<fault_kind> kinds{all_fault_kinds.begin(), all_fault_kinds.end()};  // kinds it may use
-    std::vector<std::string> nodes{};  // targets; empty = every node
+    std::vector<std::string> nodes{};                                               // targets; empty = every node
 };
 
 struct nemesis_plan {

@@ -21,7 +21,8 @@ std::string_view to_string(drop_reason r) {
 std::vector<std::string> link_config::validate(const std::string& what) const {
     std::vector<std::string> errors = latency.validate(what + ".latency");
     auto probability = [&](const char* name, double p) {
-        if (!(p >= 0 && p <= 1)) errors.push_back(what + "." + name + ": must be a probability in [0, 1], got " + std::to_string(p));
+        if (!(p >= 0 && p <= 1))
+            errors.push_back(what + "." + name + ": must be a probability in [0, 1], got " + std::to_string(p));
     };
     probability("loss", loss);
     probability("loss_correlation", loss_correlation);
@@ -153,8 +154,8 @@ void network::send_configured(node& from, message&& msg) {
 
 void network::send_with_faults(node& from, const link_config& l, message&& msg) {
     random_stream& rng = from.net_random();
-    const bool stateful = (l.loss > 0 && l.loss_correlation > 0) || (l.jitter.count() != 0 && l.delay_correlation > 0) ||
-                          l.bandwidth_bytes_per_s != 0;
+    const bool stateful = (l.loss > 0 && l.loss_correlation > 0) ||
+                          (l.jitter.count() != 0 && l.delay_correlation > 0) || l.bandwidth_bytes_per_s != 0;
     link_state* st = stateful ? &link_states_[{msg.from.node, msg.to.node}] : nullptr;
     if (l.loss > 0) {
         bool lost;
@@ -213,8 +214,8 @@ duration network::copy_delay(const link_config& l, link_state* st, random_stream
             st->queue.pop_front();
         }
         if (st->queued_bytes + size_bytes > l.queue_capacity_bytes) return duration{-1};
-        const auto serialize_ns = static_cast<std::int64_t>(
-            (static_cast<long double>(size_bytes) * 1e9L) / static_cast<long double>(l.bandwidth_bytes_per_s));
+        const auto serialize_ns = static_cast<std::int64_t>((static_cast<long double>(size_bytes) * 1e9L) /
+                                                            static_cast<long double>(l.bandwidth_bytes_per_s));
         const time_point departs = std::max(now, st->busy_until) + duration{serialize_ns};
         st->busy_until = departs;
         st->queue.emplace_back(departs, size_bytes);
@@ -314,7 +315,8 @@ std::uint32_t estimate_size_bytes(const nlohmann::json& body) {
         }
         case t::object: {
             std::uint32_t n = 2;
-            for (const auto& [key, value] : body.items()) n += static_cast<std::uint32_t>(key.size()) + 4 + estimate_size_bytes(value);
+            for (const auto& [key, value] : body.items())
+                n += static_cast<std::uint32_t>(key.size()) + 4 + estimate_size_bytes(value);
             return n;
         }
         case t::discarded: return 0;

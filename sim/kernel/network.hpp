@@ -23,12 +23,12 @@ class simulation;
 class node;
 
 enum class drop_reason : std::uint8_t {
-    node_down,     // the receiving node is crashed (or not started)
-    port_unbound,  // nothing listens on the port: connection refused
-    loss,          // the link lost it (link_config::loss)
-    queue_full,    // the link's bandwidth queue had no room (link_config::queue_capacity_bytes)
-    partition,     // sent across a cut in drop mode
-    cut_in_flight, // in flight when a drop-mode cut appeared between its ends
+    node_down,      // the receiving node is crashed (or not started)
+    port_unbound,   // nothing listens on the port: connection refused
+    loss,           // the link lost it (link_config::loss)
+    queue_full,     // the link's bandwidth queue had no room (link_config::queue_capacity_bytes)
+    partition,      // sent across a cut in drop mode
+    cut_in_flight,  // in flight when a drop-mode cut appeared between its ends
 };
 std::string_view to_string(drop_reason r);
 

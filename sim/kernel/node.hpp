@@ -106,9 +106,9 @@ private:
     // Mailboxes are never freed while the node exists, only unbound and reused: a
     // fiber parked on a box's wait list removes itself from it while it unwinds.
     mailbox home_box_;
-    std::deque<mailbox> more_boxes_;  // deque: growing keeps addresses stable
+    std::deque<mailbox> more_boxes_;                             // deque: growing keeps addresses stable
     std::map<std::string, random_stream, std::less<>> streams_;  // process state: reset on restart
-    random_stream net_random_;  // the network's draws for messages this node sends
+    random_stream net_random_;                                   // the network's draws for messages this node sends
     memory_store store_;
     service_fault_table service_faults_;
     random_stream fault_random_;  // draws of the service fault rules

@@ -48,8 +48,7 @@ fifo_scheduler& fifo_scheduler::install_on_this_thread() {
     thread_local fifo_scheduler* installed = nullptr;
     if (installed == nullptr) {
         auto* algo = new fifo_scheduler();  // owned by Boost.Fiber's scheduler from here on
-        boost::fibers::context::active()->get_scheduler()->set_algo(
-            boost::fibers::algo::algorithm::ptr_t(algo));
+        boost::fibers::context::active()->get_scheduler()->set_algo(boost::fibers::algo::algorithm::ptr_t(algo));
         installed = algo;
     }
     return *installed;

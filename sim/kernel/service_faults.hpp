@@ -18,7 +18,7 @@ namespace meshsim::sim::kernel {
 struct service_fault_rule {
     std::uint64_t id = 0;          // set by the node when added
     port_id port = 0;              // 0 = every port
-    std::string path{};              // "" = every path; "/a/*" = every path starting with "/a/"
+    std::string path{};            // "" = every path; "/a/*" = every path starting with "/a/"
     double delay_probability = 0;  // Istio's delay.percentage / 100
     duration delay{0};             // Istio's fixedDelay
     double abort_probability = 0;  // Istio's abort.percentage / 100

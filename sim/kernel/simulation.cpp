@@ -52,7 +52,8 @@ node_id simulation::find_node(std::string_view name) const {
 random_stream& simulation::random(std::string_view name) {
     auto it = control_streams_.find(name);
     if (it == control_streams_.end()) {
-        it = control_streams_.emplace(std::string(name), random_stream(options_.seed, "control/" + std::string(name))).first;
+        it = control_streams_.emplace(std::string(name), random_stream(options_.seed, "control/" + std::string(name)))
+                 .first;
     }
     return it->second;
 }
@@ -192,10 +193,9 @@ void simulation::spawn_fiber(node& owner, std::string_view name, std::function<v
     ++owner.live_fibers_;
     ++stats_.fibers_started;
 
-    boost::fibers::fiber fiber(std::allocator_arg, stacks_,
-                               [this, s, name = std::string(name), body = std::move(body)]() mutable {
-                                   run_fiber(s, name, body);
-                               });
+    boost::fibers::fiber fiber(
+        std::allocator_arg, stacks_,
+        [this, s, name = std::string(name), body = std::move(body)]() mutable { run_fiber(s, name, body); });
     fiber.detach();
 }
 

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-
 #include <boost/fiber/pooled_fixedsize_stack.hpp>
 
 #include "sim/kernel/event_queue.hpp"

@@ -14,7 +14,8 @@ namespace {
 sim::time_point at_ms(std::int64_t ms) { return sim::time_zero + sim::milliseconds(ms); }
 
 // Runs the one expectation through the registry, as a scenario run would.
-check_result judge(const expectation_config& e, const data_ledger& data, sim::time_point last_fault_end = sim::time_zero) {
+check_result judge(const expectation_config& e, const data_ledger& data,
+                   sim::time_point last_fault_end = sim::time_zero) {
     scenario s;
     s.duration = sim::seconds(10);
     s.expectations = {e};
@@ -84,8 +85,8 @@ TEST_CASE("convergence: on time, late, in flight at the end, and phantom records
     // The last fault ends at 3s; within 1s. Records committed before it are due at 4s.
     data.committed(0, "a", at_ms(1000));
     data.committed(0, "b", at_ms(2000));
-    data.committed(0, "c", at_ms(9500));  // due at 10.5s: after the end, in flight
-    data.committed(0, "d", at_ms(5000));  // due at 6s
+    data.committed(0, "c", at_ms(9500));            // due at 10.5s: after the end, in flight
+    data.committed(0, "d", at_ms(5000));            // due at 6s
     data.set_stored(0, {"a", "b", "c", "d", "u"});  // u: never committed, not yet the truth
     data.applied(1, 0, "a", at_ms(3200));
     data.applied(1, 0, "b", at_ms(3700));
@@ -97,15 +98,17 @@ TEST_CASE("convergence: on time, late, in flight at the end, and phantom records
 
     const check_result ok = judge(e, data, at_ms(3000));
     CHECK(ok.passed);
-    CHECK(ok.measured == "caught up 700ms after the last fault ended; max lag 700ms; 0 missing or late, 0 phantom, "
-                         "1 in flight at the end");
+    CHECK(ok.measured ==
+          "caught up 700ms after the last fault ended; max lag 700ms; 0 missing or late, 0 phantom, "
+          "1 in flight at the end");
 
-    data.applied(1, 0, "z", at_ms(4000));  // a record orders does not have
+    data.applied(1, 0, "z", at_ms(4000));        // a record orders does not have
     data.set_replicated(1, 0, {"a", "b", "z"});  // and d lost at the replica
     const check_result bad = judge(e, data, at_ms(3000));
     CHECK_FALSE(bad.passed);
-    CHECK(bad.measured == "caught up 700ms after the last fault ended; max lag 700ms; 1 missing or late, 1 phantom, "
-                          "1 in flight at the end (e.g. search:d)");
+    CHECK(bad.measured ==
+          "caught up 700ms after the last fault ended; max lag 700ms; 1 missing or late, 1 phantom, "
+          "1 in flight at the end (e.g. search:d)");
     CHECK(bad.first_failed == at_ms(4000));  // the phantom's arrival, before d fell due at 6s
 
     // A late record fails from when it fell due.

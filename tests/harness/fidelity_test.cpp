@@ -32,8 +32,9 @@ std::string station_scenario(double lambda_per_s, double mean_service_ms, int in
                              const std::string& load, const std::string& duration, const std::string& lb = "random") {
     return R"({"name": "fidelity", "seed": 11, "duration": ")" + duration + R"(", "warmup": "5s", "bucket": "5s",
   "network": {"defaults": {"latency": "0s"}},
-  "services": [{"name": "station", "instances": )" + std::to_string(instances) + R"(, "concurrency": )" +
-           std::to_string(concurrency) + R"(, "queue": {"capacity": 10000000},
+  "services": [{"name": "station", "instances": )" +
+           std::to_string(instances) + R"(, "concurrency": )" + std::to_string(concurrency) +
+           R"(, "queue": {"capacity": 10000000},
     "endpoints": [{"path": "/work", "service_time": {"dist": "exponential", "mean": ")" +
            number(mean_service_ms * 1000) + R"(us"}}]}],
   "workloads": [{"name": "load", "service": "station", "endpoint": "/work", )" +
@@ -72,8 +73,7 @@ double erlang_c(int k, double a) {
 
 }  // namespace
 
-TEST_CASE("single-server FIFO with Poisson arrivals and exponential service reproduces M/M/1",
-          "[harness][fidelity]") {
+TEST_CASE("single-server FIFO with Poisson arrivals and exponential service reproduces M/M/1", "[harness][fidelity]") {
     // mu = 1000/s. Response time is exponential with rate mu - lambda.
     // Near saturation a run's busy periods are long and few, so one run's p99 is a
     // noisy estimate (about 5 % standard error for 1200 s at rho 0.9): that point
@@ -90,7 +90,8 @@ TEST_CASE("single-server FIFO with Poisson arrivals and exponential service repr
         const double mu = 1000, lambda = p.rho * mu;
         double mean = 0, p50 = 0, p90 = 0, p99 = 0;
         for (int i = 0; i < p.replications; ++i) {
-            const run_result r = run_text(station_scenario(lambda, 1.0, 1, 1, "", p.duration), 11 + static_cast<std::uint64_t>(i));
+            const run_result r =
+                run_text(station_scenario(lambda, 1.0, 1, 1, "", p.duration), 11 + static_cast<std::uint64_t>(i));
             const auto& lat = endpoint_latency(r);
             INFO("rho " << p.rho << ", replication " << i << ": " << lat.dump());
             CHECK(r.summary["services"]["station"]["endpoints"][0]["outcomes"]["failed"] == 0);
@@ -120,7 +121,8 @@ TEST_CASE("a closed loop satisfies Little's law and matches exact mean value ana
     const double measured_s = 300 - 5;
     std::uint64_t completed = 0;
     for (const auto& b : w["series"]) {
-        if (b["t"].get<std::string>() != "0s") completed += b["goodput"].get<std::uint64_t>();  // the first bucket is the warmup
+        if (b["t"].get<std::string>() != "0s")
+            completed += b["goodput"].get<std::uint64_t>();  // the first bucket is the warmup
     }
     const double x_per_ms = static_cast<double>(completed) / (measured_s * 1000);
     const double response_ms = w["latency"]["mean_ms"].get<double>();

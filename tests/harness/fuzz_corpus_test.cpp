@@ -37,7 +37,8 @@ std::string slurp(const fs::path& path) {
 
 }  // namespace
 
-TEST_CASE("every fuzz corpus file loads to a scenario or to diagnostics, without throwing", "[harness][scenario][fuzz]") {
+TEST_CASE("every fuzz corpus file loads to a scenario or to diagnostics, without throwing",
+          "[harness][scenario][fuzz]") {
     const auto files = corpus_files();
     REQUIRE(files.size() >= 20);
     int scenarios = 0;

@@ -1,7 +1,7 @@
 // Durations in scenario files: accepted forms, exact errors, and the round trip with
 // sim::format_duration.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
@@ -25,11 +25,26 @@ TEST_CASE("durations parse in every unit, with fractions and combinations", "[sc
         sim::duration expected;
     };
     const std::vector<example> table = {
-        {"0s", 0ns},         {"100ns", 100ns},   {"20us", 20us},       {"250ms", 250ms},
-        {"2s", 2s},          {"1.5s", 1500ms},   {"0.25ms", 250us},    {"1m", 1min},
-        {"1min", 1min},      {"1h", 1h},         {"1m30s", 90s},       {"1h2m3.5s", 3723500ms},
-        {"2s500ms", 2500ms}, {".5s", 500ms},     {"1.s", 1s},          {"1.500000000000000000000s", 1500ms},
-        {"0.000000001s", 1ns}, {"1.5us", 1500ns}, {"0.5m", 30s},       {"9223372036854775807ns", sim::duration::max()},
+        {"0s", 0ns},
+        {"100ns", 100ns},
+        {"20us", 20us},
+        {"250ms", 250ms},
+        {"2s", 2s},
+        {"1.5s", 1500ms},
+        {"0.25ms", 250us},
+        {"1m", 1min},
+        {"1min", 1min},
+        {"1h", 1h},
+        {"1m30s", 90s},
+        {"1h2m3.5s", 3723500ms},
+        {"2s500ms", 2500ms},
+        {".5s", 500ms},
+        {"1.s", 1s},
+        {"1.500000000000000000000s", 1500ms},
+        {"0.000000001s", 1ns},
+        {"1.5us", 1500ns},
+        {"0.5m", 30s},
+        {"9223372036854775807ns", sim::duration::max()},
         {"0.0000000000025h", 9ns},
     };
     for (const example& e : table) {
@@ -76,12 +91,11 @@ TEST_CASE("bad durations get a clear error", "[scenario][duration]") {
 
 TEST_CASE("parse_duration inverts format_duration", "[scenario][duration][property]") {
     rc::prop("parse(format(d)) == d", [] {
-        const auto count = *rc::gen::oneOf(rc::gen::inRange<std::int64_t>(0, 1'000'000),
-                                           rc::gen::inRange<std::int64_t>(0, INT64_MAX),
-                                           rc::gen::map(rc::gen::inRange<std::int64_t>(0, 100'000),
-                                                        [](std::int64_t n) { return n * 1'000'000; }),
-                                           rc::gen::map(rc::gen::inRange<std::int64_t>(0, 100'000),
-                                                        [](std::int64_t n) { return n * 60'000'000'000; }));
+        const auto count = *rc::gen::oneOf(
+            rc::gen::inRange<std::int64_t>(0, 1'000'000), rc::gen::inRange<std::int64_t>(0, INT64_MAX),
+            rc::gen::map(rc::gen::inRange<std::int64_t>(0, 100'000), [](std::int64_t n) { return n * 1'000'000; }),
+            rc::gen::map(rc::gen::inRange<std::int64_t>(0, 100'000),
+                         [](std::int64_t n) { return n * 60'000'000'000; }));
         const sim::duration d{count};
         const std::string text = sim::format_duration(d);
         const auto parsed = parse_duration(text);

@@ -1,7 +1,7 @@
 // The positioned JSON parser: exact diagnostics for broken documents, positions of
 // values and keys, limits against hostile input, and "never crashes" properties.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <string>
@@ -72,10 +72,10 @@ TEST_CASE("each broken JSON document gets exactly one diagnostic at the right pl
         {"\"\\uDE00\"", "1:2: unpaired UTF-16 surrogate U+DE00 in \\u escape"},
         {"\"\\uD83D\\u0041\"", "1:2: unpaired UTF-16 surrogate U+D83D in \\u escape"},
         {"\"ab\xff\"", "1:4: invalid UTF-8 in string"},
-        {"\"\xc0\xaf\"", "1:2: invalid UTF-8 in string"},            // overlong '/'
-        {"\"\xed\xa0\x80\"", "1:2: invalid UTF-8 in string"},        // encoded surrogate
-        {"\"\xf4\x90\x80\x80\"", "1:2: invalid UTF-8 in string"},    // above U+10FFFF
-        {"\"\xe2\x82\"", "1:2: invalid UTF-8 in string"},            // truncated
+        {"\"\xc0\xaf\"", "1:2: invalid UTF-8 in string"},          // overlong '/'
+        {"\"\xed\xa0\x80\"", "1:2: invalid UTF-8 in string"},      // encoded surrogate
+        {"\"\xf4\x90\x80\x80\"", "1:2: invalid UTF-8 in string"},  // above U+10FFFF
+        {"\"\xe2\x82\"", "1:2: invalid UTF-8 in string"},          // truncated
         {"[\"\xc3\xa9\xc3\xa9\", x]", "1:8: expected a value, got \"x\" (strings must be in double quotes)"},
         {"01", "1:1: leading zeros are not allowed in numbers"},
         {"-", "1:2: expected a digit after '-'"},
@@ -116,13 +116,28 @@ TEST_CASE("each broken JSON document gets exactly one diagnostic at the right pl
 }
 
 TEST_CASE("valid JSON parses to the same value nlohmann::json gives", "[scenario][json]") {
-    const std::vector<std::string> documents = {
-        "{}", "[]", "0", "-0", "1.5", "-2.5e-3", "1E+2", "true", "false", "null", "\"\"",
-        "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\u00e9\\u20AC\\ud83d\\ude00\"",
-        "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
-        "[1, [2, [3, {\"a\": [true, null]}]]]", " \t\n\r{ \"a\" : 1 , \"b\" : [ ] } \n",
-        "9223372036854775807", "-9223372036854775808", "18446744073709551615", "18446744073709551616",
-        "1e-400", "\xef\xbb\xbf{\"bom\": true}"};
+    const std::vector<std::string> documents = {"{}",
+                                                "[]",
+                                                "0",
+                                                "-0",
+                                                "1.5",
+                                                "-2.5e-3",
+                                                "1E+2",
+                                                "true",
+                                                "false",
+                                                "null",
+                                                "\"\"",
+                                                "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+                                                "\"\\u00e9\\u20AC\\ud83d\\ude00\"",
+                                                "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+                                                "[1, [2, [3, {\"a\": [true, null]}]]]",
+                                                " \t\n\r{ \"a\" : 1 , \"b\" : [ ] } \n",
+                                                "9223372036854775807",
+                                                "-9223372036854775808",
+                                                "18446744073709551615",
+                                                "18446744073709551616",
+                                                "1e-400",
+                                                "\xef\xbb\xbf{\"bom\": true}"};
     for (const auto& text : documents) {
         INFO("document: " << text);
         const auto expected = nlohmann::json::parse(text);
@@ -281,9 +296,9 @@ std::string encode_utf8(std::uint32_t cp) {
 }
 
 std::string arbitrary_utf8() {
-    const auto code_points = *rc::gen::container<std::vector<std::uint32_t>>(rc::gen::oneOf(
-        rc::gen::inRange<std::uint32_t>(0, 0x80), rc::gen::inRange<std::uint32_t>(0x80, 0xD800),
-        rc::gen::inRange<std::uint32_t>(0xE000, 0x110000)));
+    const auto code_points = *rc::gen::container<std::vector<std::uint32_t>>(
+        rc::gen::oneOf(rc::gen::inRange<std::uint32_t>(0, 0x80), rc::gen::inRange<std::uint32_t>(0x80, 0xD800),
+                       rc::gen::inRange<std::uint32_t>(0xE000, 0x110000)));
     std::string out;
     for (const auto cp : code_points) out += encode_utf8(cp);
     return out;
@@ -345,8 +360,8 @@ TEST_CASE("the parser never throws or crashes", "[scenario][json][property]") {
         const int mutations = *rc::gen::inRange(1, 6);
         for (int i = 0; i < mutations; ++i) {
             const auto at = *rc::gen::inRange<std::size_t>(0, text.size());
-            const auto byte = *rc::gen::oneOf(rc::gen::elementOf(std::string("{}[]\",:\\ \n0-.e/x")),
-                                              rc::gen::arbitrary<char>());
+            const auto byte =
+                *rc::gen::oneOf(rc::gen::elementOf(std::string("{}[]\",:\\ \n0-.e/x")), rc::gen::arbitrary<char>());
             switch (*rc::gen::inRange(0, 4)) {
                 case 0: text.erase(at, 1); break;
                 case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), byte); break;

@@ -1,8 +1,8 @@
 // The typed reader: wrong types, ranges, missing and unknown keys, enumerations, all
 // reported at once with positions; and a small scenario loader written against it,
 // to show (and keep honest) how the real loader reads.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 #include <map>

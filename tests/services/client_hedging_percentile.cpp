@@ -28,7 +28,9 @@ call_outcome sixth_call(std::uint64_t min_samples, std::vector<sim::duration>& d
     call_outcome out;
     const auto client = add_client(sim, "client", [&](sim::runtime& rt, rpc_client& c) {
         edge_policy policy = bare_policy();
-        policy.hedging = {.max_attempts = 2, .hedging_delay = 100ms, .hedging_delay_percentile = 95,
+        policy.hedging = {.max_attempts = 2,
+                          .hedging_delay = 100ms,
+                          .hedging_delay_percentile = 95,
                           .hedging_delay_min_samples = min_samples};
         call_edge edge(c, "client->server", {{server, service_port}}, policy);
         request req;

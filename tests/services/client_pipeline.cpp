@@ -104,8 +104,7 @@ TEST_CASE("a non-idempotent call is retried only with an idempotency key, the sa
     simulation sim2({.seed = 1});
     recording_server keyed{.status = 500};
     const auto node2 = keyed.add(sim2);
-    const call_outcome out2 =
-        one_call(sim2, node2, policy, x_request("POST"), key_options());
+    const call_outcome out2 = one_call(sim2, node2, policy, x_request("POST"), key_options());
     CHECK(out2.end == call_end::attempts_exhausted);
     REQUIRE(keyed.seen.size() == 3);
     const std::string key = keyed.seen[0].get(header::idempotency_key);

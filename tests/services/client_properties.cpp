@@ -1,7 +1,7 @@
 // Properties of the call pipeline over live simulations: for any sequence of
 // server answers and any mix of gates, a call never sends more than max attempts.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <vector>
 
@@ -56,14 +56,14 @@ TEST_CASE("call pipeline properties") {
     });
 
     rc::prop("with budget, throttle and breaker on, attempts never exceed max attempts", [] {
-        const auto statuses = *rc::gen::container<std::vector<std::uint16_t>>(
-            rc::gen::element<std::uint16_t>(200, 404, 429, 500, 503));
+        const auto statuses =
+            *rc::gen::container<std::vector<std::uint16_t>>(rc::gen::element<std::uint16_t>(200, 404, 429, 500, 503));
         edge_policy policy = bare_policy();
         policy.retry.max_attempts = *rc::gen::inRange<std::uint32_t>(1, 6);
-        policy.retry_budget = retry_budget_config{.ttl = 10s,
-                                                  .min_retries_per_second = *rc::gen::element(0.1, 0.2, 1.0),
-                                                  .retry_ratio = 0};
-        policy.retry_throttle = retry_throttle_config{.max_tokens = *rc::gen::element(2.0, 4.0, 10.0), .token_ratio = 0.1};
+        policy.retry_budget = retry_budget_config{
+            .ttl = 10s, .min_retries_per_second = *rc::gen::element(0.1, 0.2, 1.0), .retry_ratio = 0};
+        policy.retry_throttle =
+            retry_throttle_config{.max_tokens = *rc::gen::element(2.0, 4.0, 10.0), .token_ratio = 0.1};
         policy.circuit_breaker = circuit_breaker_config{.sliding_window_size_calls = 2, .minimum_number_of_calls = 2};
         const call_outcome out = call_against(statuses, policy);
         RC_ASSERT(out.attempts_sent <= policy.retry.max_attempts);

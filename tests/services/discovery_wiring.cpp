@@ -112,8 +112,7 @@ TEST_CASE("a service with a registry address registers itself with its node, por
     CHECK(list[0].version == "2.1.0");
 }
 
-TEST_CASE("a self-registered service heartbeats, and after a crash disappears at the TTL, not before",
-          "[discovery]") {
+TEST_CASE("a self-registered service heartbeats, and after a crash disappears at the TTL, not before", "[discovery]") {
     world w;
     for (auto n : w.instances) w.sim.start(n);
     w.sim.at(at(10500ms), [&] { w.sim.crash(w.instances[0]); });
@@ -184,8 +183,7 @@ TEST_CASE("a call edge keeps calling its cached instances while the registry is 
     CHECK(w.count("orders-2", at(4s), at(10s)) == 30);
 }
 
-TEST_CASE("a load balancer remap keeps the ejection of an instance that stays and drops one that left",
-          "[discovery]") {
+TEST_CASE("a load balancer remap keeps the ejection of an instance that stays and drops one that left", "[discovery]") {
     load_balancer_config config;
     config.outlier_detection.consecutive_5xx = 1;
     config.outlier_detection.max_ejection_percent = 100;

@@ -26,8 +26,10 @@ void boot_server(sim::runtime& rt) {
         return svc::response{200, {}, "done"};
     });
     server->route("GET", "/state", 1, [](const svc::request&, svc::request_context& ctx) {
-        return svc::response{200, {}, {{"synced", ctx.rt.durable_store().get("synced").value_or(nullptr)},
-                                       {"unsynced", ctx.rt.durable_store().get("unsynced").value_or(nullptr)}}};
+        return svc::response{200,
+                             {},
+                             {{"synced", ctx.rt.durable_store().get("synced").value_or(nullptr)},
+                              {"unsynced", ctx.rt.durable_store().get("unsynced").value_or(nullptr)}}};
     });
     server->serve();
 }
@@ -60,8 +62,9 @@ TEST_CASE("crash during an RPC: the call times out, calls while down are refused
     world.start(0);
     world.start(1);
     fault_injector faults(world);
-    REQUIRE(faults.schedule(fault_spec{.at = ms(20), .length = sim::milliseconds(480), .what = crash_fault{"server", true}})
-                .empty());
+    REQUIRE(
+        faults.schedule(fault_spec{.at = ms(20), .length = sim::milliseconds(480), .what = crash_fault{"server", true}})
+            .empty());
     world.run();
     REQUIRE(calls.size() == 3);
     CHECK(calls[0].result.result.kind == svc::outcome_kind::timeout);
@@ -88,7 +91,8 @@ TEST_CASE("pause longer than the caller's timeout: the RPC times out at the time
     world.start(0);
     world.start(1);
     fault_injector faults(world);
-    REQUIRE(faults.schedule(fault_spec{.at = ms(50), .length = sim::milliseconds(1000), .what = pause_fault{"server"}}).empty());
+    REQUIRE(faults.schedule(fault_spec{.at = ms(50), .length = sim::milliseconds(1000), .what = pause_fault{"server"}})
+                .empty());
     world.run();
     REQUIRE(got.has_value());
     CHECK(got->result.kind == svc::outcome_kind::timeout);

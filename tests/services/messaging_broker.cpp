@@ -35,8 +35,11 @@ struct world {
     world() {
         sim.net().set_default_link({.latency = sim::duration_distribution::constant(1ms)});
         broker = sim.add_node("broker", [this](sim::runtime& rt) {
-            broker_service b(rt, {.ack_timeout = 1s, .max_batch = 2, .push_timeout = 500ms,
-                                  .push_backoff = {100ms, 1s, 2.0, jitter_mode::none}, .push_reply_port = 49153});
+            broker_service b(rt, {.ack_timeout = 1s,
+                                  .max_batch = 2,
+                                  .push_timeout = 500ms,
+                                  .push_backoff = {100ms, 1s, 2.0, jitter_mode::none},
+                                  .push_reply_port = 49153});
             service = &b;
             b.start();
             rt.sleep_until(sim::time_never);
@@ -111,8 +114,7 @@ TEST_CASE("messaging: a push subscriber gets each event again until it answers 2
         rpc_server server(rt, 80);
         route_event_endpoint(server, "/events", [&](const delivery& d) {
             const bool ok = failures_left-- <= 0;
-            seen.push_back(std::to_string(d.offset) + (ok ? ":200" : ":500") + "@" +
-                           sim::format_time(rt.now()));
+            seen.push_back(std::to_string(d.offset) + (ok ? ":200" : ":500") + "@" + sim::format_time(rt.now()));
             return ok;
         });
         rt.spawn("serve", [&] { server.serve(); });
@@ -160,7 +162,8 @@ TEST_CASE("messaging: a pull consumer with an idempotent sink applies each event
     });
     w.sim.start(producer);
     w.sim.start(consumer);
-    for (int ms : {57, 133, 251, 320}) w.sim.at(sim::time_zero + sim::milliseconds(ms), [&] { w.sim.restart(consumer); });
+    for (int ms : {57, 133, 251, 320})
+        w.sim.at(sim::time_zero + sim::milliseconds(ms), [&] { w.sim.restart(consumer); });
     w.sim.run_until(sim::time_zero + 10s);
     CHECK(w.sim.get_node(consumer).disk().get("total") == nlohmann::json(210));  // 1 + ... + 20
     CHECK(deliveries > 20);                                                      // some came twice

@@ -1,8 +1,8 @@
 // Async job queues on a simulated node: retries with backoff, the dead-letter
 // queue after max_attempts, at-least-once redelivery across crashes, and the
 // property that idempotent jobs take effect once however often they are delivered.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <map>
 #include <string>

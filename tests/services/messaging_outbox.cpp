@@ -1,8 +1,8 @@
 // Outbox versus dual write, with real crashes: the outbox publishes every
 // committed state change eventually (at least once); the naive dual write loses
 // an event when the crash falls between its two steps, or publishes a phantom.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <set>
 #include <string>
@@ -31,7 +31,8 @@ struct world {
     sim::node_id broker = sim::no_node;
     sim::node_id service = sim::no_node;
 
-    world(std::uint64_t seed, mode m, int count, sim::duration pause) : sim({.seed = seed, .fiber_stack_bytes = 256 * 1024}) {
+    world(std::uint64_t seed, mode m, int count, sim::duration pause)
+        : sim({.seed = seed, .fiber_stack_bytes = 256 * 1024}) {
         broker = sim.add_node("broker", [](sim::runtime& rt) {
             broker_service b(rt, {});
             b.start();
@@ -86,10 +87,13 @@ TEST_CASE("messaging: the outbox never loses an event across crashes", "[messagi
         const auto seed = *rc::gen::inRange<std::uint64_t>(1, 1000);
         const int count = *rc::gen::inRange(1, 8);
         const auto pause = sim::milliseconds(*rc::gen::inRange(1, 100));
-        const auto service_crashes = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 4), rc::gen::inRange(1, 800));
-        const auto broker_crashes = *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 3), rc::gen::inRange(1, 800));
+        const auto service_crashes =
+            *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 4), rc::gen::inRange(1, 800));
+        const auto broker_crashes =
+            *rc::gen::container<std::vector<int>>(*rc::gen::inRange(0, 3), rc::gen::inRange(1, 800));
         world w(seed, mode::outbox, count, pause);
-        for (const int ms : service_crashes) w.sim.at(sim::time_zero + sim::milliseconds(ms), [&] { w.sim.restart(w.service); });
+        for (const int ms : service_crashes)
+            w.sim.at(sim::time_zero + sim::milliseconds(ms), [&] { w.sim.restart(w.service); });
         for (const int ms : broker_crashes) {
             w.sim.at(sim::time_zero + sim::milliseconds(ms), [&] { w.sim.crash(w.broker); });
             w.sim.at(sim::time_zero + sim::milliseconds(ms + 100), [&] { w.sim.start(w.broker); });

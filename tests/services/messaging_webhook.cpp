@@ -84,7 +84,9 @@ TEST_CASE("messaging: a slow webhook subscriber gets a delivery twice and applie
         request req;
         req.method = "POST";
         req.path = "/webhooks/subscriptions";
-        req.body = {{"topic", "invoices"}, {"subscriber", "crm"}, {"endpoint", {{"node", rt.self()}, {"port", 80}}},
+        req.body = {{"topic", "invoices"},
+                    {"subscriber", "crm"},
+                    {"endpoint", {{"node", rt.self()}, {"port", 80}}},
                     {"path", "/hooks/invoices"}};
         CHECK(client.call({billing_id, 80}, req, rt.now() + 1s).result.kind == outcome_kind::ok);
         rt.sleep_until(sim::time_never);

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include "platform_testing.hpp"
 #include "services/platform/adaptive_throttle.hpp"

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <limits>
@@ -80,8 +80,8 @@ TEST_CASE("backoff properties") {
         const auto base = sim::duration{*rc::gen::inRange<std::int64_t>(0, 10'000'000'000)};
         const auto cap = base + sim::duration{*rc::gen::inRange<std::int64_t>(0, 1'000'000'000'000)};
         const double multiplier = *rc::gen::inRange(100, 1000) / 100.0;
-        const auto jitter = *rc::gen::element(jitter_mode::none, jitter_mode::full, jitter_mode::equal,
-                                              jitter_mode::decorrelated);
+        const auto jitter =
+            *rc::gen::element(jitter_mode::none, jitter_mode::full, jitter_mode::equal, jitter_mode::decorrelated);
         const auto retry = *rc::gen::arbitrary<std::uint32_t>();
         const auto previous = sim::duration{*rc::gen::inRange<std::int64_t>(0, cap.count() + 1)};
         const auto seed = *rc::gen::arbitrary<std::uint64_t>();

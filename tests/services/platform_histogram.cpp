@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,8 @@ using std::chrono::milliseconds;
 namespace {
 sim::duration exact_quantile(std::vector<std::int64_t> values, double q) {
     std::sort(values.begin(), values.end());
-    const auto rank = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size()))));
+    const auto rank =
+        std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size()))));
     return sim::duration{values[rank - 1]};
 }
 }  // namespace
@@ -72,9 +73,9 @@ TEST_CASE("merging histograms equals recording every value in one") {
 TEST_CASE("histogram properties") {
     rc::prop("histogram quantiles are within 1% of the exact quantiles", [] {
         // Mixed magnitudes: nanoseconds to hours.
-        const auto values = *rc::gen::nonEmpty(rc::gen::container<std::vector<std::int64_t>>(rc::gen::oneOf(
-            rc::gen::inRange<std::int64_t>(0, 1000), rc::gen::inRange<std::int64_t>(0, 100'000'000),
-            rc::gen::inRange<std::int64_t>(0, 10'000'000'000'000))));
+        const auto values = *rc::gen::nonEmpty(rc::gen::container<std::vector<std::int64_t>>(
+            rc::gen::oneOf(rc::gen::inRange<std::int64_t>(0, 1000), rc::gen::inRange<std::int64_t>(0, 100'000'000),
+                           rc::gen::inRange<std::int64_t>(0, 10'000'000'000'000))));
         histogram h;
         for (const auto v : values) h.record(sim::duration{v});
         for (const double q : {0.0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0}) {

@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <tuple>
 #include <vector>
@@ -156,7 +156,8 @@ TEST_CASE("each healthy interval takes one off the ejection multiplier") {
 }
 
 TEST_CASE("at most max_ejection_percent of the endpoints are ejected, but at least one can be") {
-    for (const auto& [endpoints, allowed] : std::vector<std::pair<std::size_t, std::size_t>>{{3, 1}, {10, 1}, {20, 2}}) {
+    for (const auto& [endpoints, allowed] :
+         std::vector<std::pair<std::size_t, std::size_t>>{{3, 1}, {10, 1}, {20, 2}}) {
         load_balancer lb(with_policy(lb_policy::round_robin), endpoints);
         sim::random_stream random(1);
         CHECK(lb.max_ejected() == allowed);

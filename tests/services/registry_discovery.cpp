@@ -24,8 +24,8 @@ struct world {
     sim::node_id registry = sim::no_node;
     std::vector<sim::node_id> instances;
     sim::node_id client = sim::no_node;
-    registry_service* reg = nullptr;    // valid while the registry node is up
-    discovery_client* disc = nullptr;   // valid while the client node is up
+    registry_service* reg = nullptr;   // valid while the registry node is up
+    discovery_client* disc = nullptr;  // valid while the client node is up
     int calls_ok = 0;
     int calls_failed = 0;
     int calls_while_registry_down = 0;
@@ -174,8 +174,7 @@ TEST_CASE("registry: clients keep calling from the cached list while the registr
             discovery_states.push_back(e.detail);
         }
     }
-    CHECK(discovery_states ==
-          ids{"discovery/orders=fresh", "discovery/orders=stale", "discovery/orders=fresh"});
+    CHECK(discovery_states == ids{"discovery/orders=fresh", "discovery/orders=stale", "discovery/orders=fresh"});
 }
 
 TEST_CASE("registry: the same seed gives the same trace, with loss and crashes", "[registry]") {

@@ -1,8 +1,8 @@
 // Queue disciplines of the service template under overload: FIFO serves the
 // oldest waiter, LIFO the newest (adaptive LIFO), and CoDel sheds requests that
 // waited past its target once a standing queue lasted an interval.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>

@@ -1,8 +1,8 @@
 // The service template in live simulations: auth, versions, queueing and shedding,
 // deadline honouring (and the wasted work without it), rate limits, health,
 // deduplication, correlation IDs on log lines, and the tolerant reader.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <map>
 #include <string>
@@ -84,8 +84,8 @@ TEST_CASE("v1 and v2 of an endpoint are served side by side, v1 relaying to v2")
         svc.add_endpoint({.path = "/user", .api_version = 1}, [](const request& req, endpoint_context& ctx) {
             response v2 = ctx.relay(2, req);
             const tolerant_reader body(v2.body);
-            const std::string name = body.optional<std::string>("given_name", "") + " " +
-                                     body.optional<std::string>("family_name", "");
+            const std::string name =
+                body.optional<std::string>("given_name", "") + " " + body.optional<std::string>("family_name", "");
             return reply(v2.status, {{"name", name}});
         });
     });
@@ -157,7 +157,8 @@ TEST_CASE("an expired propagated deadline is dropped when honoured, and still co
             // The second caller gives up after 50 ms, while its request still waits for the first.
             const call_scope impatient{.correlation_id = "impatient", .deadline = rt.now() + 50ms, .criticality = ""};
             rt.spawn("patient", [&] { outs[0] = edge.call(make_request("GET", "/x")); });
-            rt.spawn("impatient", [&] { outs[1] = edge.call(make_request("GET", "/x"), call_options{.scope = &impatient}); });
+            rt.spawn("impatient",
+                     [&] { outs[1] = edge.call(make_request("GET", "/x"), call_options{.scope = &impatient}); });
             rt.sleep_for(2s);
         });
         CHECK(outs[0].result == outcome::success(200));
@@ -205,8 +206,9 @@ TEST_CASE("the health endpoint answers without auth or queueing, 503 while not r
     const auto server = add_service(
         sim, "api", config,
         [](service& svc) {
-            svc.add_endpoint({.path = "/x", .required_scope = "x", .service_time = sim::duration_distribution::constant(1s)},
-                             [](const request&, endpoint_context&) { return reply(200); });
+            svc.add_endpoint(
+                {.path = "/x", .required_scope = "x", .service_time = sim::duration_distribution::constant(1s)},
+                [](const request&, endpoint_context&) { return reply(200); });
         },
         &svc_ptr);
     std::vector<std::uint16_t> statuses;
@@ -226,9 +228,13 @@ TEST_CASE("requests with the same idempotency key run once, and duplicates get t
     simulation sim({.seed = 1});
     int effects = 0;
     const auto server = add_service(sim, "payments", {}, [&effects](service& svc) {
-        svc.add_endpoint({.method = "POST", .path = "/pay", .service_time = sim::duration_distribution::constant(20ms),
+        svc.add_endpoint({.method = "POST",
+                          .path = "/pay",
+                          .service_time = sim::duration_distribution::constant(20ms),
                           .deduplicate = true},
-                         [&effects](const request&, endpoint_context&) { return reply(201, {{"payment", ++effects}}); });
+                         [&effects](const request&, endpoint_context&) {
+                             return reply(201, {{"payment", ++effects}});
+                         });
     });
     std::vector<nlohmann::json> bodies;
     drive(sim, server, [&](sim::runtime& rt, rpc_client& c, sim::address to) {
@@ -303,7 +309,8 @@ TEST_CASE("a service config names its bad parameters") {
 TEST_CASE("a v1 consumer reading tolerantly is not broken by v2's additive change") {
     // v1 of the API answered {id, name}; v2 adds "email" and an object "address".
     const nlohmann::json v1_body = {{"id", 7}, {"name", "Ada"}};
-    const nlohmann::json v2_body = {{"id", 7}, {"name", "Ada"}, {"email", "ada@example.org"}, {"address", {{"city", "London"}}}};
+    const nlohmann::json v2_body = {
+        {"id", 7}, {"name", "Ada"}, {"email", "ada@example.org"}, {"address", {{"city", "London"}}}};
     struct user_v1 {
         int id;
         std::string name;
@@ -343,8 +350,10 @@ TEST_CASE("idempotency properties") {
         std::map<std::string, int> effects;
         std::map<std::string, std::vector<nlohmann::json>> answers;
         const auto server = add_service(sim, "jobs", {}, [&effects](service& svc) {
-            svc.add_endpoint({.method = "POST", .path = "/job",
-                              .service_time = sim::duration_distribution::uniform(1ms, 40ms), .deduplicate = true},
+            svc.add_endpoint({.method = "POST",
+                              .path = "/job",
+                              .service_time = sim::duration_distribution::uniform(1ms, 40ms),
+                              .deduplicate = true},
                              [&effects](const request& req, endpoint_context&) {
                                  const std::string key = req.head.get(header::idempotency_key);
                                  return reply(200, {{"run", ++effects[key]}});
@@ -386,7 +395,9 @@ TEST_CASE("an endpoint's observer sees every request with its status; the queue 
     const auto server = add_service(sim, "slow", config, [&](service& svc) {
         svc.issue_key("k", {"*"});
         svc.on_queue_change([&](int delta) { deltas.push_back(delta); });
-        svc.add_endpoint({.path = "/x", .required_scope = "x", .service_time = sim::duration_distribution::constant(20s),
+        svc.add_endpoint({.path = "/x",
+                          .required_scope = "x",
+                          .service_time = sim::duration_distribution::constant(20s),
                           .observer = &observer},
                          [](const request&, endpoint_context&) { return reply(200); });
     });
@@ -418,7 +429,8 @@ TEST_CASE("an endpoint's honour_deadline overrides the service's") {
         const auto server = add_service(
             sim, "svc", config,
             [&](service& svc) {
-                svc.add_endpoint({.path = "/x", .service_time = sim::duration_distribution::constant(5ms),
+                svc.add_endpoint({.path = "/x",
+                                  .service_time = sim::duration_distribution::constant(5ms),
                                   .honour_deadline = endpoint_honours},
                                  [](const request&, endpoint_context&) { return reply(200); });
             },

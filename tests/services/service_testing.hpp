@@ -49,7 +49,9 @@ inline edge_policy bare_policy() {
     return p;
 }
 
-inline response reply(std::uint16_t status, nlohmann::json body = nullptr) { return response{status, {}, std::move(body)}; }
+inline response reply(std::uint16_t status, nlohmann::json body = nullptr) {
+    return response{status, {}, std::move(body)};
+}
 
 // Trace details of one kind, in order ("component=state" for states, "event {json}" for logs).
 inline std::vector<std::string> trace_details(const sim::kernel::simulation& sim, sim::event_kind kind) {

@@ -1,8 +1,8 @@
 // The kernel's own containers against plain standard-library models: the event
 // heap must pop in exactly (time, sequence) order, and the ring queue must behave
 // as a FIFO through growth, wrap-around and removal from the middle.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <deque>
@@ -47,34 +47,35 @@ TEST_CASE("the event heap pops in (time, sequence) order under any mix of pushes
 
 TEST_CASE("the ring queue is a FIFO through growth, wrap-around and erase") {
     // Steps: 0 push, 1 pop, 2 erase at an index; move-only values check nothing is copied.
-    rc::prop("contents equal a deque's after every step", [](const std::vector<std::pair<std::uint8_t, std::uint8_t>>& steps) {
-        ring_queue<std::unique_ptr<int>> queue;
-        std::deque<int> model;
-        int next = 0;
-        for (const auto& [op, arg] : steps) {
-            if (op % 3 == 0 || model.empty()) {
-                queue.push_back(std::make_unique<int>(next));
-                model.push_back(next++);
-            } else if (op % 3 == 1) {
-                RC_ASSERT(*queue.front() == model.front());
-                queue.pop_front();
-                model.pop_front();
-            } else {
-                const std::size_t i = arg % model.size();
-                queue.erase_at(i);
-                model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
-            }
-            RC_ASSERT(queue.size() == model.size());
-            for (std::size_t i = 0; i < model.size(); ++i) RC_ASSERT(*queue[i] == model[i]);
-        }
-        ring_queue<std::unique_ptr<int>> moved = std::move(queue);
-        RC_ASSERT(queue.empty());
-        RC_ASSERT(moved.size() == model.size());
-        moved.clear();
-        RC_ASSERT(moved.empty());
-        moved.push_back(std::make_unique<int>(42));  // usable after clear
-        RC_ASSERT(*moved.front() == 42);
-    });
+    rc::prop("contents equal a deque's after every step",
+             [](const std::vector<std::pair<std::uint8_t, std::uint8_t>>& steps) {
+                 ring_queue<std::unique_ptr<int>> queue;
+                 std::deque<int> model;
+                 int next = 0;
+                 for (const auto& [op, arg] : steps) {
+                     if (op % 3 == 0 || model.empty()) {
+                         queue.push_back(std::make_unique<int>(next));
+                         model.push_back(next++);
+                     } else if (op % 3 == 1) {
+                         RC_ASSERT(*queue.front() == model.front());
+                         queue.pop_front();
+                         model.pop_front();
+                     } else {
+                         const std::size_t i = arg % model.size();
+                         queue.erase_at(i);
+                         model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
+                     }
+                     RC_ASSERT(queue.size() == model.size());
+                     for (std::size_t i = 0; i < model.size(); ++i) RC_ASSERT(*queue[i] == model[i]);
+                 }
+                 ring_queue<std::unique_ptr<int>> moved = std::move(queue);
+                 RC_ASSERT(queue.empty());
+                 RC_ASSERT(moved.size() == model.size());
+                 moved.clear();
+                 RC_ASSERT(moved.empty());
+                 moved.push_back(std::make_unique<int>(42));  // usable after clear
+                 RC_ASSERT(*moved.front() == 42);
+             });
 }
 
 TEST_CASE("the ring queue destroys what it holds") {

@@ -58,7 +58,8 @@ TEST_CASE("a paused node's timers fire late, at resume") {
     });
     world.start(0);
     fault_injector faults(world);
-    REQUIRE(faults.schedule(fault_spec{.at = ms(10), .length = milliseconds(290), .what = pause_fault{"sleeper"}}).empty());
+    REQUIRE(
+        faults.schedule(fault_spec{.at = ms(10), .length = milliseconds(290), .what = pause_fault{"sleeper"}}).empty());
     world.run();
     CHECK(woke == ms(300));
 }
@@ -100,7 +101,8 @@ TEST_CASE("the end of a clock fault restores the clock the node would have read"
     world.start(0);
     node& n = world.get_node(0);
     fault_injector faults(world);
-    REQUIRE(faults.schedule(fault_spec{.at = ms(100), .length = seconds(1), .what = clock_fault{"n", seconds(-3), 500}}).empty());
+    REQUIRE(faults.schedule(fault_spec{.at = ms(100), .length = seconds(1), .what = clock_fault{"n", seconds(-3), 500}})
+                .empty());
     world.run_until(ms(600));
     CHECK(n.now() == ms(600) - seconds(3) + microseconds(250));  // 500ppm over 500ms
     world.run_until(ms(2000));
@@ -128,7 +130,8 @@ TEST_CASE("crash loses volatile state and unsynced writes; restart boots a fresh
     });
     world.start(0);
     fault_injector faults(world);
-    REQUIRE(faults.schedule(fault_spec{.at = ms(100), .length = milliseconds(100), .what = crash_fault{"db", true}}).empty());
+    REQUIRE(faults.schedule(fault_spec{.at = ms(100), .length = milliseconds(100), .what = crash_fault{"db", true}})
+                .empty());
     world.run();
     CHECK(boots == 2);
     CHECK(world.get_node(0).incarnation() == 2);
@@ -159,7 +162,8 @@ TEST_CASE("slowness multiplies compute time while the fault lasts") {
     });
     world.start(0);
     fault_injector faults(world);
-    REQUIRE(faults.schedule(fault_spec{.at = ms(50), .length = milliseconds(100), .what = slowness_fault{"cpu", 3}}).empty());
+    REQUIRE(faults.schedule(fault_spec{.at = ms(50), .length = milliseconds(100), .what = slowness_fault{"cpu", 3}})
+                .empty());
     world.run();
     REQUIRE(took.size() == 3);
     CHECK(took[0] == milliseconds(10));

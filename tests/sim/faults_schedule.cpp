@@ -17,7 +17,8 @@ namespace {
 time_point ms(std::int64_t n) { return time_zero + milliseconds(n); }
 
 bool mentions(const std::vector<std::string>& errors, std::string_view needle) {
-    return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) { return e.find(needle) != std::string::npos; });
+    return std::any_of(errors.begin(), errors.end(),
+                       [&](const std::string& e) { return e.find(needle) != std::string::npos; });
 }
 
 std::vector<trace_event> events_of(const simulation& world, event_kind kind) {
@@ -61,7 +62,8 @@ TEST_CASE("invalid fault specs are rejected with the parameter named") {
     CHECK(mentions(errors_of({.what = svc}), "fault.service.rule.abort_probability"));
 
     CHECK(mentions(errors_of({.length = milliseconds(-1), .what = pause_fault{"n0"}}), "fault.length"));
-    CHECK(mentions(errors_of({.length = seconds(2), .repeat_every = seconds(1), .what = pause_fault{"n0"}}), "repeat_every"));
+    CHECK(mentions(errors_of({.length = seconds(2), .repeat_every = seconds(1), .what = pause_fault{"n0"}}),
+                   "repeat_every"));
 
     CHECK(errors_of({.what = pause_fault{"n0"}}).empty());
     CHECK(errors_of({.what = pause_fault{"*"}}).empty());
@@ -82,8 +84,11 @@ TEST_CASE("a batch with one invalid spec schedules nothing") {
 TEST_CASE("a fault starts and ends at its times, its parameters as JSON in the trace") {
     testing::probe_world p(53, 4);
     fault_injector faults(p.world);
-    REQUIRE(faults.schedule(fault_spec{.name = "split", .at = seconds(1) + time_zero, .length = seconds(2),
-                                       .what = partition_fault{.shape = partition_shape::halves}})
+    REQUIRE(faults
+                .schedule(fault_spec{.name = "split",
+                                     .at = seconds(1) + time_zero,
+                                     .length = seconds(2),
+                                     .what = partition_fault{.shape = partition_shape::halves}})
                 .empty());
     p.world.run_until(ms(1500));
     CHECK(p.world.net().is_cut(0, 3));
@@ -107,8 +112,12 @@ TEST_CASE("a fault starts and ends at its times, its parameters as JSON in the t
 TEST_CASE("a repeating fault recurs every period until repeat_until") {
     testing::probe_world p(54, 2);
     fault_injector faults(p.world);
-    REQUIRE(faults.schedule(fault_spec{.at = ms(100), .length = milliseconds(50), .repeat_every = milliseconds(200),
-                                       .repeat_until = ms(1000), .what = pause_fault{"*"}})
+    REQUIRE(faults
+                .schedule(fault_spec{.at = ms(100),
+                                     .length = milliseconds(50),
+                                     .repeat_every = milliseconds(200),
+                                     .repeat_until = ms(1000),
+                                     .what = pause_fault{"*"}})
                 .empty());
     p.world.run();
     const auto starts = events_of(p.world, event_kind::fault_start);
@@ -126,8 +135,11 @@ TEST_CASE("a repeating fault recurs every period until repeat_until") {
 TEST_CASE("nemesis plans") {
     testing::probe_world p(55, 5);
     SECTION("flip-flop: one fault at a time, quiet gaps between") {
-        nemesis_options o{.mode = nemesis_mode::flip_flop, .start = ms(1000), .stop = ms(31000),
-                          .fault_length = seconds(2), .interval = seconds(3)};
+        nemesis_options o{.mode = nemesis_mode::flip_flop,
+                          .start = ms(1000),
+                          .stop = ms(31000),
+                          .fault_length = seconds(2),
+                          .interval = seconds(3)};
         const nemesis_plan plan = make_nemesis_plan(o, p.world, 7);
         REQUIRE(plan.faults.size() == 6);
         for (std::size_t i = 1; i < plan.faults.size(); ++i) {
@@ -136,8 +148,11 @@ TEST_CASE("nemesis plans") {
         for (const auto& f : plan.faults) CHECK(f.validate(p.world).empty());
     }
     SECTION("staggered: jittered starts within [0.5, 1.5] x interval, overlaps allowed") {
-        nemesis_options o{.mode = nemesis_mode::staggered, .start = ms(0), .stop = ms(60000),
-                          .fault_length = seconds(5), .interval = seconds(2)};
+        nemesis_options o{.mode = nemesis_mode::staggered,
+                          .start = ms(0),
+                          .stop = ms(60000),
+                          .fault_length = seconds(5),
+                          .interval = seconds(2)};
         const nemesis_plan plan = make_nemesis_plan(o, p.world, 7);
         REQUIRE(plan.faults.size() > 20);
         for (std::size_t i = 1; i < plan.faults.size(); ++i) {
@@ -233,9 +248,13 @@ std::pair<std::uint64_t, std::uint64_t> run_everything(std::uint64_t seed) {
     slow_link.config.latency = duration_distribution::pareto(milliseconds(1), 1.5);
     fault_injector faults(world);
     const auto errors = faults.schedule({
-        fault_spec{.at = ms(100), .length = milliseconds(300), .repeat_every = milliseconds(700),
+        fault_spec{.at = ms(100),
+                   .length = milliseconds(300),
+                   .repeat_every = milliseconds(700),
                    .what = partition_fault{.shape = partition_shape::random_halves, .mode = cut_mode::hold}},
-        fault_spec{.at = ms(200), .length = milliseconds(200), .what = partition_fault{.shape = partition_shape::majorities_ring}},
+        fault_spec{.at = ms(200),
+                   .length = milliseconds(200),
+                   .what = partition_fault{.shape = partition_shape::majorities_ring}},
         fault_spec{.at = ms(300), .length = milliseconds(500), .what = crash_fault{"*", true}},
         fault_spec{.at = ms(350), .length = milliseconds(300), .what = pause_fault{"n4"}},
         fault_spec{.at = ms(50), .length = seconds(2), .what = clock_fault{"n5", milliseconds(700), 5000}},
@@ -244,8 +263,11 @@ std::pair<std::uint64_t, std::uint64_t> run_everything(std::uint64_t seed) {
         fault_spec{.at = ms(400), .length = milliseconds(400), .what = slow_link},
     });
     REQUIRE(errors.empty());
-    nemesis_options nem{.mode = nemesis_mode::swarm, .start = ms(500), .stop = ms(4000),
-                        .fault_length = milliseconds(300), .interval = milliseconds(200)};
+    nemesis_options nem{.mode = nemesis_mode::swarm,
+                        .start = ms(500),
+                        .stop = ms(4000),
+                        .fault_length = milliseconds(300),
+                        .interval = milliseconds(200)};
     REQUIRE(faults.schedule(make_nemesis_plan(nem, world, seed).faults).empty());
     world.run_until(ms(6000));
     return {world.trace().hash(), world.trace().count()};

@@ -176,8 +176,8 @@ TEST_CASE("unbinding a port wakes its receiver empty-handed; ports rebind; a cra
     sim.start(tx);
     sim.at(time_zero + 100ms, [&] { sim.restart(n); });
     sim.run_until(time_zero + 120ms);
-    CHECK(seen == std::vector<std::string>{"port 2 gone at 10ms", "port 4: to 4, port 3: to 3",
-                                           "port 2 gone at 110ms", "port 4: nothing, port 3: nothing"});
+    CHECK(seen == std::vector<std::string>{"port 2 gone at 10ms", "port 4: to 4, port 3: to 3", "port 2 gone at 110ms",
+                                           "port 4: nothing, port 3: nothing"});
     CHECK(sim.net().messages_dropped() == 1);  // the message to port 2
 }
 
@@ -212,8 +212,8 @@ TEST_CASE("channel, completion and semaphore wait with virtual deadlines") {
     });
     sim.start(n);
     sim.run();
-    CHECK(log == std::vector<std::string>{"pop timed out at 5ms", "popped 1 at 10ms", "finished at 20ms",
-                                          "fail fast", "handed off at 27ms"});
+    CHECK(log == std::vector<std::string>{"pop timed out at 5ms", "popped 1 at 10ms", "finished at 20ms", "fail fast",
+                                          "handed off at 27ms"});
 }
 
 TEST_CASE("a semaphore hands permits to waiters in arrival order") {

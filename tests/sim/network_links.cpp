@@ -116,7 +116,7 @@ TEST_CASE("jitter spreads a constant latency uniformly over +- jitter") {
     }
     const double mean = sum / static_cast<double>(v.size());
     const double sd = std::sqrt(sq / static_cast<double>(v.size()) - mean * mean);
-    CHECK(mean == Approx(10).margin(0.04));         // sd of the mean: 1.155 / sqrt(20,000) = 0.008
+    CHECK(mean == Approx(10).margin(0.04));  // sd of the mean: 1.155 / sqrt(20,000) = 0.008
     CHECK(sd == Approx(2 / std::sqrt(3.0)).epsilon(0.03));
     CHECK(*std::min_element(v.begin(), v.end()) >= 8.0);
     CHECK(*std::max_element(v.begin(), v.end()) <= 12.0);
@@ -144,7 +144,8 @@ TEST_CASE("delay correlation repeats the previous jitter on 75% +- 1.5% of messa
 
 TEST_CASE("10% duplication delivers 10% +- 1% second copies with the original's id") {
     probe_world p(18);
-    p.world.net().set_default_link({.latency = duration_distribution::uniform(milliseconds(1), milliseconds(5)), .duplicate = 0.1});
+    p.world.net().set_default_link(
+        {.latency = duration_distribution::uniform(milliseconds(1), milliseconds(5)), .duplicate = 0.1});
     send_many(p);
     p.world.run();
     std::map<std::uint64_t, int> copies;
@@ -224,7 +225,8 @@ TEST_CASE("a full link queue drops what does not fit (queue_full) and throughput
     SECTION("offered 2 MB/s for 1s: 1 MB (+ the 10 KB queue) +- 1% arrives") {
         for (int i = 0; i < 2000; ++i) p.send_at(time_zero + microseconds(500) * i, 0, 1, 1000);
         p.world.run();
-        CHECK(static_cast<double>(p.arrivals.size()) == Approx(1005).epsilon(0.01));  // 1s of serialization + the queue left at 1s
+        CHECK(static_cast<double>(p.arrivals.size()) ==
+              Approx(1005).epsilon(0.01));  // 1s of serialization + the queue left at 1s
         CHECK(p.drops("queue_full") == 2000 - p.arrivals.size());
     }
 }
@@ -250,7 +252,8 @@ TEST_CASE("link_config::validate names every bad parameter") {
     l.queue_capacity_bytes = 0;
     const auto errors = l.validate("link");
     auto has = [&](std::string_view needle) {
-        return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) { return e.find(needle) != std::string::npos; });
+        return std::any_of(errors.begin(), errors.end(),
+                           [&](const std::string& e) { return e.find(needle) != std::string::npos; });
     };
     CHECK(errors.size() == 5);
     CHECK(has("link.loss"));

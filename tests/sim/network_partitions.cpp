@@ -123,7 +123,8 @@ TEST_CASE("a hold-mode cut holds in-flight and new messages and delivers them, i
     p.world.net().set_default_link({.latency = duration_distribution::constant(milliseconds(10))});
     p.send_at(time_zero, 0, 1);
     std::uint64_t cut = 0;
-    p.world.at(time_zero + milliseconds(5), [&] { cut = p.world.net().add_cut(cut_matrix::halves(2), cut_mode::hold); });
+    p.world.at(time_zero + milliseconds(5),
+               [&] { cut = p.world.net().add_cut(cut_matrix::halves(2), cut_mode::hold); });
     p.send_at(time_zero + milliseconds(6), 0, 1);
     p.send_at(time_zero + milliseconds(7), 1, 0);
     p.world.at(time_zero + milliseconds(50), [&] {

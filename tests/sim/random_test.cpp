@@ -1,7 +1,7 @@
 // Random streams: stable derivation from (seed, name), independence, and the
 // moments of every distribution within stated tolerances (seeded: cannot flake).
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <vector>
@@ -132,9 +132,9 @@ TEST_CASE("duration distributions sample around their means and never go negativ
     using namespace std::chrono_literals;
     random_stream s(9, "durations");
     const std::vector<duration_distribution> shapes = {
-        duration_distribution::constant(3ms),          duration_distribution::uniform(1ms, 9ms),
-        duration_distribution::normal(5ms, 1ms),       duration_distribution::lognormal(4ms, 0.3),
-        duration_distribution::exponential(2ms),       duration_distribution::pareto(1ms, 3.0)};
+        duration_distribution::constant(3ms),    duration_distribution::uniform(1ms, 9ms),
+        duration_distribution::normal(5ms, 1ms), duration_distribution::lognormal(4ms, 0.3),
+        duration_distribution::exponential(2ms), duration_distribution::pareto(1ms, 3.0)};
     for (const auto& d : shapes) {
         INFO(meshsim::sim::to_string(d.kind));
         REQUIRE(d.validate("latency").empty());

@@ -16,9 +16,7 @@ void call_counts::subtract(const call_counts& other) {
     slow -= other.slow;
 }
 
-sliding_call_window::sliding_call_window(kind k, std::uint32_t size) : kind_(k), slots_(size) {
-    assert(size > 0);
-}
+sliding_call_window::sliding_call_window(kind k, std::uint32_t size) : kind_(k), slots_(size) { assert(size > 0); }
 
 sliding_call_window sliding_call_window::count_based(std::uint32_t size_calls) {
     return sliding_call_window(kind::count, size_calls);

@@ -36,8 +36,8 @@ private:
     kind kind_;
     // Count based: one entry per call (calls is 0 or 1). Time based: one per second.
     std::vector<call_counts> slots_;
-    std::size_t next_slot_ = 0;              // count based only: the slot to overwrite
-    std::int64_t latest_second_ = 0;         // time based only: the newest second seen
+    std::size_t next_slot_ = 0;       // count based only: the slot to overwrite
+    std::int64_t latest_second_ = 0;  // time based only: the newest second seen
     call_counts totals_;
 };
 
