@@ -143,7 +143,8 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
     r.check = "convergence";
     std::string replicas;
     for (std::size_t i = 0; i < e.replicas.size(); ++i) replicas += (i ? ", " : "") + e.replicas[i];
-    r.label = e.label.empty() ? replicas + " converge to " + e.service : e.label;
+    r.label = e.label.empty() ? replicas + (e.replicas.size() == 1 ? " converges to " : " converge to ") + e.service
+                              : e.label;
     r.expected = "every record of " + e.service + " at " + replicas + " within " + sim::format_duration(e.within) +
                  " (of its commit, or of the last fault's end), and nothing else";
     r.measured = "caught up " + format_latency(caught_up) + " after the last fault ended; max lag " +

@@ -363,6 +363,7 @@ write_config loader::read_write(object_reader& w) {
         object_reader t = item.object();
         publish_target target;
         read_target(t, target.service, target.endpoint, target.version);
+        target.api_key = t.optional<std::string>("api_key", "", {.non_empty = true});
         if (t.valid()) publish_target_at_.push_back({t.member("endpoint"), target});
         t.finish();
         c.publish_to.push_back(std::move(target));

@@ -73,6 +73,7 @@ struct publish_target {
     std::string service;
     std::string endpoint;  // a "replica" endpoint of that service
     int version = 1;
+    std::string api_key;  // sent as x-api-key; empty: none
 };
 
 // A write endpoint stores one record per logical request, keyed by the request's

@@ -279,6 +279,7 @@ bool publish(instance_state& st, const endpoint_plan& plan, const svc::event& ev
     for (const publish_plan& pp : plan.publish_plans) {
         svc::request req{pp.method, pp.target->endpoint, pp.target->version, {}, ev.payload};
         req.head.set(principal_header, "service:" + st.config.name);
+        if (!pp.target->api_key.empty()) req.head.set(svc::header::api_key, pp.target->api_key);
         svc::call_options options;
         options.idempotency_key = ev.id;  // makes the POST retryable; replicas store by key anyway
         if (call_on_edge(st, *pp.edge, pp.edge_stats, std::move(req), options).result.kind != svc::outcome_kind::ok)
