@@ -35,9 +35,10 @@ std::vector<fs::path> json_files(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("each broken scenario file produces exactly its expected diagnostics", "[harness][scenario][bad]") {
-    const fs::path dir = fs::path(MESHSIM_SOURCE_DIR) / "tests/harness/bad_scenarios";
-    const auto files = json_files(dir);
+    // The table in tests/, and the demonstration in scenarios/bad/ the README shows.
+    auto files = json_files(fs::path(MESHSIM_SOURCE_DIR) / "tests/harness/bad_scenarios");
     REQUIRE(files.size() >= 10);
+    for (const fs::path& demo : json_files(fs::path(MESHSIM_SOURCE_DIR) / "scenarios/bad")) files.push_back(demo);
     for (const fs::path& file : files) {
         diagnostics out;
         // Named as the .expected files name them: the bare file name.

@@ -216,7 +216,7 @@ TEST_CASE("a valid scenario reads into plain structs with no diagnostics", "[sce
 }
 
 TEST_CASE("every problem in a scenario is reported at once, in file order", "[scenario][reader]") {
-    const std::string dir = std::string(MESHSIM_SOURCE_DIR) + "/scenarios/bad/";
+    const std::string dir = std::string(MESHSIM_SOURCE_DIR) + "/tests/harness/reader_fixtures/";
     diagnostics out;
     const auto source = load_json_file(dir + "many_problems.json", out);
     REQUIRE(source);
@@ -229,7 +229,7 @@ TEST_CASE("every problem in a scenario is reported at once, in file order", "[sc
 }
 
 TEST_CASE("a syntax error in a scenario file is one diagnostic", "[scenario][reader]") {
-    const std::string dir = std::string(MESHSIM_SOURCE_DIR) + "/scenarios/bad/";
+    const std::string dir = std::string(MESHSIM_SOURCE_DIR) + "/tests/harness/reader_fixtures/";
     diagnostics out;
     CHECK_FALSE(load_json_file(dir + "missing_comma.json", out));
     CHECK(out.format() == dir + "missing_comma.json:6:3: error: expected ',' or '}' after object member\n");
