@@ -171,8 +171,8 @@ service::service(sim::runtime& rt, service_config config, metrics_registry* metr
 
 void service::add_endpoint(endpoint_spec spec, endpoint_handler handler) {
     endpoint_key key{spec.method, spec.path, spec.api_version};
-    // One stream per service, as before endpoints cached it; seeded by name, so
-    // resolving it now draws nothing.
+    // Service times come from the service's one stream, looked up once here rather
+    // than per request; streams are seeded by name, so looking it up draws nothing.
     sim::random_stream* service_time = &rt_.random("svc/" + config_.name + "/service-time");
     auto [it, inserted] =
         endpoints_.insert_or_assign(std::move(key), endpoint{std::move(spec), std::move(handler), service_time});
@@ -306,20 +306,23 @@ response service::run_in_slot(const endpoint& ep, const request& req, endpoint_c
         ++stats_.shed_queue_full;
         return status_only(503);
     }
-    // Counted as queued only when it waits (a free slot is taken without parking).
-    if (must_wait) queue_changed(+1);
     const sim::time_point queued_at = rt_.now();
     const sim::time_point give_up =
         config_.queue_timeout == sim::duration::max() ? sim::time_never : queued_at + config_.queue_timeout;
-    const slot_wait waited = [&] {
-        if (!must_wait) return slots_->acquire(give_up, rank);
-        // Leaves the count on every way out, the unwinding of a crash included.
-        struct dequeue_on_exit {
+    slot_wait waited;
+    {
+        // Counted as queued only when it waits (a free slot is taken without
+        // parking), and uncounted on every way out, a crash's unwinding included.
+        struct count_while_waiting {
             service& s;
-            ~dequeue_on_exit() { s.queue_changed(-1); }
-        } guard{*this};
-        return slots_->acquire(give_up, rank);
-    }();
+            bool waits;
+            ~count_while_waiting() {
+                if (waits) s.queue_changed(-1);
+            }
+        } counted{*this, must_wait};
+        if (must_wait) queue_changed(+1);
+        waited = slots_->acquire(give_up, rank);
+    }
     if (waited == slot_wait::evicted) {
         ++stats_.shed_criticality;
         return status_only(503);
