@@ -4,7 +4,7 @@
 # Usage: tools/install-deps.sh [--tests]   (--tests: also what the test suite uses)
 set -euo pipefail
 packages=(g++ cmake ninja-build libboost-fiber-dev libboost-context-dev libboost-dev
-          nlohmann-json3-dev libcli11-dev catch2 librapidcheck-dev)
+          nlohmann-json3-dev libcli11-dev catch2 librapidcheck-dev ccache)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(clang-format)  # the suite checks every source is formatted (.clang-format)
 fi
