@@ -62,8 +62,8 @@ std::optional<scenario> load(const std::string& file) {
     diagnostics diags;
     std::optional<scenario> s = file.empty() ? load_scenario_text(flagship_scenario_text(), "flagship", diags)
                                              : load_scenario_file(file, diags);
-    if (!s) std::cerr << diags.format();
-    if (s && file.empty()) s->source_file.clear();  // reproduce with `meshsim run`, no file
+    if (!diags.empty()) std::cerr << diags.format();  // errors, or warnings beside a usable scenario
+    if (s && file.empty()) s->source_file.clear();    // reproduce with `meshsim run`, no file
     return s;
 }
 

@@ -33,7 +33,7 @@ std::string format_diagnostic(const diagnostic& d) {
     if (d.line > 0) {
         out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column);
     }
-    out += ": error: ";
+    out += d.severity == severity_level::warning ? ": warning: " : ": error: ";
     out += escape_controls(d.message);
     if (!d.pointer.empty()) {
         out += " (at " + escape_controls(d.pointer) + ')';
@@ -42,15 +42,23 @@ std::string format_diagnostic(const diagnostic& d) {
 }
 
 void diagnostics::add(diagnostic d) {
+    const bool is_warning = d.severity == severity_level::warning;
+    if (is_warning) ++warnings_;
     if (items_.size() >= max_kept_) {
-        ++dropped_;
+        if (!is_warning) ++dropped_;  // a dropped warning is only counted in warnings_
         return;
     }
+    if (!is_warning) ++errors_;
     items_.push_back(std::move(d));
 }
 
 void diagnostics::error(std::string file, source_position at, std::string pointer, std::string message) {
     add(diagnostic{std::move(file), at.line, at.column, std::move(pointer), std::move(message)});
+}
+
+void diagnostics::warning(std::string file, source_position at, std::string pointer, std::string message) {
+    add(diagnostic{std::move(file), at.line, at.column, std::move(pointer), std::move(message),
+                   severity_level::warning});
 }
 
 std::vector<diagnostic> diagnostics::sorted() const {

@@ -1,9 +1,12 @@
 // Problems found in an input file, each with where it is (file, line, column, JSON
 // pointer) and what is wrong. Collected, not thrown, so one pass reports them all;
-// printed sorted by position, one per line. Also the "did you mean" helper.
+// printed sorted by position, one per line. An error makes the file unusable; a
+// warning says the file does something a user likely did not mean, and is printed
+// but does not stop it. Also the "did you mean" helper.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -21,15 +24,19 @@ struct source_position {
     std::size_t offset = 0;  // bytes from the start of the text
 };
 
+enum class severity_level : std::uint8_t { error, warning };
+
 struct diagnostic {
     std::string file;
     int line = 0;         // 0: about the whole file (it cannot be read, it is too large)
     int column = 0;       // in characters, 1-based
     std::string pointer;  // RFC 6901 JSON pointer of the value; empty for syntax errors
     std::string message;
+    severity_level severity = severity_level::error;
 };
 
-// "file:line:column: error: message (at /json/pointer)". Control characters that came
+// "file:line:column: error: message (at /json/pointer)" ("warning:" for a warning).
+// Control characters that came
 // from the input are escaped, so one diagnostic is always one line.
 std::string format_diagnostic(const diagnostic& d);
 
@@ -41,11 +48,15 @@ public:
 
     void add(diagnostic d);
     void error(std::string file, source_position at, std::string pointer, std::string message);
+    void warning(std::string file, source_position at, std::string pointer, std::string message);
 
-    bool empty() const { return items_.empty(); }
-    // Every error reported, including those not kept.
-    std::size_t count() const { return items_.size() + dropped_; }
-    // Kept errors ordered by file, line, column; equal positions keep report order.
+    // Nothing reported at all, neither errors nor warnings.
+    bool empty() const { return items_.empty() && dropped_ == 0 && warnings_ == 0; }
+    // Every error reported, including those not kept (warnings are not errors).
+    std::size_t count() const { return errors_ + dropped_; }
+    // Every warning reported.
+    std::size_t warnings() const { return warnings_; }
+    // Kept diagnostics ordered by file, line, column; equal positions keep report order.
     std::vector<diagnostic> sorted() const;
     // sorted(), formatted one per line (each ending in '\n'), plus a line saying how
     // many were not kept, if any.
@@ -54,7 +65,9 @@ public:
 private:
     std::vector<diagnostic> items_;
     std::size_t max_kept_;
-    std::size_t dropped_ = 0;
+    std::size_t errors_ = 0;    // kept
+    std::size_t dropped_ = 0;   // errors not kept
+    std::size_t warnings_ = 0;  // kept or not
 };
 
 // Restricted Damerau-Levenshtein (optimal string alignment) distance: insertions,

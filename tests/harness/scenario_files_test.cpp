@@ -3,6 +3,7 @@
 // scenarios/ validates and runs to a verdict; the built-in flagship is the file.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -49,6 +50,35 @@ TEST_CASE("each broken scenario file produces exactly its expected diagnostics",
         expected.replace_extension(".expected");
         CHECK(out.format() == slurp(expected));
     }
+}
+
+TEST_CASE("each questionable but valid scenario file loads with exactly its expected warnings",
+          "[harness][scenario][warnings]") {
+    const auto files = json_files(fs::path(MESHSIM_SOURCE_DIR) / "tests/harness/warn_scenarios");
+    REQUIRE_FALSE(files.empty());
+    for (const fs::path& file : files) {
+        diagnostics out;
+        const auto s = load_scenario_text(slurp(file), file.filename().string(), out);
+        INFO(file.filename().string());
+        CHECK(s.has_value());
+        CHECK(out.count() == 0);
+        CHECK(out.warnings() > 0);
+        fs::path expected = file;
+        expected.replace_extension(".expected");
+        CHECK(out.format() == slurp(expected));
+    }
+}
+
+TEST_CASE("meshsim validate prints warnings and still exits 0", "[harness][scenario][cli][warnings]") {
+    const std::string bin = MESHSIM_BINARY;
+    const std::string file = std::string(MESHSIM_SOURCE_DIR) + "/tests/harness/warn_scenarios/unretried_calls.json";
+    const std::string err = "/tmp/meshsim_validate_warnings.err";
+    CHECK(WEXITSTATUS(std::system((bin + " validate " + file + " > /dev/null 2> " + err).c_str())) == 0);
+    const std::string printed = slurp(err);
+    CHECK(printed.find("unretried_calls.json:16:") != std::string::npos);
+    CHECK(printed.find(": warning: edge \"front\" -> \"back\" retries (max_attempts 4)") != std::string::npos);
+    CHECK(printed.find("(at /edges/0/retry)") != std::string::npos);
+    std::remove(err.c_str());
 }
 
 TEST_CASE("meshsim validate exits 2 on a broken file and 0 on a good one", "[harness][scenario][cli]") {
