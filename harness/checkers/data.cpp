@@ -42,6 +42,7 @@ check_result check_no_lost_writes(const expectation_config& e, const run_view& r
         count(d.acked.size(), "acknowledged write") + ", " + std::to_string(lost.size()) + " lost" + examples(lost);
     r.passed = lost.empty();
     if (!r.passed) r.first_failed = first;  // acknowledged then, lost later
+    if (d.acked.empty()) judge_empty(r, e, e.service + " acknowledged no write");
     return r;
 }
 
@@ -63,6 +64,7 @@ check_result check_no_duplicate_effects(const expectation_config& e, const run_v
                  std::to_string(extra) + " extra effects)" + examples(twice);
     r.passed = twice.empty();
     if (!r.passed) r.first_failed = d.first_duplicate;
+    if (d.effects.empty()) judge_empty(r, e, e.service + " applied no write");
     return r;
 }
 
@@ -93,6 +95,7 @@ check_result check_no_unauthenticated(const expectation_config& e, const run_vie
     }
     r.passed = unauthenticated == 0;
     if (!r.passed) r.first_failed = first;
+    if (served == 0) judge_empty(r, e, "no request served by " + scope);
     return r;
 }
 
@@ -153,6 +156,9 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
                  examples(missing.empty() ? phantom : missing);
     r.passed = missing.empty() && phantom.empty();
     if (!r.passed) r.first_failed = first;
+    const bool any_record = std::any_of(src.stored.begin(), src.stored.end(),
+                                        [&](const std::string& key) { return src.committed.contains(key); });
+    if (!any_record) judge_empty(r, e, e.service + " holds no committed record to replicate");
     return r;
 }
 

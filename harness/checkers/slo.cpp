@@ -3,6 +3,9 @@
 // the services whose error rate broke a bound in some window.
 #include "harness/checkers/slos.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "harness/checkers/windows.hpp"
 
 namespace meshsim::harness::detail {
@@ -45,7 +48,8 @@ std::string quantile_name(double q) {
 check_result check_slo(const expectation_config& e, const run_view& run) {
     const auto flows =
         e.workload.empty() ? service_flows(run.obs, e.service, e.endpoint) : workload_flows(run.obs, e.workload);
-    const auto windows = sliding_windows(run.obs, flows, e.window, first_bucket_after(run.obs, run.config.warmup));
+    const std::size_t first = first_bucket_after(run.obs, run.config.warmup);
+    const auto windows = sliding_windows(run.obs, flows, e.window, first);
     const verdict v = judge_windows(windows, e);
     check_result r;
     r.check = "slo";
@@ -64,6 +68,14 @@ check_result check_slo(const expectation_config& e, const run_view& run) {
     r.measured = measured;
     r.passed = !v.failed;
     if (v.failed) r.first_failed = v.first_failed;
+    const std::size_t empty = static_cast<std::size_t>(
+        std::count_if(windows.begin(), windows.end(), [](const window_totals& w) { return w.completed() == 0; }));
+    if (empty > 0)
+        r.measured +=
+            " (" + std::to_string(empty) + " of " + std::to_string(windows.size()) + " windows had no requests)";
+    if (answered_from(flows, first) == 0) {
+        judge_empty(r, e, "no request of " + subject_of(e) + " was answered after the warmup");
+    }
     return r;
 }
 
@@ -72,9 +84,12 @@ check_result check_blast_radius(const expectation_config& e, const run_view& run
     bound.latency_quantile.reset();
     bound.latency_max.reset();
     std::vector<std::pair<sim::time_point, std::string>> broken;
+    const std::size_t first = first_bucket_after(run.obs, run.config.warmup);
+    std::uint64_t answered = 0;
     for (const std::string& service : run.obs.service_names()) {
-        const auto windows = sliding_windows(run.obs, service_flows(run.obs, service), e.window,
-                                             first_bucket_after(run.obs, run.config.warmup));
+        const auto flows = service_flows(run.obs, service);
+        answered += answered_from(flows, first);
+        const auto windows = sliding_windows(run.obs, flows, e.window, first);
         const verdict v = judge_windows(windows, bound);
         if (v.failed) broken.emplace_back(v.first_failed, service);
     }
@@ -88,6 +103,7 @@ check_result check_blast_radius(const expectation_config& e, const run_view& run
     for (std::size_t i = 0; i < broken.size(); ++i) r.measured += (i == 0 ? ": " : ", ") + broken[i].second;
     r.passed = broken.size() <= *e.max_services;
     if (!r.passed) r.first_failed = broken[*e.max_services].first;
+    if (answered == 0) judge_empty(r, e, "no service answered a request after the warmup");
     return r;
 }
 

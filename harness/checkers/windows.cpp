@@ -80,4 +80,18 @@ std::string subject_of(const expectation_config& e) {
     return "every workload";
 }
 
+std::uint64_t answered_from(const std::vector<const flow_stats*>& flows, std::size_t first) {
+    std::uint64_t n = 0;
+    for (const flow_stats* f : flows) {
+        for (std::size_t b = first; b < f->buckets.size(); ++b) n += f->buckets[b].goodput + f->buckets[b].errors;
+    }
+    return n;
+}
+
+void judge_empty(check_result& r, const expectation_config& e, const std::string& what) {
+    r.measured = "no samples: " + what + (e.allow_empty ? " (allowed: allow_empty)" : "");
+    r.passed = e.allow_empty;
+    r.first_failed.reset();
+}
+
 }  // namespace meshsim::harness::detail

@@ -41,5 +41,10 @@ std::string format_latency(sim::duration d);
 // An instant of the run, to the millisecond: "3.063s".
 std::string format_instant(sim::time_point t);
 std::string subject_of(const expectation_config& e);
+// Requests of `flows` answered (successfully or not) from bucket `first` on.
+std::uint64_t answered_from(const std::vector<const flow_stats*>& flows, std::size_t first);
+// A check that observed nothing cannot say anything: it fails, saying "no samples"
+// and what it looked for, unless the expectation allows it ("allow_empty": true).
+void judge_empty(check_result& r, const expectation_config& e, const std::string& what);
 
 }  // namespace meshsim::harness::detail

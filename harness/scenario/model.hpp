@@ -198,7 +198,7 @@ struct fault_config {
     std::string service;
     std::uint32_t instance = 0;     // 0: every instance
     bool restart = true;            // crash: restart at the end
-    double slowness_factor = 2;     // slow
+    double slow_factor = 2;         // slow
     sim::duration clock_offset{0};  // clock
     double clock_drift_ppm = 0;
     std::string to_service;  // link: to this service's instances ("" = every node)
@@ -249,6 +249,9 @@ struct expectation_config {
     std::string state;                  // breaker: open, closed, half_open
     std::string when;                   // breaker: ever, never, at_end
     std::vector<std::string> replicas;  // convergence: replica services of `service`
+    // A check that observed nothing (no requests, no writes, no calls) fails with
+    // "no samples" unless this is set: an empty run must not pass by accident.
+    bool allow_empty = false;
 };
 
 // --- the scenario -----------------------------------------------------------------
