@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "harness/scenario/reader.hpp"
 
@@ -60,6 +61,12 @@ private:
     void check_references(const scenario& s);
     void check_call_cycles(const scenario& s);
     void check_combinations(const scenario& s);
+    // Checks that a run could pass without testing anything (see observability.cpp's
+    // counterpart in the checkers: "no samples" at run time).
+    void check_workloads_send(const scenario& s);
+    void check_expectations_observe(const scenario& s);
+    void warn_unretryable_edges(const scenario& s);
+    void warn(const std::string& pointer, std::string message) const;
     std::string unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& known);
 
     const document_reader& doc_;
@@ -532,7 +539,7 @@ fault_config loader::read_fault(object_reader r) {
     switch (f.kind) {
         case fault_kind::crash: f.restart = r.optional<bool>("restart", true); break;
         case fault_kind::slow:
-            f.slowness_factor = r.required<double>("factor", {.min = 0, .min_exclusive = true, .max = 1000});
+            f.slow_factor = r.required<double>("factor", {.min = 0, .min_exclusive = true, .max = 1000});
             break;
         case fault_kind::clock:
             f.clock_offset = r.optional<duration>("offset", f.clock_offset);
@@ -570,11 +577,15 @@ nemesis_config loader::read_nemesis(object_reader r) {
     n.stop = r.maybe<duration>("stop", {.min = sim::nanoseconds(1)});
     n.fault_length = r.optional<duration>("fault_length", n.fault_length, {.min = sim::nanoseconds(1)});
     n.interval = r.optional<duration>("interval", n.interval, {.min = sim::nanoseconds(1)});
+    // The kernel's names, which are the scenario's ("slow", as in a fault's "kind").
+    std::vector<std::string_view> names;
+    for (const sim::kernel::fault_kind k : sim::kernel::all_fault_kinds) names.push_back(sim::kernel::to_string(k));
     for (const value_reader& kind : r.array("kinds")) {
-        using k = sim::kernel::fault_kind;
-        const std::string_view names[] = {"link", "partition", "crash", "pause", "clock", "slowness", "service"};
-        const k values[] = {k::link, k::partition, k::crash, k::pause, k::clock, k::slowness, k::service};
-        if (const auto i = kind.pick(names)) n.kinds.push_back(values[*i]);
+        if (kind.is_string() && kind.json()->get_ref<const std::string&>() == "slowness") {
+            kind.error("the fault kind is \"slow\" (\"slowness\" was its old name in nemesis kinds)");
+            continue;
+        }
+        if (const auto i = kind.pick(names)) n.kinds.push_back(sim::kernel::all_fault_kinds[*i]);
     }
     for (const value_reader& name : r.array("services")) {
         n.services.push_back(name.as<std::string>());
@@ -590,6 +601,7 @@ expectation_config loader::read_expectation(object_reader r) {
         "check", {"slo", "retry_amplification", "goodput", "queue_growth", "blast_radius", "metastability", "breaker",
                   "no_lost_writes", "no_duplicate_effects", "no_unauthenticated", "convergence"});
     e.label = r.optional<std::string>("label", "", {.non_empty = true});
+    e.allow_empty = r.optional<bool>("allow_empty", false);
     if (e.check.empty()) {
         for (auto& entry : r.entries()) (void)entry;  // the check decides which keys exist
         return e;
@@ -690,6 +702,7 @@ network_config loader::read_network(object_reader r) {
 
 scenario loader::read() {
     scenario s;
+    const std::size_t errors_before_checks = doc_.out().count();
     object_reader root = doc_.root();
     s.name = root.required<std::string>("name", {.non_empty = true});
     s.description = root.optional<std::string>("description", "");
@@ -735,6 +748,12 @@ scenario loader::read() {
     check_references(s);
     check_call_cycles(s);
     check_combinations(s);
+    if (doc_.out().count() == errors_before_checks) {
+        // Only on an otherwise sound file: these read references the checks above proved.
+        check_workloads_send(s);
+        check_expectations_observe(s);
+        warn_unretryable_edges(s);
+    }
     return s;
 }
 
@@ -907,6 +926,294 @@ void loader::check_combinations(const scenario& s) {
         const workload_config& w = s.workloads[i];
         if (w.stop && *w.stop <= w.start) {
             doc_.report("/workloads/" + std::to_string(i) + "/stop", false, "stop must be after start");
+        }
+    }
+}
+
+// --- checks that cannot see anything ------------------------------------------------
+// A check over requests nobody sends, an edge nobody calls or a breaker nobody
+// configured would pass without testing anything. These are errors at load time,
+// located at the key that makes them empty; the checkers' "no samples" verdict
+// covers what only the run can tell (a workload that a fault keeps silent).
+
+namespace {
+
+std::string where_expectation(std::size_t i) { return "/expectations/" + std::to_string(i); }
+
+// What requests can reach, following workloads, calls (probability > 0) and the
+// events write endpoints publish.
+struct traffic {
+    std::set<std::tuple<std::string, std::string, int>> endpoints;  // service, path, version
+    std::set<std::string> services;
+    std::set<std::pair<std::string, std::string>> edges;  // caller service -> callee service
+
+    bool reaches(const std::string& service, const std::string& path) const {
+        for (const auto& [svc, p, v] : endpoints) {
+            if (svc == service && p == path) return true;
+        }
+        return false;
+    }
+};
+
+traffic traffic_of(const scenario& s) {
+    traffic t;
+    std::vector<std::tuple<std::string, std::string, int>> pending;
+    for (const workload_config& w : s.workloads) {
+        if (w.start < s.duration && (!w.stop || *w.stop > w.start))
+            pending.emplace_back(w.service, w.endpoint, w.version);
+    }
+    while (!pending.empty()) {
+        const auto next = pending.back();
+        pending.pop_back();
+        if (!t.endpoints.insert(next).second) continue;
+        const auto& [service, path, version] = next;
+        t.services.insert(service);
+        const service_config* svc = s.find_service(service);
+        if (svc == nullptr) continue;
+        for (const endpoint_config& e : svc->endpoints) {
+            if (e.path != path || e.version != version) continue;
+            for (const downstream_call& c : e.calls) {
+                if (c.probability <= 0) continue;
+                t.edges.insert({service, c.service});
+                pending.emplace_back(c.service, c.endpoint, c.version);
+            }
+            if (!e.write) continue;
+            for (const publish_target& p : e.write->publish_to) {
+                t.edges.insert({service, p.service});
+                pending.emplace_back(p.service, p.endpoint, p.version);
+            }
+        }
+    }
+    return t;
+}
+
+// When the last scheduled fault ends (as the world computes it); nullopt when a
+// nemesis decides it at run time.
+std::optional<duration> last_fault_end(const scenario& s) {
+    if (s.nemesis) return std::nullopt;
+    duration last{0};
+    for (const fault_config& f : s.faults) {
+        duration end = f.length.count() == 0 || f.at >= s.duration - f.length ? s.duration : f.at + f.length;
+        if (f.repeat_every.count() > 0) end = s.duration;  // repeats until repeat_until or the end: conservative
+        if (f.repeat_every.count() > 0 && f.repeat_until && *f.repeat_until < s.duration - f.length) {
+            end = *f.repeat_until + f.length;
+        }
+        last = std::max(last, end);
+    }
+    return last;
+}
+
+}  // namespace
+
+void loader::warn(const std::string& pointer, std::string message) const {
+    const json_source& source = doc_.source();
+    doc_.out().warning(source.file(), source.value_position(pointer).value_or(source_position{}), pointer,
+                       std::move(message));
+}
+
+namespace {
+
+// A call may be repeated (retried after a handler saw it, or hedged) only when it is
+// idempotent by its method (RFC 9110) or carries an idempotency key: the harness
+// sends one on calls to write endpoints and on published events.
+bool repeatable(const endpoint_config& callee) {
+    return svc::is_idempotent_method(callee.method) || callee.write.has_value();
+}
+
+const endpoint_config* find_endpoint(const scenario& s, const std::string& service, const std::string& path,
+                                     int version) {
+    const service_config* svc = s.find_service(service);
+    if (svc == nullptr) return nullptr;
+    for (const endpoint_config& e : svc->endpoints) {
+        if (e.path == path && e.version == version) return &e;
+    }
+    return nullptr;
+}
+
+bool repeats(const edge_policy& p) { return p.retry.max_attempts > 1 || p.hedging.enabled(); }
+
+std::string repeat_words(const edge_policy& p) {
+    return p.retry.max_attempts > 1 ? "retries (max_attempts " + std::to_string(p.retry.max_attempts) + ")"
+                                    : "hedges (max_attempts " + std::to_string(p.hedging.max_attempts) + ")";
+}
+
+// The endpoints called over from -> to, and whether each call could be repeated
+// (published events always carry a key).
+struct edge_calls {
+    std::vector<std::string> unrepeatable;  // "POST /charge"
+    std::size_t repeatable = 0;
+};
+
+std::map<std::pair<std::string, std::string>, edge_calls> calls_by_edge(const scenario& s) {
+    std::map<std::pair<std::string, std::string>, edge_calls> by_edge;
+    for (const service_config& svc : s.services) {
+        for (const endpoint_config& e : svc.endpoints) {
+            for (const downstream_call& c : e.calls) {
+                edge_calls& calls = by_edge[{svc.name, c.service}];
+                const endpoint_config* callee = find_endpoint(s, c.service, c.endpoint, c.version);
+                if (callee == nullptr || repeatable(*callee)) {
+                    ++calls.repeatable;
+                } else if (const std::string what = callee->method + " " + c.endpoint;
+                           std::find(calls.unrepeatable.begin(), calls.unrepeatable.end(), what) ==
+                           calls.unrepeatable.end()) {
+                    calls.unrepeatable.push_back(what);
+                }
+            }
+            if (!e.write) continue;
+            for (const publish_target& t : e.write->publish_to) ++by_edge[{svc.name, t.service}].repeatable;
+        }
+    }
+    return by_edge;
+}
+
+std::string never_repeated(const std::vector<std::string>& calls) {
+    std::string list;
+    for (std::size_t i = 0; i < calls.size(); ++i) list += (i ? ", " : "") + calls[i];
+    return "can be repeated: " + list + (calls.size() == 1 ? " is" : " are") +
+           " neither idempotent (GET, PUT, DELETE) nor sent with an idempotency key (a \"write\" endpoint), so "
+           "only refused connections are retried";
+}
+
+}  // namespace
+
+// A retry policy on calls that may not be repeated does nothing (correct semantics:
+// a POST without an idempotency key is never retried), which a user would not guess.
+void loader::warn_unretryable_edges(const scenario& s) {
+    const auto by_edge = calls_by_edge(s);
+    const auto at_policy = [&](const std::string& base, const edge_policy& p) {
+        const std::string key = p.retry.max_attempts > 1 ? "/retry" : "/hedging";
+        return doc_.source().value_position(base + key) ? base + key : base;
+    };
+    std::set<std::pair<std::string, std::string>> explicit_edges;
+    for (std::size_t i = 0; i < s.edges.size(); ++i) {
+        const edge_config& edge = s.edges[i];
+        explicit_edges.insert({edge.from, edge.to});
+        if (!repeats(edge.policy)) continue;
+        const std::string where = at_policy("/edges/" + std::to_string(i), edge.policy);
+        const std::string name = "edge " + quote(edge.from) + " -> " + quote(edge.to);
+        const auto calls = by_edge.find({edge.from, edge.to});
+        if (calls == by_edge.end()) {
+            warn(where, name + " " + repeat_words(edge.policy) + ", but " + quote(edge.from) + " never calls " +
+                            quote(edge.to) + ": the policy is never used");
+        } else if (calls->second.repeatable == 0) {
+            warn(where, name + " " + repeat_words(edge.policy) + ", but no call over it " +
+                            never_repeated(calls->second.unrepeatable));
+        }
+    }
+    if (repeats(s.default_edge)) {
+        for (const auto& [edge, calls] : by_edge) {
+            if (explicit_edges.contains(edge) || calls.repeatable > 0) continue;
+            warn(at_policy("/default_edge", s.default_edge),
+                 "default_edge " + repeat_words(s.default_edge) + ", but no call over " + quote(edge.first) + " -> " +
+                     quote(edge.second) + " (which uses it) " + never_repeated(calls.unrepeatable));
+        }
+    }
+    for (std::size_t i = 0; i < s.workloads.size(); ++i) {
+        const workload_config& w = s.workloads[i];
+        const endpoint_config* callee = find_endpoint(s, w.service, w.endpoint, w.version);
+        if (!repeats(w.client) || callee == nullptr || repeatable(*callee)) continue;
+        warn(at_policy("/workloads/" + std::to_string(i) + "/client", w.client),
+             "the client of workload " + quote(w.name) + " " + repeat_words(w.client) + ", but no request " +
+                 never_repeated({callee->method + " " + w.endpoint}));
+    }
+}
+
+// A workload that starts when the run is over sends nothing at all.
+void loader::check_workloads_send(const scenario& s) {
+    for (std::size_t i = 0; i < s.workloads.size(); ++i) {
+        const workload_config& w = s.workloads[i];
+        if (w.start < s.duration) continue;
+        doc_.report("/workloads/" + std::to_string(i) + "/start", false,
+                    "workload " + quote(w.name) + " starts at " + sim::format_duration(w.start) +
+                        ", when the run is over (duration " + sim::format_duration(s.duration) +
+                        "): it would send nothing");
+    }
+}
+
+void loader::check_expectations_observe(const scenario& s) {
+    const traffic t = traffic_of(s);
+    // The requests a check sees are those after the warmup.
+    const auto workload_silent = [&](const workload_config& w) {
+        return w.start >= s.duration || w.stop.value_or(s.duration) <= s.warmup;
+    };
+    const auto check_workload = [&](std::size_t i, const expectation_config& e) {
+        const std::string at = where_expectation(i);
+        if (!e.workload.empty()) {
+            for (const workload_config& w : s.workloads) {
+                if (w.name != e.workload || !workload_silent(w)) continue;
+                doc_.report(at + "/workload", false,
+                            "workload " + quote(w.name) + " stops at " +
+                                sim::format_duration(w.stop.value_or(s.duration)) + ", before the warmup ends (" +
+                                sim::format_duration(s.warmup) + "): the check would see none of its requests");
+            }
+        } else if (std::all_of(s.workloads.begin(), s.workloads.end(), workload_silent)) {
+            doc_.report(at, false,
+                        "every workload stops before the warmup ends (" + sim::format_duration(s.warmup) +
+                            "): the check would see no requests");
+        }
+    };
+    const auto check_service = [&](std::size_t i, const expectation_config& e) {
+        if (e.service.empty() || t.services.contains(e.service)) return;
+        doc_.report(where_expectation(i) + "/service", false,
+                    "service " + quote(e.service) +
+                        " receives no requests (no workload reaches it, directly or through calls): the check "
+                        "would see nothing");
+    };
+    for (std::size_t i = 0; i < s.expectations.size(); ++i) {
+        const expectation_config& e = s.expectations[i];
+        const std::string at = where_expectation(i);
+        if (e.check == "slo" || e.check == "goodput" || e.check == "metastability") {
+            if (e.service.empty()) check_workload(i, e);
+        }
+        if (e.check == "slo" || e.check == "queue_growth" || e.check == "retry_amplification" ||
+            e.check == "no_unauthenticated" || e.check == "breaker") {
+            check_service(i, e);
+        }
+        if (e.check == "slo" && !e.service.empty() && !e.endpoint.empty() && t.services.contains(e.service) &&
+            !t.reaches(e.service, e.endpoint)) {
+            doc_.report(at + "/endpoint", false,
+                        "endpoint " + quote(e.endpoint) + " of service " + quote(e.service) +
+                            " receives no requests (no workload reaches it, directly or through calls): the check "
+                            "would see nothing");
+        }
+        if (e.check == "no_lost_writes" || e.check == "no_duplicate_effects" || e.check == "convergence") {
+            const service_config* svc = s.find_service(e.service);
+            bool written = false;
+            for (const endpoint_config& ep : svc->endpoints) {
+                written |= ep.write.has_value() && t.endpoints.contains({e.service, ep.path, ep.version});
+            }
+            if (!written) {
+                doc_.report(at + "/service", false,
+                            "no write endpoint of service " + quote(e.service) +
+                                " receives requests (no workload reaches one, directly or through calls): the "
+                                "check would see no writes");
+            }
+        }
+        if (e.check == "breaker" && t.services.contains(e.service)) {
+            if (!t.edges.contains({e.service, e.to_service})) {
+                doc_.report(at + "/to", false,
+                            "service " + quote(e.service) + " never calls " + quote(e.to_service) +
+                                " (no endpoint of it that requests reach calls or publishes to " + quote(e.to_service) +
+                                "): there is no edge for the check to see");
+            } else if (!s.policy_for(e.service, e.to_service).circuit_breaker) {
+                doc_.report(at + "/to", false,
+                            "the edge " + quote(e.service) + " -> " + quote(e.to_service) +
+                                " has no circuit breaker (no \"breaker\" in its edge or in default_edge): the "
+                                "check would test nothing");
+            }
+        }
+        if (e.check == "metastability") {
+            const std::optional<duration> trigger = e.trigger_end ? e.trigger_end : last_fault_end(s);
+            if (!e.trigger_end && s.faults.empty() && !s.nemesis) {
+                doc_.report(at, false,
+                            "no fault is scheduled and no \"trigger_end\" is given: there is nothing to recover "
+                            "from");
+            } else if (trigger && (*trigger >= s.duration || e.within >= s.duration - *trigger)) {
+                doc_.report(at + "/within", false,
+                            "recovery would be judged from " + sim::format_duration(*trigger) + " + " +
+                                sim::format_duration(e.within) + " (trigger end + within), not before the run ends (" +
+                                sim::format_duration(s.duration) + "): the check would see no window");
+            }
         }
     }
 }
