@@ -494,7 +494,7 @@ std::vector<sim::kernel::fault_spec> specs_of(const ctx_t& ctx, const fault_conf
         switch (f.kind) {
             case fault_kind::crash: spec.what = k::crash_fault{node, f.restart}; break;
             case fault_kind::pause: spec.what = k::pause_fault{node}; break;
-            case fault_kind::slow: spec.what = k::slowness_fault{node, f.slowness_factor}; break;
+            case fault_kind::slow: spec.what = k::slow_fault{node, f.slow_factor}; break;
             case fault_kind::clock: spec.what = k::clock_fault{node, f.clock_offset, f.clock_drift_ppm}; break;
             case fault_kind::abort:
             case fault_kind::delay: {

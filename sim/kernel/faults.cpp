@@ -28,7 +28,7 @@ std::string_view to_string(fault_kind k) {
         case fault_kind::crash: return "crash";
         case fault_kind::pause: return "pause";
         case fault_kind::clock: return "clock";
-        case fault_kind::slowness: return "slowness";
+        case fault_kind::slow: return "slow";
         case fault_kind::service: return "service";
     }
     return "unknown";
@@ -123,7 +123,7 @@ struct checker {
         }
     }
 
-    void operator()(const slowness_fault& f, const std::string& where) {
+    void operator()(const slow_fault& f, const std::string& where) {
         node(where + ".node", f.node);
         if (!std::isfinite(f.factor) || f.factor <= 0) {
             fail(where + ".factor", "must be finite and > 0, got " + std::to_string(f.factor));
@@ -199,7 +199,7 @@ struct json_of {
     nlohmann::json operator()(const clock_fault& f) const {
         return {{"node", f.node}, {"offset", dur(f.offset)}, {"drift_ppm", f.drift_ppm}};
     }
-    nlohmann::json operator()(const slowness_fault& f) const { return {{"node", f.node}, {"factor", f.factor}}; }
+    nlohmann::json operator()(const slow_fault& f) const { return {{"node", f.node}, {"factor", f.factor}}; }
     nlohmann::json operator()(const service_fault& f) const {
         return {{"node", f.node},
                 {"port", f.rule.port},
@@ -318,7 +318,7 @@ struct fault_injector::state {
         n.set_clock_drift_ppm(f.drift_ppm);  // folds the clock's reading so far into its offset
         n.set_clock_offset(n.clock_offset() + f.offset);
     }
-    void apply(const slowness_fault& f, active_fault& a, nlohmann::json&) {
+    void apply(const slow_fault& f, active_fault& a, nlohmann::json&) {
         a.node = resolve(f.node);
         node& n = sim.get_node(a.node);
         a.prev_slowness = n.slowness();
@@ -350,7 +350,7 @@ struct fault_injector::state {
                 n.set_clock_offset(a.prev_offset + drift);
                 break;
             }
-            case fault_kind::slowness: sim.get_node(a.node).set_slowness(a.prev_slowness); break;
+            case fault_kind::slow: sim.get_node(a.node).set_slowness(a.prev_slowness); break;
             case fault_kind::service: sim.get_node(a.node).service_faults().remove(a.handle); break;
         }
         sim.trace().record(sim.now(), event_kind::fault_end, a.node, id, static_cast<std::uint64_t>(a.kind), a.detail);

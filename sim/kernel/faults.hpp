@@ -70,7 +70,7 @@ struct clock_fault {
 };
 
 // compute() work on the node is multiplied by factor (> 0; 1 = normal).
-struct slowness_fault {
+struct slow_fault {
     std::string node{};
     double factor = 2;
 };
@@ -83,13 +83,13 @@ struct service_fault {
 };
 
 using fault_params =
-    std::variant<link_fault, partition_fault, crash_fault, pause_fault, clock_fault, slowness_fault, service_fault>;
+    std::variant<link_fault, partition_fault, crash_fault, pause_fault, clock_fault, slow_fault, service_fault>;
 
 // In the variant's order.
-enum class fault_kind : std::uint8_t { link, partition, crash, pause, clock, slowness, service };
-inline constexpr std::array<fault_kind, 7> all_fault_kinds{
-    fault_kind::link,  fault_kind::partition, fault_kind::crash,  fault_kind::pause,
-    fault_kind::clock, fault_kind::slowness,  fault_kind::service};
+enum class fault_kind : std::uint8_t { link, partition, crash, pause, clock, slow, service };
+inline constexpr std::array<fault_kind, 7> all_fault_kinds{fault_kind::link,   fault_kind::partition, fault_kind::crash,
+                                                           fault_kind::pause,  fault_kind::clock,     fault_kind::slow,
+                                                           fault_kind::service};
 std::string_view to_string(fault_kind k);
 
 struct fault_spec {

@@ -67,7 +67,7 @@ fault_params random_fault(fault_kind kind, const std::vector<std::string>& targe
             f.drift_ppm = static_cast<double>(rng.uniform_int(-1000, 1000));
             return f;
         }
-        case fault_kind::slowness: return slowness_fault{victim, rng.uniform(2, 10)};
+        case fault_kind::slow: return slow_fault{victim, rng.uniform(2, 10)};
         case fault_kind::service: {
             service_fault f;
             f.node = victim;

@@ -162,8 +162,8 @@ TEST_CASE("slowness multiplies compute time while the fault lasts") {
     });
     world.start(0);
     fault_injector faults(world);
-    REQUIRE(faults.schedule(fault_spec{.at = ms(50), .length = milliseconds(100), .what = slowness_fault{"cpu", 3}})
-                .empty());
+    REQUIRE(
+        faults.schedule(fault_spec{.at = ms(50), .length = milliseconds(100), .what = slow_fault{"cpu", 3}}).empty());
     world.run();
     REQUIRE(took.size() == 3);
     CHECK(took[0] == milliseconds(10));

@@ -54,7 +54,7 @@ TEST_CASE("invalid fault specs are rejected with the parameter named") {
     partition_fault both_ways{.shape = partition_shape::one_way, .from = {"n0"}, .to = {"n0"}};
     CHECK(mentions(errors_of({.what = both_ways}), "in both from and to"));
 
-    CHECK(mentions(errors_of({.what = slowness_fault{"n0", 0}}), "fault.slowness.factor"));
+    CHECK(mentions(errors_of({.what = slow_fault{"n0", 0}}), "fault.slow.factor"));
     CHECK(mentions(errors_of({.what = clock_fault{"n0", {}, -2e6}}), "fault.clock.drift_ppm"));
 
     service_fault svc{.node = "n0", .rule = {}};
@@ -258,7 +258,7 @@ std::pair<std::uint64_t, std::uint64_t> run_everything(std::uint64_t seed) {
         fault_spec{.at = ms(300), .length = milliseconds(500), .what = crash_fault{"*", true}},
         fault_spec{.at = ms(350), .length = milliseconds(300), .what = pause_fault{"n4"}},
         fault_spec{.at = ms(50), .length = seconds(2), .what = clock_fault{"n5", milliseconds(700), 5000}},
-        fault_spec{.at = ms(60), .length = seconds(1), .what = slowness_fault{"n6", 4}},
+        fault_spec{.at = ms(60), .length = seconds(1), .what = slow_fault{"n6", 4}},
         fault_spec{.at = ms(10), .length = seconds(2), .what = svc},
         fault_spec{.at = ms(400), .length = milliseconds(400), .what = slow_link},
     });
