@@ -66,7 +66,7 @@ check_result check_goodput(const expectation_config& e, const run_view& run) {
     r.measured = percent(ratio) + " (" + std::to_string(ok) + " / " + std::to_string(done) + ")";
     r.passed = ratio >= *e.min_ratio;
     if (!r.passed) r.first_failed = first_failed;
-    if (done == 0) judge_empty(r, e, "no request of " + subject_of(e) + " was answered after the warmup");
+    if (done == 0) judge_empty(r, e, "no request of " + any_subject_of(e) + " was answered after the warmup");
     return r;
 }
 
@@ -125,7 +125,7 @@ check_result check_metastability(const expectation_config& e, const run_view& ru
     if (windows.empty()) {
         r.passed = false;  // the scenario ends too early to judge: not a matter of samples
     } else if (empty == windows.size()) {
-        judge_empty(r, e, "no request of " + subject_of(e) + " was answered after " + format_instant(from));
+        judge_empty(r, e, "no request of " + any_subject_of(e) + " was answered after " + format_instant(from));
     }
     return r;
 }

@@ -74,7 +74,7 @@ check_result check_slo(const expectation_config& e, const run_view& run) {
         r.measured +=
             " (" + std::to_string(empty) + " of " + std::to_string(windows.size()) + " windows had no requests)";
     if (answered_from(flows, first) == 0) {
-        judge_empty(r, e, "no request of " + subject_of(e) + " was answered after the warmup");
+        judge_empty(r, e, "no request of " + any_subject_of(e) + " was answered after the warmup");
     }
     return r;
 }

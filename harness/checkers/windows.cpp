@@ -80,6 +80,10 @@ std::string subject_of(const expectation_config& e) {
     return "every workload";
 }
 
+std::string any_subject_of(const expectation_config& e) {
+    return e.workload.empty() && e.service.empty() ? "any workload" : subject_of(e);
+}
+
 std::uint64_t answered_from(const std::vector<const flow_stats*>& flows, std::size_t first) {
     std::uint64_t n = 0;
     for (const flow_stats* f : flows) {

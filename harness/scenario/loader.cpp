@@ -61,8 +61,8 @@ private:
     void check_references(const scenario& s);
     void check_call_cycles(const scenario& s);
     void check_combinations(const scenario& s);
-    // Checks that a run could pass without testing anything (see observability.cpp's
-    // counterpart in the checkers: "no samples" at run time).
+    // Checks that would pass without testing anything (the checkers' "no samples"
+    // verdict is the run-time counterpart), and retry policies that can never retry.
     void check_workloads_send(const scenario& s);
     void check_expectations_observe(const scenario& s);
     void warn_unretryable_edges(const scenario& s);
@@ -749,7 +749,8 @@ scenario loader::read() {
     check_call_cycles(s);
     check_combinations(s);
     if (doc_.out().count() == errors_before_checks) {
-        // Only on an otherwise sound file: these read references the checks above proved.
+        // Only on an otherwise sound file: these follow references the checks above
+        // proved, and one typo should not also read as "receives no requests".
         check_workloads_send(s);
         check_expectations_observe(s);
         warn_unretryable_edges(s);
@@ -993,11 +994,10 @@ std::optional<duration> last_fault_end(const scenario& s) {
     if (s.nemesis) return std::nullopt;
     duration last{0};
     for (const fault_config& f : s.faults) {
-        duration end = f.length.count() == 0 || f.at >= s.duration - f.length ? s.duration : f.at + f.length;
-        if (f.repeat_every.count() > 0) end = s.duration;  // repeats until repeat_until or the end: conservative
-        if (f.repeat_every.count() > 0 && f.repeat_until && *f.repeat_until < s.duration - f.length) {
-            end = *f.repeat_until + f.length;
-        }
+        // Compared as differences, never summed: `at` and `for` may each be near the maximum.
+        const duration start = f.repeat_every.count() > 0 ? f.repeat_until.value_or(s.duration) : f.at;
+        const bool past_end = f.length.count() == 0 || f.length >= s.duration || start >= s.duration - f.length;
+        const duration end = past_end ? s.duration : start + f.length;
         last = std::max(last, end);
     }
     return last;
