@@ -254,7 +254,7 @@ void check_calls(const scenario& s, duration run_length, bool keeps_events, std:
         out.push_back({pointer, calls + count_text(run_limits::max_open_loop_calls)});
     } else if (keeps_events && total > run_limits::max_open_loop_calls_with_events) {
         out.push_back({pointer, calls + count_text(run_limits::max_open_loop_calls_with_events) +
-                                    " when the run keeps its events (about 650 bytes of memory each); run with "
+                                    " when the run keeps its events (about 1 KB of memory each); run with "
                                     "--events none to only hash them, or shorten the run"});
     }
 }

@@ -32,9 +32,10 @@ struct run_limits {
     // call their endpoints make (weighted by probability; retries not counted): about
     // 10 us of CPU each.
     static constexpr double max_open_loop_calls = 1e8;
-    // The same when the run keeps its events for events.jsonl: about 650 bytes of
-    // memory (and 1 KB of events.jsonl) each.
-    static constexpr double max_open_loop_calls_with_events = 5e6;
+    // The same when the run keeps its events for events.jsonl: about 1 KB of memory
+    // at the peak (ten 64-byte events in a vector that doubles) and 1 KB of events.jsonl
+    // each; 2e6 calls ran in 2.1 GB under a 4 GiB address-space limit.
+    static constexpr double max_open_loop_calls_with_events = 2e6;
 };
 
 // A limit exceeded: where the file sets the value that exceeds it (a JSON pointer) and why.

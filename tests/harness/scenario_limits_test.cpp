@@ -4,6 +4,7 @@
 // (limit_*.json) give the exact messages.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -80,13 +81,21 @@ TEST_CASE("closed-loop users, fault occurrences and open-loop calls are limited"
           std::vector<std::string>{"/workloads/0/open/rate_per_s: the open-loop workloads make up to 150000000 calls "
                                    "in a run of 10s (this one 150000000, downstream calls included); the limit is "
                                    "100000000"});
-    // Keeping every event lowers the limit to 5e6 calls.
+    // Keeping every event lowers the limit to 2e6 calls.
     CHECK(messages(check_run_limits(calls, 3s, true)) ==
           std::vector<std::string>{"/workloads/0/open/rate_per_s: the open-loop workloads make up to 45000000 calls in "
-                                   "a run of 3s (this one 45000000, downstream calls included); the limit is 5000000 "
-                                   "when the run keeps its events (about 650 bytes of memory each); run with --events "
+                                   "a run of 3s (this one 45000000, downstream calls included); the limit is 2000000 "
+                                   "when the run keeps its events (about 1 KB of memory each); run with --events "
                                    "none to only hash them, or shorten the run"});
     CHECK(check_run_limits(calls, 3s, false).empty());
+    // run_scenario keeps events by default, so it refuses the file's own 6.6s before running it.
+    const run_result refused = run_scenario(calls, {});
+    CHECK(refused.setup_errors ==
+          std::vector<std::string>{"limits.json: the open-loop workloads make up to 99000000 calls in a run of 6600ms "
+                                   "(this one 99000000, downstream calls included); the limit is 2000000 when the run "
+                                   "keeps its events (about 1 KB of memory each); run with --events none to only hash "
+                                   "them, or shorten the run (at /workloads/0/open/rate_per_s)"});
+    CHECK(refused.sim == nullptr);
 
     // The schedule is integrated, not taken at its peak: a 1s spike of 1e7 in an hour at 1/s.
     const scenario spike = load_ok(one_service(
@@ -191,4 +200,22 @@ TEST_CASE("meshsim validate and meshsim run exit 2 with a located error on every
     CHECK(run("run " + basic + " --out " + out.string() + " --until 1000000h").first == 2);
     fs::remove_all(out);
     fs::remove(err);
+}
+
+TEST_CASE("a list longer than its limit is one located error, and its items are not read", "[scenario][limits]") {
+    const auto services = [](int n) {
+        std::string list;
+        for (int i = 0; i < n; ++i) {
+            list += (i == 0 ? "" : ",") + std::string(R"({"name": "s)") + std::to_string(i) +
+                    R"(", "endpoints": [{"path": "/a"}], "instances": 0})";
+        }
+        return R"({"name": "many", "duration": "1s", "services": [)" + list +
+               R"(], "workloads": [{"name": "w", "service": "s0", "endpoint": "/a", "open": {"rate_per_s": 1}}]})";
+    };
+    // 1000 services: each is read (and its bad "instances" reported); 1001: only the list is.
+    const std::string at_limit = load_errors(services(1000));
+    CHECK(std::count(at_limit.begin(), at_limit.end(), '\n') == 1000);
+    CHECK(load_errors(services(1001)) ==
+          "limits.json:1:48: error: services must have at most 1000 items, got 1001 (at /services)\n"
+          "limits.json:1:64045: error: no service named \"s0\" (at /workloads/0/service)\n");
 }
