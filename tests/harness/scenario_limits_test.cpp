@@ -128,7 +128,7 @@ TEST_CASE("closed-loop users, fault occurrences and open-loop calls are limited"
           "is 100000 (at /faults/0/repeat_every)\n");
 }
 
-TEST_CASE("--until obeys the limits of the file's duration: a setup error before anything runs",
+TEST_CASE("run_scenario holds --until to the limits of the file's duration: a setup error before anything runs",
           "[scenario][limits][runner]") {
     const scenario s = load_ok(one_service(R"("duration": "10s")", R"("open": {"rate_per_s": 1})"));
     struct until_case {
