@@ -74,6 +74,9 @@ std::string subject(const std::string& label) { return label.empty() ? "the valu
 std::string first_unprintable(std::string_view text, bool free_text) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         const auto b0 = static_cast<unsigned char>(text[i]);
+        // Continuation bytes belong to the character before: 0x80 to 0x9F there is not C1.
+        if ((b0 & 0xC0u) == 0x80u) continue;
+        // Only 2- and 3-byte sequences can encode what is refused; 4-byte ones pass.
         std::uint32_t code_point = b0;
         if (b0 >= 0xC2 && b0 <= 0xDF && i + 1 < text.size()) {
             code_point = ((b0 & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu);

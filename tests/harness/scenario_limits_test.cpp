@@ -219,3 +219,21 @@ TEST_CASE("a list longer than its limit is one located error, and its items are 
           "limits.json:1:48: error: services must have at most 1000 items, got 1001 (at /services)\n"
           "limits.json:1:64045: error: no service named \"s0\" (at /workloads/0/service)\n");
 }
+
+TEST_CASE("names may use any printable character, in any script", "[scenario][limits][names]") {
+    // Continuation bytes 0x80 to 0x9F (in e.g. U+20AC, U+65E5) are not C1 controls.
+    for (const std::string name : {"caf\xc3\xa9", "\xe2\x82\xac-billing", "\xe6\x97\xa5\xe6\x9c\xac",
+                                   "\xf0\x9f\x98\x80 smile", "a b", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"}) {
+        INFO(name);
+        CHECK(load_errors(R"({"name": ")" + name + R"(", "duration": "1s",
+            "services": [{"name": ")" +
+                          name + R"(", "endpoints": [{"path": "/)" + name + R"("}]}],
+            "workloads": [{"name": "w", "service": ")" +
+                          name + R"(", "endpoint": "/)" + name + R"(", "open": {"rate_per_s": 1}}]})") == "loaded");
+    }
+    CHECK(load_errors(R"({"name": "a\u0085b", "duration": "1s",
+        "services": [{"name": "s", "endpoints": [{"path": "/a"}]}],
+        "workloads": [{"name": "w", "service": "s", "endpoint": "/a", "open": {"rate_per_s": 1}}]})") ==
+          "limits.json:1:10: error: name contains control character U+0085; names and other strings in a scenario "
+          "must be printable on one line (at /name)\n");
+}
