@@ -15,6 +15,10 @@ namespace {
 
 using sim::duration;
 
+// Exact for whole seconds (1e12 ns is 1000.0, where count * 1e-9 is not), so a value
+// at a limit is not over it.
+double seconds(duration d) { return static_cast<double>(d.count()) / 1e9; }
+
 std::string count_text(double n) {
     if (n >= 1e15) {
         char buffer[32];
@@ -64,12 +68,11 @@ double arrivals_of(const open_loop_config& open, duration from, duration to) {
         const duration lo = std::max(begin, from);
         const duration hi = std::min(end, to);
         if (hi <= lo) return;
-        const double length = sim::to_seconds(end - begin);
+        const double length = seconds(end - begin);
         const auto rate_at = [&](duration t) {
-            return length <= 0 ? rate_begin
-                               : rate_begin + (rate_end - rate_begin) * sim::to_seconds(t - begin) / length;
+            return length <= 0 ? rate_begin : rate_begin + (rate_end - rate_begin) * seconds(t - begin) / length;
         };
-        total += (rate_at(lo) + rate_at(hi)) / 2 * sim::to_seconds(hi - lo);
+        total += (rate_at(lo) + rate_at(hi)) / 2 * seconds(hi - lo);
     };
     duration t{0};
     double rate = open.rate_per_s;
@@ -234,17 +237,38 @@ void check_calls(const scenario& s, duration run_length, bool keeps_events, std:
     double total = 0;
     double largest = 0;
     std::size_t largest_at = 0;
+    double draws = 0;
+    double most_draws = 0;
+    std::size_t most_draws_at = 0;
     for (std::size_t i = 0; i < s.workloads.size(); ++i) {
         const workload_config& w = s.workloads[i];
         if (!w.open) continue;
         const duration stop = std::min(w.stop.value_or(run_length), run_length);
         if (stop <= w.start) continue;
         const double n = arrivals_of(*w.open, w.start, stop) * fanout.calls(w.service, w.endpoint, w.version);
+        if (w.open->arrivals == arrival_process::poisson) {
+            double peak = w.open->rate_per_s;
+            for (const rate_change& c : w.open->schedule) peak = std::max(peak, c.rate_per_s);
+            const double d = peak * seconds(stop - w.start);
+            draws += d;
+            if (d > most_draws) {
+                most_draws = d;
+                most_draws_at = i;
+            }
+        }
         total += n;
         if (n > largest) {
             largest = n;
             largest_at = i;
         }
+    }
+    if (draws > run_limits::max_poisson_draws) {
+        out.push_back({"/workloads/" + std::to_string(most_draws_at) + "/open",
+                       "Poisson arrivals are drawn at the peak rate of the schedule and thinned: up to " +
+                           count_text(draws) + " draws in a run of " + sim::format_duration(run_length) +
+                           " (this one " + count_text(most_draws) + "); the limit is " +
+                           count_text(run_limits::max_poisson_draws) +
+                           " (shorten the run or the peak, or use \"arrivals\": \"constant\")"});
     }
     const std::string pointer = "/workloads/" + std::to_string(largest_at) + "/open/rate_per_s";
     const std::string calls = "the open-loop workloads make up to " + count_text(total) + " calls in a run of " +

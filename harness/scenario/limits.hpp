@@ -36,6 +36,9 @@ struct run_limits {
     // at the peak (ten 64-byte events in a vector that doubles) and 1 KB of events.jsonl
     // each; 2e6 calls ran in 2.1 GB under a 4 GiB address-space limit.
     static constexpr double max_open_loop_calls_with_events = 2e6;
+    // Poisson arrivals under a schedule are drawn at the peak rate and thinned to the
+    // rate of the moment: about 13 ns per draw (1e9 draws: 13 s).
+    static constexpr double max_poisson_draws = 1e10;
 };
 
 // A limit exceeded: where the file sets the value that exceeds it (a JSON pointer) and why.

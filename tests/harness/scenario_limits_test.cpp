@@ -98,9 +98,9 @@ TEST_CASE("closed-loop users, fault occurrences and open-loop calls are limited"
     CHECK(refused.sim == nullptr);
 
     // The schedule is integrated, not taken at its peak: a 1s spike of 1e7 in an hour at 1/s.
-    const scenario spike = load_ok(one_service(
-        R"("duration": "1h", "bucket": "1min")",
-        R"("open": {"rate_per_s": 1, "schedule": [{"kind": "spike", "at": "10s", "for": "1s", "rate_per_s": 1e7}]})"));
+    const scenario spike = load_ok(one_service(R"("duration": "1h", "bucket": "1min")",
+                                               R"("open": {"arrivals": "constant", "rate_per_s": 1,
+                     "schedule": [{"kind": "spike", "at": "10s", "for": "1s", "rate_per_s": 1e7}]})"));
     CHECK(check_run_limits(spike, spike.duration).empty());
     // A ramp from (almost) 0 to 1e7 over 20s sends 1e8, times 1.5 calls each.
     const scenario ramp = load_ok(one_service(
@@ -111,6 +111,17 @@ TEST_CASE("closed-loop users, fault occurrences and open-loop calls are limited"
                                    "in a run of 20s (this one 150000000, downstream calls included); the limit is "
                                    "100000000"});
     CHECK(check_run_limits(ramp, ramp.duration).empty());  // 13s of the ramp: 0.4225e8 x 1.5
+
+    // Poisson arrivals are drawn at the peak rate: a 1us spike to 1e7 in 1000s is 1e10 draws, in 1001s too many.
+    const scenario thin = load_ok(one_service(
+        R"("duration": "1000s")",
+        R"("open": {"rate_per_s": 1, "schedule": [{"kind": "spike", "at": "10s", "for": "1us", "rate_per_s": 1e7}]})"));
+    CHECK(check_run_limits(thin, thin.duration).empty());
+    CHECK(messages(check_run_limits(thin, 1001s)) ==
+          std::vector<std::string>{"/workloads/0/open: Poisson arrivals are drawn at the peak rate of the schedule and "
+                                   "thinned: up to 10010000000 draws in a run of 1001s (this one 10010000000); the "
+                                   "limit is 10000000000 (shorten the run or the peak, or use \"arrivals\": "
+                                   "\"constant\")"});
 
     // A fault every 10us for 1s on both instances: 2 x 100000 occurrences.
     const std::string faults = R"({"name": "f", "duration": "1s",
