@@ -1,6 +1,7 @@
 #include "harness/runner.hpp"
 
 #include "harness/checkers/checker.hpp"
+#include "harness/scenario/limits.hpp"
 #include "harness/summary.hpp"
 #include "harness/world/world.hpp"
 
@@ -18,11 +19,30 @@ std::string reproduce_command(const scenario& s, const run_options& options) {
 
 }  // namespace
 
+std::vector<std::string> until_problems(const scenario& s, sim::duration until, bool keeps_events) {
+    std::vector<std::string> out;
+    for (const limit_problem& p : check_run_limits(s, until, keeps_events)) {
+        out.push_back("--until " + sim::format_duration(until) + ": " + p.message);
+    }
+    return out;
+}
+
 run_result run_scenario(scenario s, const run_options& options) {
+    run_result result;
+    // --until obeys the limits the file's duration does, and keeping every event lowers
+    // the limit on calls: bad input, reported before anything runs.
+    if (options.until) {
+        result.setup_errors = until_problems(s, *options.until, options.keep_events);
+    } else {
+        for (const limit_problem& p : check_run_limits(s, s.duration, options.keep_events)) {
+            const std::string& file = s.source_file.empty() ? s.name : s.source_file;
+            result.setup_errors.push_back(file + ": " + p.message + " (at " + p.pointer + ")");
+        }
+    }
+    if (!result.setup_errors.empty()) return result;
     if (options.seed) s.seed = *options.seed;
     if (options.until) s.duration = *options.until;
     if (s.warmup >= s.duration) s.warmup = sim::duration{0};
-    run_result result;
     result.sim = std::make_unique<sim::kernel::simulation>(sim::kernel::simulation_options{
         .seed = s.seed,
         .fiber_stack_bytes = 256 * 1024,

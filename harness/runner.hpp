@@ -30,6 +30,12 @@ struct run_result {
     std::unique_ptr<sim::kernel::simulation> sim;  // for events.jsonl
 };
 
+// A run over the limits of harness/scenario/limits.hpp (an --until longer than the file
+// allows, or more calls than fit in memory while events are kept) comes back as
+// setup_errors, before the world is built (result.sim is then null).
 run_result run_scenario(scenario s, const run_options& options);
+
+// Why s cannot run until `until` (each limit it exceeds, as "--until 1000000h: ..."); empty if it can.
+std::vector<std::string> until_problems(const scenario& s, sim::duration until, bool keeps_events);
 
 }  // namespace meshsim::harness

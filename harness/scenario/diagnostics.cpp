@@ -37,6 +37,8 @@ std::string format_diagnostic(const diagnostic& d) {
     out += escape_controls(d.message);
     if (!d.pointer.empty()) {
         out += " (at " + escape_controls(d.pointer) + ')';
+    } else if (d.line > 0) {
+        out += " (at the root)";  // the JSON pointer "", which would print as nothing
     }
     return out;
 }

@@ -30,14 +30,15 @@ struct diagnostic {
     std::string file;
     int line = 0;         // 0: about the whole file (it cannot be read, it is too large)
     int column = 0;       // in characters, 1-based
-    std::string pointer;  // RFC 6901 JSON pointer of the value; empty for syntax errors
+    std::string pointer;  // RFC 6901 JSON pointer of the value (of its container between values); "" the root
     std::string message;
     severity_level severity = severity_level::error;
 };
 
-// "file:line:column: error: message (at /json/pointer)" ("warning:" for a warning).
-// Control characters that came
-// from the input are escaped, so one diagnostic is always one line.
+// "file:line:column: error: message (at /json/pointer)" ("warning:" for a warning),
+// "(at the root)" for the pointer "" (a diagnostic with line 0 is about the file and has
+// none). Control characters that came from the input are escaped, so one diagnostic is
+// always one line.
 std::string format_diagnostic(const diagnostic& d);
 
 class diagnostics {

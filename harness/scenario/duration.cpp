@@ -115,7 +115,8 @@ duration_parse_result parse_duration(std::string_view text) {
         rest.remove_prefix(unit_length);
 
         // whole * unit, exactly
-        const std::string too_large = "duration " + shown + " is too large (the limit is about 292 years)";
+        const std::string too_large =
+            "duration " + shown + " is longer than the limit of " + std::string(max_duration_text);
         std::int64_t whole_value = 0;
         for (const char c : whole) {
             if (!checked_multiply(whole_value, 10, whole_value) || !checked_add(whole_value, c - '0', whole_value)) {
@@ -147,7 +148,9 @@ duration_parse_result parse_duration(std::string_view text) {
             }
             if (!checked_add(part_ns, scaled, part_ns)) return failure(too_large);
         }
-        if (!checked_add(total_ns, part_ns, total_ns)) return failure(too_large);
+        if (!checked_add(total_ns, part_ns, total_ns) || sim::duration{total_ns} > max_duration) {
+            return failure(too_large);
+        }
     }
     return {sim::duration{total_ns}, {}};
 }

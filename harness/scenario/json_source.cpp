@@ -175,6 +175,9 @@ private:
         std::uint32_t node = 0;  // its positions in result_.nodes_
         std::string key;         // objects: key of the member being read
         bool is_object = false;
+        // A member or element is being read (its key is known, or its index is
+        // value.size()): error pointers go into it.
+        bool has_current = false;
         source_position opened_at;
     };
 
@@ -189,9 +192,13 @@ private:
 
     // --- errors: the first one ends the parse --------------------------------------
     bool fail(source_position at, std::string message) {
-        out_.error(file_, at, "", std::move(message));
+        out_.error(file_, at, pointer_here(), std::move(message));
         return false;
     }
+    // The JSON pointer of the value being read (of its container between values), built
+    // only when an error is reported: keeping one per open container would cost depth
+    // times key length.
+    std::string pointer_here() const;
     std::string describe_here() const;
     bool fail_unexpected(std::string_view expectation);
     bool fail_bad_value();
@@ -203,14 +210,16 @@ private:
     bool parse_number(nlohmann::json& value);
     bool parse_literal(nlohmann::json& value);
     bool begin_member(open_container& object);
-    // A new position node, the child of parent (as member key, or the next element).
-    std::uint32_t add_node(std::uint32_t parent, std::string key, std::optional<source_position> key_at);
+    // A new position node, the child of the container on top of the stack (as member
+    // key, or the next element), made the current node. False past limits_.max_values.
+    bool add_node(std::string key, std::optional<source_position> key_at);
 
     std::string_view text_;
     std::string file_;
     diagnostics& out_;
     json_limits limits_;
     json_source result_{"", nullptr};
+    std::vector<open_container> stack_;
 
     std::size_t pos_ = 0;
     int line_ = 1;
@@ -220,16 +229,42 @@ private:
     std::uint32_t current_node_ = 0;  // the node of the value about to be read
 };
 
-std::uint32_t json_parser::add_node(std::uint32_t parent, std::string key, std::optional<source_position> key_at) {
+bool json_parser::add_node(std::string key, std::optional<source_position> key_at) {
+    open_container& parent = stack_.back();
+    parent.has_current = true;
+    if (result_.nodes_.size() >= limits_.max_values) {
+        return fail(key_at.value_or(here()), "the document has more than " + std::to_string(limits_.max_values) +
+                                                 " values (objects, arrays, strings, numbers, literals), the limit");
+    }
     const auto index = static_cast<std::uint32_t>(result_.nodes_.size());
     result_.nodes_.emplace_back();
     result_.nodes_.back().key = key_at;
     if (key_at) {
-        result_.nodes_[parent].members.emplace_back(std::move(key), index);
+        result_.nodes_[parent.node].members.emplace_back(std::move(key), index);
     } else {
-        result_.nodes_[parent].elements.push_back(index);
+        result_.nodes_[parent.node].elements.push_back(index);
     }
-    return index;
+    current_node_ = index;
+    return true;
+}
+
+std::string json_parser::pointer_here() const {
+    std::string pointer;
+    for (const open_container& c : stack_) {
+        if (!c.has_current) break;
+        const std::string index = c.is_object ? std::string() : std::to_string(c.value.size());
+        pointer += '/';
+        for (const char ch : c.is_object ? std::string_view(c.key) : std::string_view(index)) {
+            if (ch == '~') {
+                pointer += "~0";
+            } else if (ch == '/') {
+                pointer += "~1";
+            } else {
+                pointer += ch;
+            }
+        }
+    }
+    return pointer;
 }
 
 void json_parser::skip_whitespace() {
@@ -286,7 +321,8 @@ std::optional<json_source> json_parser::parse() {
         line_start_ = 3;
     }
 
-    std::vector<open_container> stack;
+    std::vector<open_container>& stack = stack_;
+    stack.clear();
     nlohmann::json completed;
     result_.nodes_.emplace_back();
     current_node_ = 0;
@@ -317,8 +353,8 @@ std::optional<json_source> json_parser::parse() {
                 value_done = false;
                 if (stack.back().is_object) {
                     if (!begin_member(stack.back())) return std::nullopt;
-                } else {
-                    current_node_ = add_node(stack.back().node, {}, std::nullopt);
+                } else if (!add_node({}, std::nullopt)) {
+                    return std::nullopt;
                 }
             }
         } else if (!parse_scalar(completed)) {
@@ -348,6 +384,7 @@ std::optional<json_source> json_parser::parse() {
             } else {
                 top.value.push_back(std::move(completed));
             }
+            top.has_current = false;
             const char close = top.is_object ? '}' : ']';
             if (peek() == ',') {
                 ++pos_;
@@ -358,8 +395,8 @@ std::optional<json_source> json_parser::parse() {
                 }
                 if (top.is_object) {
                     if (!begin_member(top)) return std::nullopt;
-                } else {
-                    current_node_ = add_node(top.node, {}, std::nullopt);
+                } else if (!add_node({}, std::nullopt)) {
+                    return std::nullopt;
                 }
                 break;
             }
@@ -389,6 +426,8 @@ bool json_parser::begin_member(open_container& object) {
     std::string key;
     if (!parse_string(key)) return false;
     if (object.value.contains(key)) {
+        object.key = key;
+        object.has_current = true;
         std::string message = "duplicate key " + quote(key);
         for (const auto& [earlier, index] : result_.nodes_[object.node].members) {
             if (earlier != key) continue;
@@ -398,8 +437,8 @@ bool json_parser::begin_member(open_container& object) {
         }
         return fail(key_at, std::move(message));
     }
-    current_node_ = add_node(object.node, key, key_at);
-    object.key = std::move(key);
+    object.key = key;
+    if (!add_node(std::move(key), key_at)) return false;
     skip_whitespace();
     if (peek() != ':') return fail_unexpected("expected ':' after object key");
     ++pos_;

@@ -19,9 +19,12 @@
 
 namespace meshsim::harness {
 
+// Together these bound the parser's memory: the text, plus at most max_values values
+// (about 200 bytes each with their positions, measured: docs/scenario-format.md, Limits).
 struct json_limits {
     std::size_t max_depth = 256;             // nested objects and arrays
     std::size_t max_size_bytes = 64u << 20;  // the whole text
+    std::size_t max_values = 1'000'000;      // objects, arrays, strings, numbers and literals
 };
 
 // A parsed JSON text: the value, plus the position of each value and key by JSON pointer.
@@ -58,7 +61,8 @@ private:
 };
 
 // Parses text (file names it in diagnostics). On any syntax error or limit reached,
-// reports exactly one diagnostic to out and returns nullopt.
+// reports exactly one diagnostic to out, with the JSON pointer of the value (or of the
+// container, between values) where it happened, and returns nullopt.
 std::optional<json_source> parse_json(std::string_view text, std::string file, diagnostics& out,
                                       const json_limits& limits = {});
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "harness/scenario/limits.hpp"
 #include "harness/scenario/reader.hpp"
 
 namespace meshsim::harness {
@@ -17,6 +18,20 @@ namespace meshsim::harness {
 namespace {
 
 using sim::duration;
+
+// How many items the lists of a scenario may hold (docs/scenario-format.md, Limits).
+// Far above any real model; they bound what a hostile file can make the loader build.
+constexpr std::size_t max_services = 1'000;
+constexpr std::size_t max_endpoints_per_service = 1'000;
+constexpr std::size_t max_calls_per_endpoint = 100;
+constexpr std::size_t max_publish_targets = 100;
+constexpr std::size_t max_api_keys = 10'000;
+constexpr std::size_t max_edges = 10'000;
+constexpr std::size_t max_workloads = 1'000;
+constexpr std::size_t max_schedule_entries = 10'000;
+constexpr std::size_t max_link_overrides = 10'000;
+constexpr std::size_t max_faults = 10'000;
+constexpr std::size_t max_expectations = 1'000;
 
 // A name written somewhere in the file, to be checked once every service is known.
 struct reference {
@@ -67,6 +82,7 @@ private:
     void check_expectations_observe(const scenario& s);
     void warn_unretryable_edges(const scenario& s);
     void warn(const std::string& pointer, std::string message) const;
+    void check_limits(const scenario& s);
     std::string unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& known);
 
     const document_reader& doc_;
@@ -328,7 +344,7 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
     e.fanout = r.choice<fanout_mode>(
         "fanout", {{"sequential", fanout_mode::sequential}, {"parallel", fanout_mode::parallel}}, e.fanout);
     e.honour_deadline = r.optional<bool>("honour_deadline", e.honour_deadline);
-    for (const value_reader& item : r.array("calls")) {
+    for (const value_reader& item : r.array("calls", {.max_items = max_calls_per_endpoint})) {
         object_reader c = item.object();
         downstream_call call;
         read_target(c, call.service, call.endpoint, call.version);
@@ -366,7 +382,7 @@ write_config loader::read_write(object_reader& w) {
     c.dedupe = w.optional<bool>("dedupe", c.dedupe);
     c.publish = w.choice<publish_mode>(
         "publish", {{"outbox", publish_mode::outbox}, {"dual_write", publish_mode::dual_write}}, c.publish);
-    for (const value_reader& item : w.array("publish_to")) {
+    for (const value_reader& item : w.array("publish_to", {.max_items = max_publish_targets})) {
         object_reader t = item.object();
         publish_target target;
         read_target(t, target.service, target.endpoint, target.version);
@@ -396,12 +412,13 @@ service_config loader::read_service(object_reader r) {
     s.station = read_station(r);
     std::vector<value_reader> endpoint_values;
     if (r.valid() && !r.member("endpoints").is_array()) unreadable_endpoints_.insert(s.name);
-    for (const value_reader& item : r.array("endpoints", {.min_items = 1})) {
+    for (const value_reader& item : r.array("endpoints", {.min_items = 1, .max_items = max_endpoints_per_service})) {
         endpoint_values.push_back(item);
         s.endpoints.push_back(read_endpoint(item.object(), s.name));
     }
     endpoint_at_.push_back(std::move(endpoint_values));
-    for (const value_reader& key : r.array("api_keys")) s.api_keys.push_back(key.as<std::string>({.non_empty = true}));
+    for (const value_reader& key : r.array("api_keys", {.max_items = max_api_keys}))
+        s.api_keys.push_back(key.as<std::string>({.non_empty = true}));
     if (auto o = r.maybe_object("rate_limit")) {
         svc::rate_limit_config c;
         c.rate_per_second = o->required<double>("per_consumer_per_s", {.min = 0, .min_exclusive = true});
@@ -419,7 +436,7 @@ open_loop_config loader::read_open_loop(object_reader r) {
     o.arrivals = r.choice<arrival_process>(
         "arrivals", {{"poisson", arrival_process::poisson}, {"constant", arrival_process::constant}}, o.arrivals);
     o.rate_per_s = r.required<double>("rate_per_s", {.min = 0, .min_exclusive = true, .max = 1e7});
-    for (const value_reader& item : r.array("schedule")) {
+    for (const value_reader& item : r.array("schedule", {.max_items = max_schedule_entries})) {
         object_reader c = item.object();
         rate_change change;
         change.kind = c.choice<rate_change_kind>(
@@ -685,7 +702,7 @@ network_config loader::read_network(object_reader r) {
         n.defaults = read_link(*d, n.defaults);
         d->finish();
     }
-    for (const value_reader& item : r.array("links")) {
+    for (const value_reader& item : r.array("links", {.max_items = max_link_overrides})) {
         object_reader l = item.object();
         link_override o;
         o.from = l.required<std::string>("from", {.non_empty = true});
@@ -702,24 +719,25 @@ network_config loader::read_network(object_reader r) {
 
 scenario loader::read() {
     scenario s;
-    const std::size_t errors_before_checks = doc_.out().count();
+    const std::size_t errors_before = doc_.out().count();
     object_reader root = doc_.root();
     s.name = root.required<std::string>("name", {.non_empty = true});
-    s.description = root.optional<std::string>("description", "");
+    s.description = root.optional<std::string>("description", "", {.free_text = true});
     s.seed = root.optional<std::uint64_t>("seed", s.seed);
-    s.duration = root.required<duration>("duration", {.min = sim::milliseconds(1), .max = sim::hours(24 * 365)});
+    s.duration =
+        root.required<duration>("duration", {.min = sim::milliseconds(1), .max = run_limits::max_run_duration});
     s.warmup = root.optional<duration>("warmup", s.warmup);
     warmup_at_ = root.member("warmup");
     s.bucket = root.optional<duration>("bucket", s.bucket, {.min = sim::milliseconds(1)});
     bucket_at_ = root.member("bucket");
-    for (const value_reader& item : root.array("services", {.min_items = 1})) {
+    for (const value_reader& item : root.array("services", {.min_items = 1, .max_items = max_services})) {
         s.services.push_back(read_service(item.object()));
     }
     if (auto d = root.maybe_object("default_edge")) {
         s.default_edge = read_edge_policy(*d, s.default_edge);
         d->finish();
     }
-    for (const value_reader& item : root.array("edges")) {
+    for (const value_reader& item : root.array("edges", {.max_items = max_edges})) {
         object_reader e = item.object();
         edge_config edge;
         edge.from = e.required<std::string>("from", {.non_empty = true});
@@ -733,14 +751,15 @@ scenario loader::read() {
         e.finish();
         s.edges.push_back(std::move(edge));
     }
-    for (const value_reader& item : root.array("workloads", {.min_items = 1})) {
+    for (const value_reader& item : root.array("workloads", {.min_items = 1, .max_items = max_workloads})) {
         workload_config w = read_workload(item.object());
         s.workloads.push_back(std::move(w));
     }
     if (auto n = root.maybe_object("network")) s.network = read_network(*n);
-    for (const value_reader& item : root.array("faults")) s.faults.push_back(read_fault(item.object()));
+    for (const value_reader& item : root.array("faults", {.max_items = max_faults}))
+        s.faults.push_back(read_fault(item.object()));
     if (auto n = root.maybe_object("nemesis")) s.nemesis = read_nemesis(*n);
-    for (const value_reader& item : root.array("expectations")) {
+    for (const value_reader& item : root.array("expectations", {.max_items = max_expectations})) {
         s.expectations.push_back(read_expectation(item.object()));
     }
     root.allow({"$schema"});
@@ -748,14 +767,27 @@ scenario loader::read() {
     check_references(s);
     check_call_cycles(s);
     check_combinations(s);
-    if (doc_.out().count() == errors_before_checks) {
+    if (doc_.out().count() == errors_before) {
         // Only on an otherwise sound file: these follow references the checks above
         // proved, and one typo should not also read as "receives no requests".
         check_workloads_send(s);
         check_expectations_observe(s);
         warn_unretryable_edges(s);
     }
+    // Costs are estimated from values that are all valid, or they could mislead.
+    if (doc_.out().count() == errors_before) check_limits(s);
     return s;
+}
+
+// What the run would cost (harness/scenario/limits.hpp), at the value that sets it: the
+// pointer if the file writes it, else its fallback, else the nearest enclosing value.
+void loader::check_limits(const scenario& s) {
+    for (const limit_problem& p : check_run_limits(s, s.duration)) {
+        std::string pointer = p.pointer;
+        if (!doc_.source().value_position(pointer) && !p.fallback_pointer.empty()) pointer = p.fallback_pointer;
+        while (!pointer.empty() && !doc_.source().value_position(pointer)) pointer.resize(pointer.rfind('/'));
+        doc_.report(pointer, false, p.message);
+    }
 }
 
 std::string loader::unknown_name(std::string_view what, const std::string& name,
@@ -789,7 +821,9 @@ void loader::check_references(const scenario& s) {
     }
     for (const endpoint_reference& r : endpoint_refs_) {
         const service_config* svc = s.find_service(r.service);
-        if (svc == nullptr || r.path.empty() || unreadable_endpoints_.contains(r.service)) continue;
+        // An empty name was reported where it was read (and may match a service whose own name was wrong).
+        if (svc == nullptr || r.service.empty() || r.path.empty() || unreadable_endpoints_.contains(r.service))
+            continue;
         std::vector<std::string> paths;
         bool found = false;
         for (const auto& e : svc->endpoints) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 
 #include "harness/scenario/duration.hpp"
 
@@ -64,6 +66,42 @@ std::string duration_text(sim::duration value) { return sim::format_duration(val
 
 std::string subject(const std::string& label) { return label.empty() ? "the value" : label; }
 
+// The first character of text that must not appear in a scenario string, described
+// ("control character U+001B"), or "" when there is none. Names end up in terminal
+// output and reports: a line break or an escape sequence could forge a line or drive
+// the terminal, and a bidirectional override could make a name read as another.
+// Free text (a description) may break lines and use tabs. The parser has checked UTF-8.
+std::string first_unprintable(std::string_view text, bool free_text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto b0 = static_cast<unsigned char>(text[i]);
+        // Continuation bytes belong to the character before: 0x80 to 0x9F there is not C1.
+        if ((b0 & 0xC0u) == 0x80u) continue;
+        // Only 2- and 3-byte sequences can encode what is refused; 4-byte ones pass.
+        std::uint32_t code_point = b0;
+        if (b0 >= 0xC2 && b0 <= 0xDF && i + 1 < text.size()) {
+            code_point = ((b0 & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
+        } else if (b0 >= 0xE0 && b0 <= 0xEF && i + 2 < text.size()) {
+            code_point = ((b0 & 0x0Fu) << 12) | ((static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6) |
+                         (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
+        }
+        std::string_view kind;
+        if (code_point < 0x20 || code_point == 0x7F || (code_point >= 0x80 && code_point <= 0x9F)) {
+            if (!(free_text && (code_point == '\n' || code_point == '\t'))) kind = "control character";
+        } else if (code_point == 0x061C || code_point == 0x200E || code_point == 0x200F ||
+                   (code_point >= 0x202A && code_point <= 0x202E) || (code_point >= 0x2066 && code_point <= 0x2069)) {
+            kind = "bidirectional control";
+        } else if (code_point == 0x2028 || code_point == 0x2029) {
+            if (!free_text) kind = "line separator";
+        }
+        if (!kind.empty()) {
+            char buffer[16];
+            std::snprintf(buffer, sizeof buffer, "U+%04X", static_cast<unsigned>(code_point));
+            return std::string(kind) + " " + buffer;
+        }
+    }
+    return "";
+}
+
 }  // namespace
 
 // --- document_reader ------------------------------------------------------------------
@@ -112,6 +150,11 @@ std::optional<std::string> value_reader::read_string(const string_rules& rules) 
     const auto& text = value_->get_ref<const std::string&>();
     if (rules.non_empty && text.empty()) {
         error(subject(label_) + " must not be empty");
+        return std::nullopt;
+    }
+    if (const std::string found = first_unprintable(text, rules.free_text); !found.empty()) {
+        error(subject(label_) + " contains " + found + "; names and other strings in a scenario must be printable" +
+              (rules.free_text ? "" : " on one line"));
         return std::nullopt;
     }
     return text;
@@ -282,6 +325,7 @@ array_reader value_reader::array(const array_limits& limits) const {
     } else if (limits.max_items && size > *limits.max_items) {
         error(subject(label_) + " must have at most " + std::to_string(*limits.max_items) + " items, got " +
               std::to_string(size));
+        return {};  // the limit bounds what is read, too
     }
     return array_reader(doc_, value_, pointer_, label_);
 }

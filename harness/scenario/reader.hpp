@@ -60,13 +60,16 @@ struct duration_range {
     std::optional<sim::duration> min = {};
     std::optional<sim::duration> max = {};
 };
+// Every string read must be printable: no control characters (C0, DEL, C1), no
+// bidirectional controls, and unless free_text no line breaks, tabs or line separators.
 struct string_rules {
     bool non_empty = false;
+    bool free_text = false;  // descriptions: line breaks and tabs allowed
 };
 struct bool_rules {};
 struct array_limits {
-    std::size_t min_items = 0;  // > 0 also makes the key required
-    std::optional<std::size_t> max_items = {};
+    std::size_t min_items = 0;                  // > 0 also makes the key required
+    std::optional<std::size_t> max_items = {};  // more: reported, and no element is read
 };
 
 namespace detail {

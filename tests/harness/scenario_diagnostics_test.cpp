@@ -15,13 +15,17 @@ using meshsim::harness::format_diagnostic;
 TEST_CASE("a diagnostic prints as file:line:column: error: message (at pointer)", "[scenario][diagnostics]") {
     CHECK(format_diagnostic({"s.json", 3, 14, "/services/0/replicas", "replicas must be >= 1, got 0"}) ==
           "s.json:3:14: error: replicas must be >= 1, got 0 (at /services/0/replicas)");
-    CHECK(format_diagnostic({"s.json", 1, 1, "", "unterminated string"}) == "s.json:1:1: error: unterminated string");
+    // The pointer "" is the document itself: printed, not left out (a syntax error too has a pointer).
+    CHECK(format_diagnostic({"s.json", 1, 1, "", "unterminated string"}) ==
+          "s.json:1:1: error: unterminated string (at the root)");
+    CHECK(format_diagnostic({"s.json", 1, 2, "/a~1b", "duplicate key \"a/b\""}) ==
+          "s.json:1:2: error: duplicate key \"a/b\" (at /a~1b)");
     CHECK(format_diagnostic({"s.json", 0, 0, "", "cannot read file"}) == "s.json: error: cannot read file");
 }
 
 TEST_CASE("diagnostics print sorted by position, equal positions in report order", "[scenario][diagnostics]") {
     diagnostics out;
-    out.error("b.json", {1, 1, 0}, "", "in b");
+    out.error("b.json", {1, 1, 0}, "/b", "in b");
     out.error("a.json", {10, 2, 0}, "/x", "second");
     out.error("a.json", {2, 7, 0}, "/y", "first");
     out.error("a.json", {10, 2, 0}, "/x", "third, same place as second");
@@ -32,17 +36,17 @@ TEST_CASE("diagnostics print sorted by position, equal positions in report order
           "a.json:10:1: error: before second (at /z)\n"
           "a.json:10:2: error: second (at /x)\n"
           "a.json:10:2: error: third, same place as second (at /x)\n"
-          "b.json:1:1: error: in b\n");
+          "b.json:1:1: error: in b (at /b)\n");
 }
 
 TEST_CASE("past the kept limit, diagnostics are counted and summarised", "[scenario][diagnostics]") {
     diagnostics out(2);
-    for (int i = 0; i < 5; ++i) out.error("f.json", {i + 1, 1, 0}, "", "problem " + std::to_string(i));
+    for (int i = 0; i < 5; ++i) out.error("f.json", {i + 1, 1, 0}, "/p", "problem " + std::to_string(i));
     CHECK(out.count() == 5);
     CHECK(out.sorted().size() == 2);
     CHECK(out.format() ==
-          "f.json:1:1: error: problem 0\n"
-          "f.json:2:1: error: problem 1\n"
+          "f.json:1:1: error: problem 0 (at /p)\n"
+          "f.json:2:1: error: problem 1 (at /p)\n"
           "3 more error(s) not shown\n");
 }
 

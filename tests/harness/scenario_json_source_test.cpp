@@ -236,6 +236,56 @@ TEST_CASE("nesting deeper than the limit is one diagnostic, without deep recursi
           "1:11: nesting is deeper than the limit of 2 levels");
 }
 
+TEST_CASE("every syntax error names the JSON pointer of the value, or of its container between values",
+          "[scenario][json]") {
+    struct broken {
+        std::string text;
+        std::string expected;  // as meshsim validate prints it, without the file name
+    };
+    const std::vector<broken> table = {
+        {"", "1:1: error: unexpected end of input; expected a value (at the root)"},
+        {"{\"name\": \"x\",\n \"name\": \"y\"}",
+         "2:2: error: duplicate key \"name\" (first defined at line 1, column 2) (at /name)"},
+        {"{\"services\": [{\"name\": \"a\", \"name\": \"b\"}]}",
+         "1:29: error: duplicate key \"name\" (first defined at line 1, column 16) (at /services/0/name)"},
+        {"{\"a\": {\"b\": 1, // why\n}}", "1:16: error: comments are not allowed in JSON (at /a)"},
+        {"{\"a\": [1, /* x */ 2]}", "1:11: error: comments are not allowed in JSON (at /a/1)"},
+        {"// comment\n{}", "1:1: error: comments are not allowed in JSON (at the root)"},
+        {"{\"services\": [{\"name\": \"a\",}]}", "1:28: error: trailing comma before '}' (at /services/0)"},
+        {"{\"s\": [1, 2,]}", "1:13: error: trailing comma before ']' (at /s)"},
+        {"{\"w\": [{\"name\": \"ab\xff\"}]}", "1:20: error: invalid UTF-8 in string (at /w/0/name)"},
+        {"{\"k\xff\": 1}", "1:4: error: invalid UTF-8 in string (at the root)"},
+        {"{\"a\": {\"b\": [[1]]}}", "1:14: error: nesting is deeper than the limit of 3 levels (at /a/b/0)"},
+        {"{\"f\": [{\"factor\": NaN}]}", "1:19: error: NaN and Infinity are not allowed in JSON (at /f/0/factor)"},
+        {"{\"x\": -Infinity}", "1:7: error: NaN and Infinity are not allowed in JSON (at /x)"},
+        {"{\"a/b~c\": tru}", "1:11: error: unknown literal \"tru\" (did you mean true?) (at /a~1b~0c)"},
+        {"{\"a\": 1} x", "1:10: error: unexpected 'x' after the end of the JSON value (at the root)"},
+        {"{\"a\": [1 2]}", "1:10: error: expected ',' or ']' after array element (at /a)"},
+        {"{\"a\": {\"b\" 1}}", "1:12: error: expected ':' after object key (at /a/b)"},
+    };
+    for (const broken& b : table) {
+        INFO("document: " << b.text);
+        diagnostics out;
+        CHECK_FALSE(parse_json(b.text, "f.json", out, json_limits{.max_depth = 3}));
+        CHECK(out.format() == "f.json:" + b.expected + "\n");
+    }
+}
+
+TEST_CASE("a document with more values than the limit is refused where the limit is crossed", "[scenario][json]") {
+    CHECK(syntax_error("[1, 2, 3]", json_limits{.max_values = 4}) == "parsed");  // the array and its three numbers
+    CHECK(syntax_error("[1, 2, 3, 4]", json_limits{.max_values = 4}) ==
+          "1:11: the document has more than 4 values (objects, arrays, strings, numbers, literals), the limit");
+    CHECK(syntax_error("{\"a\": {\"b\": 1, \"c\": 2}}", json_limits{.max_values = 3}) ==
+          "1:16: the document has more than 3 values (objects, arrays, strings, numbers, literals), the limit");
+    // The default bounds memory (about 200 bytes per value): a million values, not 25 million.
+    std::string many = "[";
+    for (int i = 0; i < 1'000'001; ++i) many += i == 0 ? "1" : ",1";
+    many += "]";
+    CHECK(syntax_error(many) ==
+          "1:2000000: the document has more than 1000000 values (objects, arrays, strings, numbers, literals), "
+          "the limit");
+}
+
 TEST_CASE("a text larger than the size limit is refused before parsing", "[scenario][json]") {
     diagnostics out;
     CHECK_FALSE(parse_json("[1, 2, 3]", "big.json", out, json_limits{.max_size_bytes = 8}));
@@ -251,7 +301,8 @@ TEST_CASE("a file that cannot be read is one diagnostic naming it", "[scenario][
 TEST_CASE("control characters from keys cannot break the one-line-per-diagnostic format", "[scenario][json]") {
     diagnostics out;
     CHECK_FALSE(parse_json("{\"a\\nb\": 1, \"a\\nb\": 2}", "f.json", out));
-    CHECK(out.format() == "f.json:1:13: error: duplicate key \"a\\nb\" (first defined at line 1, column 2)\n");
+    CHECK(out.format() ==
+          "f.json:1:13: error: duplicate key \"a\\nb\" (first defined at line 1, column 2) (at /a\\u000ab)\n");
 }
 
 // --- properties ---------------------------------------------------------------------

@@ -232,7 +232,8 @@ TEST_CASE("a syntax error in a scenario file is one diagnostic", "[scenario][rea
     const std::string dir = std::string(MESHSIM_SOURCE_DIR) + "/tests/harness/reader_fixtures/";
     diagnostics out;
     CHECK_FALSE(load_json_file(dir + "missing_comma.json", out));
-    CHECK(out.format() == dir + "missing_comma.json:6:3: error: expected ',' or '}' after object member\n");
+    CHECK(out.format() ==
+          dir + "missing_comma.json:6:3: error: expected ',' or '}' after object member (at the root)\n");
 }
 
 TEST_CASE("an unknown key is reported at the key with the closest known key", "[scenario][reader]") {
@@ -336,9 +337,9 @@ TEST_CASE("missing required keys are reported at the object that lacks them", "[
         r.finish();
     });
     CHECK(printed ==
-          "s.json:1:1: error: missing required key \"name\"\n"
-          "s.json:1:1: error: missing required key \"network\"\n"
-          "s.json:1:1: error: missing required key \"faults\"\n"
+          "s.json:1:1: error: missing required key \"name\" (at the root)\n"
+          "s.json:1:1: error: missing required key \"network\" (at the root)\n"
+          "s.json:1:1: error: missing required key \"faults\" (at the root)\n"
           "s.json:2:16: error: missing required key \"name\" (at /services/0)\n");
 }
 
@@ -396,7 +397,7 @@ TEST_CASE("a root that is not an object is one diagnostic and reads nothing", "[
         r.template required<std::string>("name");
         r.finish();
     });
-    CHECK(printed == "s.json:1:1: error: expected an object, got an array\n");
+    CHECK(printed == "s.json:1:1: error: expected an object, got an array (at the root)\n");
 }
 
 TEST_CASE("entries give every member of a map in file order", "[scenario][reader]") {
