@@ -2,13 +2,14 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -17,10 +18,13 @@
 #include "harness/bench/bench.hpp"
 #include "harness/checkers/checker.hpp"
 #include "harness/flagship.hpp"
+#include "harness/memory_reserve.hpp"
+#include "harness/output_dir.hpp"
 #include "harness/runner.hpp"
 #include "harness/scenario/duration.hpp"
 #include "harness/scenario/loader.hpp"
 #include "harness/summary.hpp"
+#include "harness/terminal_text.hpp"
 #include "meshsim_version.hpp"
 #include "reports/events_jsonl.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -30,9 +34,9 @@ namespace meshsim::harness {
 namespace {
 
 struct run_args {
-    std::string file;
-    std::optional<std::uint64_t> seed;
-    std::string until;
+    std::optional<std::string> file;  // nullopt: the flagship
+    std::optional<std::string> seed;  // as typed; parsed strictly by parse_seed
+    std::optional<std::string> until;
     std::string out_dir = "meshsim-out";
     std::string format = "text";
     std::string events = "all";
@@ -49,21 +53,38 @@ struct bench_args {
     bool no_baseline = false;
 };
 
-std::vector<std::string> node_names(const sim::kernel::simulation& world) {
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < world.node_count(); ++i) {
-        names.push_back(const_cast<sim::kernel::simulation&>(world).get_node(static_cast<sim::node_id>(i)).node_name());
-    }
-    return names;
+// One line on stderr for bad input: input is shown escaped, so it cannot forge lines.
+int bad_input(const std::string& message) {
+    std::cerr << "meshsim: error: " << printable(message) << "\n";
+    return exit_bad_input;
 }
 
-// Loads FILE, or the built-in flagship when FILE is empty; prints diagnostics.
-std::optional<scenario> load(const std::string& file) {
+// TEXT in double quotes for a message, cut after 40 bytes (a 5,000-digit seed).
+std::string shown(const std::string& text) {
+    return "\"" +
+           (text.size() > 40 ? text.substr(0, 40) + "...\" (" + std::to_string(text.size()) + " bytes)" : text + "\"");
+}
+
+// A seed is a whole number from 0 to 2^64-1, written in decimal digits only: no
+// sign, no spaces, nothing clamped.
+std::optional<std::uint64_t> parse_seed(const std::string& text, std::string& error) {
+    std::uint64_t value = 0;
+    const char* end = text.data() + text.size();
+    const auto [stop, ec] = std::from_chars(text.data(), end, value);
+    const bool digits_only = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    if (digits_only && ec == std::errc() && stop == end) return value;
+    error = "--seed: expected a whole number from 0 to 18446744073709551615, got " + shown(text);
+    return std::nullopt;
+}
+
+// Loads FILE, or the built-in flagship when there is none; prints diagnostics.
+std::optional<scenario> load(const std::optional<std::string>& file) {
     diagnostics diags;
-    std::optional<scenario> s = file.empty() ? load_scenario_text(flagship_scenario_text(), "flagship", diags)
-                                             : load_scenario_file(file, diags);
-    if (!diags.empty()) std::cerr << diags.format();  // errors, or warnings beside a usable scenario
-    if (s && file.empty()) s->source_file.clear();    // reproduce with `meshsim run`, no file
+    std::optional<scenario> s =
+        !file ? load_scenario_text(flagship_scenario_text(), "flagship", diags) : load_scenario_file(*file, diags);
+    if (!diags.empty()) std::cerr << printable_lines(diags.format());  // errors, or warnings beside a usable scenario
+    if (s && !file) s->source_file.clear();                            // reproduce with `meshsim run`, no file
+    if (s && file && *file == "-") s->source_file = "-";               // reproduce from stdin again
     return s;
 }
 
@@ -76,68 +97,109 @@ std::function<void(const sim::kernel::simulation&)> progress_printer(sim::durati
         const auto wall_now = std::chrono::steady_clock::now();  // determinism: allowed
         const double wall = std::chrono::duration<double>(wall_now - wall_start).count();
         if (wall < 2.0) return;
-        std::fprintf(stderr, "\r%s / %s virtual, %.0f events/s   ", sim::format_time(sim.now()).c_str(),
-                     sim::format_duration(total).c_str(), static_cast<double>(sim.trace().count()) / wall);
+        std::fprintf(stderr, "\r%s / %s virtual, %.0f events/s   ", sim::format_time_hms(sim.now()).c_str(),
+                     sim::format_duration_hms(total).c_str(), static_cast<double>(sim.trace().count()) / wall);
         shown = true;
         if (sim.now() - sim::time_zero >= total && shown) std::fprintf(stderr, "\n");
     };
 }
 
-int write_outputs(const run_args& args, const run_result& r) {
-    std::error_code ec;
-    std::filesystem::create_directories(args.out_dir, ec);
-    if (ec) {
-        std::cerr << "meshsim: error: cannot create output directory " << args.out_dir << ": " << ec.message() << "\n";
-        return exit_bad_input;
+// The outputs of one run, created (as temporary files) before it starts, so a bad
+// --out is found before any simulated time passes.
+struct run_outputs {
+    output_dir dir;
+    std::optional<output_file> events;  // with --events all
+    output_file summary;
+};
+
+std::optional<run_outputs> prepare_outputs(const run_args& args, std::string& error) {
+    std::optional<output_dir> dir = output_dir::prepare(args.out_dir, error);
+    if (!dir) return std::nullopt;
+    const bool with_events = args.events == "all";
+    std::optional<output_file> events =
+        with_events ? output_file::create(*dir, "events.jsonl", error) : std::optional<output_file>();
+    if (with_events && !events) return std::nullopt;
+    std::optional<output_file> summary = output_file::create(*dir, "summary.json", error);
+    if (!summary) return std::nullopt;
+    return run_outputs{std::move(*dir), std::move(events), std::move(*summary)};
+}
+
+std::string json_text(const nlohmann::json& j) {
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+// events.jsonl, then summary.json: a summary.json means its run finished and
+// everything beside it is from that run.
+int commit_outputs(run_outputs& out, const run_result& r) {
+    if (out.events && !out.events->commit()) {
+        std::cerr << "meshsim: error: " << printable(out.events->error()) << "\n";
+        return exit_internal;
     }
-    const std::filesystem::path out(args.out_dir);
-    if (args.events == "all") {
-        std::ofstream events(out / "events.jsonl");
-        report::write_events_jsonl(events, r.sim->trace().events(), node_names(*r.sim));
+    out.summary.write(json_text(r.summary));
+    if (!out.summary.commit()) {
+        std::cerr << "meshsim: error: " << printable(out.summary.error()) << "\n";
+        return exit_internal;
     }
-    std::ofstream summary_file(out / "summary.json");
-    summary_file << r.summary.dump(2) << "\n";
     return exit_pass;
 }
 
 int run_command(const run_args& args) {
-    std::optional<scenario> s = load(args.file);
-    if (!s) return exit_bad_input;
     run_options options;
-    options.seed = args.seed;
-    options.keep_events = args.events == "all";
-    if (!args.until.empty()) {
-        const duration_parse_result until = parse_duration(args.until);
+    if (args.seed) {
+        std::string error;
+        options.seed = parse_seed(*args.seed, error);
+        if (!options.seed) return bad_input(error);
+    }
+    if (args.until) {
+        const duration_parse_result until = parse_duration(*args.until);
         if (!until.value || until.value->count() <= 0) {
-            std::cerr << "meshsim: error: --until: " << (until.value ? "must be > 0" : until.error) << "\n";
-            return exit_bad_input;
+            return bad_input("--until: " +
+                             (until.value ? "must be longer than 0s, got " + shown(*args.until) : until.error));
         }
         options.until = *until.value;
+    }
+    if (args.file && args.file->empty()) return bad_input("run: expected a scenario file, got \"\"");
+    std::optional<scenario> s = load(args.file);
+    if (!s) return exit_bad_input;
+
+    std::string error;
+    std::optional<run_outputs> out = prepare_outputs(args, error);
+    if (!out) return bad_input(error);
+    // Streamed as recorded, so the events need not fit in memory; a write that
+    // fails stops the run at the next bucket.
+    options.keep_events = false;
+    if (out->events) {
+        output_file& events = *out->events;
+        options.on_event = [&events](const sim::trace_event& e, const std::string* node) {
+            events.write(report::event_line(e, node));
+        };
+        options.stop_requested = [&events] { return events.failed(); };
     }
     options.on_progress = progress_printer(options.until.value_or(s->duration), args.quiet);
     const run_result r = run_scenario(std::move(*s), options);
     if (!r.setup_errors.empty()) {
-        for (const auto& e : r.setup_errors) std::cerr << "meshsim: error: " << e << "\n";
+        for (const auto& e : r.setup_errors) std::cerr << "meshsim: error: " << printable(e) << "\n";
         return exit_bad_input;
     }
-    if (const int rc = write_outputs(args, r); rc != exit_pass) return rc;
+    if (const int rc = commit_outputs(*out, r); rc != exit_pass) return rc;
     if (args.format == "json") {
-        std::printf("%s\n", r.summary.dump(2).c_str());
+        std::printf("%s", json_text(r.summary).c_str());
     } else if (args.quiet) {
-        std::printf("trace_hash=%s\nverdict: %s\n", r.summary["trace_hash"].get<std::string>().c_str(),
+        std::printf("trace_hash=%s\nverdict: %s\n", printable(r.summary["trace_hash"].get<std::string>()).c_str(),
                     r.passed ? "PASS" : "FAIL");
-        if (!r.passed) std::printf("reproduce: %s\n", r.summary["reproduce"].get<std::string>().c_str());
+        if (!r.passed) std::printf("reproduce: %s\n", printable(r.summary["reproduce"].get<std::string>()).c_str());
     } else {
-        std::printf("report: %s\n", (std::filesystem::path(args.out_dir) / "summary.json").string().c_str());
+        std::printf("report: %s\n", printable(out->summary.final_path().string()).c_str());
         std::printf("%s", text_summary(r.summary).c_str());
     }
     return r.passed ? exit_pass : exit_fail;
 }
 
 int validate_command(const std::string& file) {
+    if (file.empty()) return bad_input("validate: expected a scenario file, got \"\"");
     const std::optional<scenario> s = load(file);
     if (!s) return exit_bad_input;
-    std::printf("%s: ok (%zu services, %zu workloads, %zu faults, %zu expectations)\n", file.c_str(),
+    std::printf("%s: ok (%zu services, %zu workloads, %zu faults, %zu expectations)\n", printable(file).c_str(),
                 s->services.size(), s->workloads.size(), s->faults.size(), s->expectations.size());
     return exit_pass;
 }
@@ -194,16 +256,49 @@ int bench_command(const bench_args& args) {
 
 }  // namespace
 
-int run_cli(int argc, char** argv) {
+namespace {
+
+struct command {
+    const char* name;
+    const char* description;
+};
+constexpr command commands[] = {
+    {"run", "Run a scenario (no FILE: the flagship scenario)"},
+    {"validate", "Check a scenario file; report every problem"},
+    {"list", "List service kinds, fault kinds and checkers"},
+    {"bench", "Measure kernel throughput against a bare Boost.Context loop"},
+};
+
+std::string command_list() {
+    std::string out;
+    for (const command& c : commands) out += std::string(out.empty() ? "" : ", ") + c.name;
+    return out;
+}
+
+// CLI11 would call an unknown first word an unexpected argument.
+std::optional<int> reject_unknown_command(int argc, char** argv) {
+    if (argc < 2 || argv[1][0] == '-') return std::nullopt;
+    const std::string word = argv[1];
+    for (const command& c : commands) {
+        if (word == c.name) return std::nullopt;
+    }
+    return bad_input("unknown command " + word + "; the commands are " + command_list() + " (meshsim --help)");
+}
+
+int parse_and_run(int argc, char** argv) {
+    if (const std::optional<int> rc = reject_unknown_command(argc, argv)) return *rc;
     CLI::App app{"meshsim: a deterministic simulator for microservice architectures", "meshsim"};
     app.set_version_flag("--version", std::string("meshsim ") + meshsim::version);
     app.require_subcommand(1);
 
+    std::string file, seed, until;
     run_args run;
-    CLI::App* run_cmd = app.add_subcommand("run", "Run a scenario (no FILE: the flagship scenario)");
-    run_cmd->add_option("file", run.file, "Scenario file (JSON)");
-    run_cmd->add_option("--seed", run.seed, "Master seed of every random stream (default: the scenario's)");
-    run_cmd->add_option("--until", run.until, "Virtual time to run for, e.g. 10s (default: the scenario's duration)");
+    CLI::App* run_cmd = app.add_subcommand(commands[0].name, commands[0].description);
+    CLI::Option* file_opt = run_cmd->add_option("file", file, "Scenario file (JSON; - reads standard input)");
+    CLI::Option* seed_opt = run_cmd->add_option(
+        "--seed", seed, "Master seed of every random stream, 0 to 2^64-1 (default: the scenario's)");
+    CLI::Option* until_opt =
+        run_cmd->add_option("--until", until, "Virtual time to run for, e.g. 10s (default: the scenario's duration)");
     run_cmd->add_option("--out", run.out_dir, "Directory for summary.json and events.jsonl")->capture_default_str();
     run_cmd->add_option("--format", run.format, "Output on stdout: text or json")
         ->check(CLI::IsMember({"text", "json"}))
@@ -214,13 +309,13 @@ int run_cli(int argc, char** argv) {
     run_cmd->add_flag("--quiet", run.quiet, "Print only the trace hash and the verdict");
 
     std::string validate_file;
-    CLI::App* validate_cmd = app.add_subcommand("validate", "Check a scenario file; report every problem");
-    validate_cmd->add_option("file", validate_file, "Scenario file (JSON)")->required();
+    CLI::App* validate_cmd = app.add_subcommand(commands[1].name, commands[1].description);
+    validate_cmd->add_option("file", validate_file, "Scenario file (JSON; - reads standard input)")->required();
 
-    CLI::App* list_cmd = app.add_subcommand("list", "List service kinds, fault kinds and checkers");
+    CLI::App* list_cmd = app.add_subcommand(commands[2].name, commands[2].description);
 
     bench_args bench;
-    CLI::App* bench_cmd = app.add_subcommand("bench", "Measure kernel throughput against a bare Boost.Context loop");
+    CLI::App* bench_cmd = app.add_subcommand(commands[3].name, commands[3].description);
     bench_cmd->add_option("--workload", bench.workload, "ring, or network (through the network model)")
         ->check(CLI::IsMember({"ring", "network"}))
         ->capture_default_str();
@@ -246,23 +341,55 @@ int run_cli(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "meshsim: error: " << e.what() << "\n";
-        const CLI::App* where = app.got_subcommand(run_cmd)        ? run_cmd
-                                : app.got_subcommand(bench_cmd)    ? bench_cmd
-                                : app.got_subcommand(validate_cmd) ? validate_cmd
-                                                                   : &app;
-        std::cerr << where->help("", CLI::AppFormatMode::Normal);
+        const CLI::App* where = &app;
+        for (CLI::App* sub : {run_cmd, validate_cmd, list_cmd, bench_cmd}) {
+            if (app.got_subcommand(sub)) where = sub;
+        }
+        const std::string name = where == &app ? "meshsim" : "meshsim " + where->get_name();
+        bad_input(e.what());
+        const auto formatter = std::dynamic_pointer_cast<CLI::Formatter>(app.get_formatter());
+        if (formatter) std::cerr << formatter->make_usage(where, name);
+        std::cerr << "Run '" << name << " --help' for more information.\n";
         return exit_bad_input;
     }
 
-    try {
-        if (app.got_subcommand(run_cmd)) return run_command(run);
-        if (app.got_subcommand(bench_cmd)) return bench_command(bench);
-        if (app.got_subcommand(validate_cmd)) return validate_command(validate_file);
-        if (app.got_subcommand(list_cmd)) return list_command();
-    } catch (const std::exception& e) {
-        std::cerr << "meshsim: internal error: " << e.what() << "\n";
+    if (app.got_subcommand(run_cmd)) {
+        if (file_opt->count() > 0) run.file = file;
+        if (seed_opt->count() > 0) run.seed = seed;
+        if (until_opt->count() > 0) run.until = until;
+        return run_command(run);
+    }
+    if (app.got_subcommand(bench_cmd)) return bench_command(bench);
+    if (app.got_subcommand(validate_cmd)) return validate_command(validate_file);
+    if (app.got_subcommand(list_cmd)) return list_command();
+    return exit_internal;
+}
+
+// stdout is an output too: text that could not be written is an error, not a pass.
+int check_stdout(int rc) {
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        std::cerr << "meshsim: error: cannot write to standard output\n";
         return exit_internal;
+    }
+    return rc;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    remove_temporary_outputs_on_signals();
+    set_aside_memory_reserve(std::size_t{32} << 20);
+    // No way out of here but an exit code with a message: running out of memory
+    // (while loading, running, summarizing or writing) is exit 3, never a signal.
+    try {
+        return check_stdout(parse_and_run(argc, argv));
+    } catch (const std::bad_alloc&) {
+        release_memory_reserve();
+        std::fputs("meshsim: error: out of memory\n", stderr);
+    } catch (const std::exception& e) {
+        std::cerr << "meshsim: internal error: " << printable(e.what()) << "\n";
+    } catch (...) {
+        std::fputs("meshsim: internal error: unknown exception\n", stderr);
     }
     return exit_internal;
 }

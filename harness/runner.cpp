@@ -1,23 +1,86 @@
 #include "harness/runner.hpp"
 
+#include <new>
+
 #include "harness/checkers/checker.hpp"
+#include "harness/memory_reserve.hpp"
 #include "harness/scenario/limits.hpp"
 #include "harness/summary.hpp"
+#include "harness/terminal_text.hpp"
 #include "harness/world/world.hpp"
 
 namespace meshsim::harness {
 
 namespace {
 
-std::string reproduce_command(const scenario& s, const run_options& options) {
-    std::string cmd = options.reproduce_prefix;
-    if (!s.source_file.empty()) cmd += " " + s.source_file;
-    cmd += " --seed " + std::to_string(s.seed);
-    if (options.until) cmd += " --until " + sim::format_duration(*options.until);
-    return cmd;
+// The fibers reference the world and the scenario: they must be unwound before
+// those end, on every way out of run_scenario, exceptions included (out of
+// memory while building the summary, say). Otherwise the simulation's destructor
+// unwinds them later, into a freed world.
+class shutdown_on_exit {
+public:
+    explicit shutdown_on_exit(sim::kernel::simulation& sim) : sim_(sim) {}
+    shutdown_on_exit(const shutdown_on_exit&) = delete;
+    shutdown_on_exit& operator=(const shutdown_on_exit&) = delete;
+    ~shutdown_on_exit() {
+        sim_.shutdown();
+        sim_.trace().set_sink({});  // the sink's writer may end before the simulation
+    }
+
+private:
+    sim::kernel::simulation& sim_;
+};
+
+void run_to_the_end(const scenario& s, world& w, const run_options& options, run_result& result) {
+    sim::kernel::simulation& sim = *result.sim;
+    const sim::time_point end = sim::time_zero + s.duration;
+    for (sim::time_point t = sim::time_zero; t < end;) {
+        t = std::min(end, t + s.bucket);
+        sim.run_until(t);
+        if (options.on_progress) options.on_progress(sim);
+        if (options.stop_requested && options.stop_requested()) {
+            result.stopped = true;
+            return;
+        }
+    }
+    w.obs().finish();
+    w.collect_data();
+    const std::vector<check_result> checks = run_checkers({s, w.obs(), w.data(), w.last_fault_end(), end});
+    std::vector<std::string> faults;
+    for (const auto& f : w.faults()) faults.push_back(f.to_json().dump());
+    run_identity id;
+    id.scenario_name = s.name;
+    id.scenario_file = s.source_file;
+    id.scenario_hash = s.source_hash;
+    id.seed = s.seed;
+    id.trace_hash = sim.trace().hash();
+    id.events = sim.trace().count();
+    id.virtual_end = sim.now();
+    id.reproduce = reproduce_command(s, options);
+    result.summary = make_summary(id, w.obs(), w.data(), checks, faults);
+    result.passed = result.summary["verdict"].get<std::string>() == "pass";
 }
 
 }  // namespace
+
+std::string reproduce_command(const scenario& s, const run_options& options) {
+    std::string cmd = options.reproduce_prefix;
+    if (!s.source_file.empty()) {
+        std::string file = s.source_file;
+        // A name starting with '-' would be read as an option; "-" alone is stdin.
+        if (file.size() > 1 && file.front() == '-') file = "./" + file;
+        if (needs_printf_word(file)) {
+            // One printable line even for a name with control characters: printf
+            // makes the name, the trailing '_' keeps $( ) from eating final newlines.
+            cmd = "meshsim_file=$(printf '" + printf_format(file) + "_'); " + cmd + " \"${meshsim_file%_}\"";
+        } else {
+            cmd += " " + shell_quote(file);
+        }
+    }
+    cmd += " --seed " + std::to_string(s.seed);
+    if (options.until) cmd += " --until " + sim::format_duration_hms(*options.until);
+    return cmd;
+}
 
 std::vector<std::string> until_problems(const scenario& s, sim::duration until, bool keeps_events) {
     std::vector<std::string> out;
@@ -48,37 +111,24 @@ run_result run_scenario(scenario s, const run_options& options) {
         .fiber_stack_bytes = 256 * 1024,
         .trace = options.keep_events ? sim::trace_mode::full : sim::trace_mode::hash_only});
     sim::kernel::simulation& sim = *result.sim;
+    if (options.on_event) {
+        sim.trace().set_sink([&sim, &on_event = options.on_event](const sim::trace_event& e) {
+            on_event(e, e.node < sim.node_count() ? &sim.get_node(e.node).node_name() : nullptr);
+        });
+    }
     world w(s, sim);
+    const shutdown_on_exit unwind_fibers_first(sim);
     if (!w.fault_errors().empty()) {
         result.setup_errors = w.fault_errors();
-        sim.shutdown();
         return result;
     }
-    const sim::time_point end = sim::time_zero + s.duration;
-    for (sim::time_point t = sim::time_zero; t < end;) {
-        t = std::min(end, t + s.bucket);
-        sim.run_until(t);
-        if (options.on_progress) options.on_progress(sim);
+    try {
+        run_to_the_end(s, w, options, result);
+    } catch (const std::bad_alloc&) {
+        // Before the world and the fibers unwind (which allocates), not after.
+        release_memory_reserve();
+        throw;
     }
-    w.obs().finish();
-    w.collect_data();
-    const std::vector<check_result> checks = run_checkers({s, w.obs(), w.data(), w.last_fault_end(), end});
-    std::vector<std::string> faults;
-    for (const auto& f : w.faults()) faults.push_back(f.to_json().dump());
-    run_identity id;
-    id.scenario_name = s.name;
-    id.scenario_file = s.source_file;
-    id.scenario_hash = s.source_hash;
-    id.seed = s.seed;
-    id.trace_hash = sim.trace().hash();
-    id.events = sim.trace().count();
-    id.virtual_end = sim.now();
-    id.reproduce = reproduce_command(s, options);
-    result.summary = make_summary(id, w.obs(), w.data(), checks, faults);
-    // The fibers reference the world and the scenario, which end with this
-    // function; the simulation lives on in the result for its events.
-    sim.shutdown();
-    result.passed = result.summary["verdict"].get<std::string>() == "pass";
     return result;
 }
 

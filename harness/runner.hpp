@@ -17,17 +17,24 @@ namespace meshsim::harness {
 struct run_options {
     std::optional<std::uint64_t> seed;   // overrides the scenario's
     std::optional<sim::duration> until;  // overrides the scenario's duration
-    bool keep_events = true;             // false: hash only (no events.jsonl)
+    bool keep_events = true;             // false: hash only (the events are not kept in memory)
     std::string reproduce_prefix = "meshsim run";
     // Called every virtual `bucket` with the simulation (progress lines).
     std::function<void(const sim::kernel::simulation&)> on_progress;
+    // Called with every trace event as it is recorded, with the name of its node
+    // (nullptr: none); events.jsonl streams to disk this way.
+    std::function<void(const sim::trace_event&, const std::string* node_name)> on_event;
+    // Asked every virtual `bucket`: true ends the run there, without a summary
+    // (an output can no longer be written: no point running on).
+    std::function<bool()> stop_requested;
 };
 
 struct run_result {
     nlohmann::json summary;
     bool passed = false;
+    bool stopped = false;                          // stop_requested ended it: no summary
     std::vector<std::string> setup_errors;         // faults the kernel rejected: bad input
-    std::unique_ptr<sim::kernel::simulation> sim;  // for events.jsonl
+    std::unique_ptr<sim::kernel::simulation> sim;  // for the kept events
 };
 
 // A run over the limits of harness/scenario/limits.hpp (an --until longer than the file
@@ -37,5 +44,9 @@ run_result run_scenario(scenario s, const run_options& options);
 
 // Why s cannot run until `until` (each limit it exceeds, as "--until 1000000h: ..."); empty if it can.
 std::vector<std::string> until_problems(const scenario& s, sim::duration until, bool keeps_events);
+
+// The command line that replays a run of S (with S's seed) as a POSIX shell reads
+// it: the file name quoted, so that pasting it runs this scenario and nothing else.
+std::string reproduce_command(const scenario& s, const run_options& options);
 
 }  // namespace meshsim::harness

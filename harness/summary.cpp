@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "harness/terminal_text.hpp"
 #include "meshsim_version.hpp"
 #include "sim/trace.hpp"
 
@@ -39,7 +40,7 @@ nlohmann::json series_json(const observations& obs, const flow_stats& f, const s
     nlohmann::json series = nlohmann::json::array();
     for (std::size_t b = 0; b < f.buckets.size(); ++b) {
         const bucket& x = f.buckets[b];
-        nlohmann::json j = {{"t", sim::format_time(obs.bucket_start(b))},
+        nlohmann::json j = {{"t", sim::format_time_hms(obs.bucket_start(b))},
                             {"arrivals", x.arrivals},
                             {"goodput", x.goodput},
                             {"errors", x.errors},
@@ -126,9 +127,9 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
             {"trace_hash", sim::format_hash(id.trace_hash)},
             {"meshsim_version", meshsim::version},
             {"events", id.events},
-            {"virtual_time", sim::format_time(id.virtual_end)},
-            {"bucket", sim::format_duration(obs.bucket_width())},
-            {"warmup", sim::format_duration(obs.warmup())},
+            {"virtual_time", sim::format_time_hms(id.virtual_end)},
+            {"bucket", sim::format_duration_hms(obs.bucket_width())},
+            {"warmup", sim::format_duration_hms(obs.warmup())},
             {"reproduce", id.reproduce},
             {"faults", faults},
             {"checks", checks_json},
@@ -138,33 +139,35 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
 }
 
 std::string text_summary(const nlohmann::json& s) {
-    std::string out;
-    char line[512];
-    std::snprintf(line, sizeof line, "scenario: %s (seed %llu, %s virtual, %llu events)\n",
-                  s["scenario"].get<std::string>().c_str(),
-                  static_cast<unsigned long long>(s["seed"].get<std::uint64_t>()),
-                  s["virtual_time"].get<std::string>().c_str(),
-                  static_cast<unsigned long long>(s["events"].get<std::uint64_t>()));
-    out += line;
+    // Every string here came from input or from text derived from it: printable()
+    // keeps a name from forging lines ("\nverdict: PASS") or driving the terminal.
+    const auto text = [](const nlohmann::json& j) {
+        return printable(j.is_string() ? j.get<std::string>() : j.dump());
+    };
+    const auto count = [](const nlohmann::json& j) { return std::to_string(j.get<std::uint64_t>()); };
+    const auto millis = [](const nlohmann::json& j) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.2fms", j.get<double>());
+        return std::string(buf);
+    };
+    std::string out = "scenario: " + text(s["scenario"]) + " (seed " + count(s["seed"]) + ", " +
+                      text(s["virtual_time"]) + " virtual, " + count(s["events"]) + " events)\n";
     for (const auto& [name, w] : s["workloads"].items()) {
         const auto& o = w["outcomes"];
-        std::snprintf(line, sizeof line, "workload %s: %llu sent, %llu ok, %llu failed, p50 %.2fms p99 %.2fms\n",
-                      name.c_str(), static_cast<unsigned long long>(w["arrivals"].get<std::uint64_t>()),
-                      static_cast<unsigned long long>(o["ok"].get<std::uint64_t>()),
-                      static_cast<unsigned long long>(o["failed"].get<std::uint64_t>()),
-                      w["latency"]["p50_ms"].get<double>(), w["latency"]["p99_ms"].get<double>());
-        out += line;
+        out += "workload " + printable(name) + ": " + count(w["arrivals"]) + " sent, " + count(o["ok"]) + " ok, " +
+               count(o["failed"]) + " failed, p50 " + millis(w["latency"]["p50_ms"]) + " p99 " +
+               millis(w["latency"]["p99_ms"]) + "\n";
     }
     for (const auto& c : s["checks"]) {
-        out += std::string(c["passed"].get<bool>() ? "  ok    " : "  FAIL  ") + c["label"].get<std::string>() +
-               ": expected " + c["expected"].get<std::string>() + "; measured " + c["measured"].get<std::string>();
-        if (!c["first_failed"].is_null()) out += "; first failed at " + c["first_failed"].get<std::string>();
+        out += std::string(c["passed"].get<bool>() ? "  ok    " : "  FAIL  ") + text(c["label"]) + ": expected " +
+               text(c["expected"]) + "; measured " + text(c["measured"]);
+        if (!c["first_failed"].is_null()) out += "; first failed at " + text(c["first_failed"]);
         out += "\n";
     }
-    out += "trace_hash=" + s["trace_hash"].get<std::string>() + "\n";
+    out += "trace_hash=" + text(s["trace_hash"]) + "\n";
     const bool pass = s["verdict"].get<std::string>() == "pass";
     out += std::string("verdict: ") + (pass ? "PASS" : "FAIL") + "\n";
-    if (!pass) out += "reproduce: " + s["reproduce"].get<std::string>() + "\n";
+    if (!pass) out += "reproduce: " + text(s["reproduce"]) + "\n";
     return out;
 }
 

@@ -41,4 +41,10 @@ std::string format_duration(duration d);
 // Time since the start of the simulation, formatted like a duration.
 inline std::string format_time(time_point t) { return format_duration(t.time_since_epoch()); }
 
+// For people: one style at every size, as Go prints durations: "250ms", "1.5s",
+// "59s", "1m0s", "1m1s", "1h0m0s", "8760h0m0s". Exact (fractions are never
+// rounded) and read back by the scenario duration parser.
+std::string format_duration_hms(duration d);
+inline std::string format_time_hms(time_point t) { return format_duration_hms(t.time_since_epoch()); }
+
 }  // namespace meshsim::sim

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,7 +71,12 @@ public:
         hash_ = h;
         ++count_;
         if (mode_ == trace_mode::full) keep(at, kind, node, a, b, detail);
+        if (sink_) sink_(trace_event{at, kind, node, a, b, std::string(detail)});
     }
+
+    // Also hands every event to `sink` as it is recorded (events.jsonl streams to
+    // disk this way, with hash_only, so a run's events need not fit in memory).
+    void set_sink(std::function<void(const trace_event&)> sink) { sink_ = std::move(sink); }
 
     std::uint64_t hash() const { return hash_; }
     std::uint64_t count() const { return count_; }
@@ -84,6 +90,7 @@ private:
     std::uint64_t hash_ = 0x6d65736873696d00ull;  // "meshsim\0"
     std::uint64_t count_ = 0;
     std::vector<trace_event> events_;
+    std::function<void(const trace_event&)> sink_;
 };
 
 // 16 lowercase hex digits, as printed by `meshsim run` (trace_hash=...).

@@ -4,9 +4,10 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <vector>
+
+#include "harness/scenario/input_file.hpp"
 
 namespace meshsim::harness {
 
@@ -683,30 +684,13 @@ std::optional<json_source> parse_json(std::string_view text, std::string file, d
 
 std::optional<json_source> load_json_file(const std::filesystem::path& path, diagnostics& out,
                                           const json_limits& limits) {
-    const std::string file = path.string();
-    std::error_code error;
-    const std::uintmax_t size = std::filesystem::file_size(path, error);
-    if (error) {
-        out.error(file, {}, "", "cannot read file: " + error.message());
+    const std::string file = path == "-" ? "<stdin>" : path.string();
+    input_file_result input = read_input_file(path, limits.max_size_bytes);
+    if (!input.text) {
+        out.error(file, {}, "", input.error);
         return std::nullopt;
     }
-    if (size > limits.max_size_bytes) {
-        out.error(file, {}, "", "file is larger than the limit of " + std::to_string(limits.max_size_bytes) + " bytes");
-        return std::nullopt;
-    }
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream) {
-        out.error(file, {}, "", "cannot open file");
-        return std::nullopt;
-    }
-    std::string text;
-    text.reserve(static_cast<std::size_t>(size));
-    text.assign(std::istreambuf_iterator<char>(stream), std::istreambuf_iterator<char>());
-    if (stream.bad()) {
-        out.error(file, {}, "", "error while reading file");
-        return std::nullopt;
-    }
-    return parse_json(text, file, out, limits);
+    return parse_json(*input.text, file, out, limits);
 }
 
 }  // namespace meshsim::harness

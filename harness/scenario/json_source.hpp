@@ -66,7 +66,8 @@ private:
 std::optional<json_source> parse_json(std::string_view text, std::string file, diagnostics& out,
                                       const json_limits& limits = {});
 
-// Reads and parses a file; a file that cannot be read or is too large is one diagnostic.
+// Reads and parses a file (a FIFO or pipe too; "-" is standard input); a file that
+// cannot be read or is too large is one diagnostic.
 std::optional<json_source> load_json_file(const std::filesystem::path& path, diagnostics& out,
                                           const json_limits& limits = {});
 

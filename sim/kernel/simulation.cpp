@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <exception>
+#include <new>
 #include <stdexcept>
 
 #include <boost/fiber/context.hpp>
@@ -173,6 +174,9 @@ void simulation::spawn_fiber(node& owner, std::string_view name, std::function<v
         free_slots_.pop_back();
     } else {
         s = static_cast<std::uint32_t>(slots_.size());
+        // release_slot runs at a fiber's very end, where an exception has nowhere
+        // to go: its push_back must never need memory.
+        free_slots_.reserve(slots_.size() + 1);
         slots_.emplace_back();
     }
     fiber_slot& f = slots_[s];
@@ -193,10 +197,15 @@ void simulation::spawn_fiber(node& owner, std::string_view name, std::function<v
     ++owner.live_fibers_;
     ++stats_.fibers_started;
 
-    boost::fibers::fiber fiber(
-        std::allocator_arg, stacks_,
-        [this, s, name = std::string(name), body = std::move(body)]() mutable { run_fiber(s, name, body); });
-    fiber.detach();
+    try {
+        boost::fibers::fiber fiber(
+            std::allocator_arg, stacks_,
+            [this, s, name = std::string(name), body = std::move(body)]() mutable { run_fiber(s, name, body); });
+        fiber.detach();
+    } catch (...) {
+        release_slot(s);  // no stack (out of memory): no fiber, and no slot left claiming one
+        throw;
+    }
 }
 
 void simulation::run_fiber(std::uint32_t s, const std::string& name, std::function<void()>& body) {
@@ -205,24 +214,41 @@ void simulation::run_fiber(std::uint32_t s, const std::string& name, std::functi
     const node_id owner = slots_[s].owner;
     const std::uint64_t id = slots_[s].id;
     if (!slots_[s].killed) {
-        trace_.record(now_, event_kind::fiber_start, owner, id, 0, name);
         try {
+            trace_.record(now_, event_kind::fiber_start, owner, id, 0, name);
             body();
             trace_.record(now_, event_kind::fiber_end, owner, id);
         } catch (const fiber_killed&) {
-            trace_.record(now_, event_kind::fiber_killed, owner, id);
+            try {
+                trace_.record(now_, event_kind::fiber_killed, owner, id);
+            } catch (...) {
+                out_of_memory_ = true;
+            }
+        } catch (const std::bad_alloc&) {
+            // The simulator is out of memory, not the simulated process: nothing the
+            // run does from here can be trusted. The event loop throws it on.
+            out_of_memory_ = true;
         } catch (const std::exception& e) {
             // An uncaught exception ends a real process: the node crashes.
-            trace_.record(now_, event_kind::fiber_exception, owner, id, 0, e.what());
-            crash(owner);
+            fiber_ended_by_exception(owner, id, e.what());
         } catch (...) {
-            trace_.record(now_, event_kind::fiber_exception, owner, id, 0, "unknown exception");
-            crash(owner);
+            fiber_ended_by_exception(owner, id, "unknown exception");
         }
     }
     body = nullptr;  // free captured state now, while the node still exists
     release_slot(s);
     current_ = no_slot;
+}
+
+void simulation::fiber_ended_by_exception(node_id owner, std::uint64_t fiber, const char* what) noexcept {
+    // Nothing may escape a fiber's entry function (std::terminate), not even
+    // std::bad_alloc from recording the crash.
+    try {
+        trace_.record(now_, event_kind::fiber_exception, owner, fiber, 0, what);
+        crash(owner);
+    } catch (...) {
+        out_of_memory_ = true;
+    }
 }
 
 void simulation::release_slot(std::uint32_t s) {
@@ -332,6 +358,7 @@ void simulation::fire(const event& ev) {
 
 void simulation::run_until(time_point limit) {
     drain_ready();
+    if (out_of_memory_) throw std::bad_alloc();
     while (!queue_.empty() && queue_.top_time() <= limit) {
         now_ = queue_.top_time();
         // Every event of this instant in one pass, then run what they made ready.
@@ -339,6 +366,7 @@ void simulation::run_until(time_point limit) {
             fire(queue_.pop());
         } while (!queue_.empty() && queue_.top_time() == now_);
         drain_ready();
+        if (out_of_memory_) throw std::bad_alloc();
     }
     if (limit != time_never && now_ < limit) now_ = limit;
 }

@@ -63,6 +63,8 @@ public:
     void at(time_point when, std::function<void()> action);
 
     // Runs events up to and including `limit`; the clock then reads `limit`.
+    // Throws std::bad_alloc when the simulator ran out of memory in a fiber: that is
+    // the simulator failing, not the simulated node, so the run cannot go on.
     void run_until(time_point limit);
     // Runs until no event is left.
     void run();
@@ -112,6 +114,7 @@ public:
 private:
     void run_fiber(std::uint32_t slot_index, const std::string& name, std::function<void()>& body);
     void release_slot(std::uint32_t slot_index);
+    void fiber_ended_by_exception(node_id owner, std::uint64_t fiber, const char* what) noexcept;
     void kill_fibers(node& n);
     void drain_ready();
     void fire(const event& ev);
@@ -137,6 +140,7 @@ private:
     std::uint32_t current_ = no_slot;  // running fiber; no_slot = the event loop
     std::uint64_t next_fiber_id_ = 1;
     std::uint64_t terminated_since_cleanup_ = 0;
+    bool out_of_memory_ = false;  // a fiber hit std::bad_alloc: run_until throws it
     run_stats stats_;
 };
 
