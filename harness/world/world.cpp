@@ -209,6 +209,8 @@ svc::call_outcome call_on_edge(instance_state& st, svc::call_edge& edge, std::si
     st.ctx.obs.arrival(stats, started);
     svc::call_outcome out = edge.call(std::move(req), options);
     stats.attempts += out.attempts_sent;
+    stats.retries += out.retries;
+    stats.hedges += out.hedges;
     st.ctx.obs.completion(stats, started, st.rt.now(), out.result);
     if (svc::circuit_breaker* b = edge.breaker()) {
         st.ctx.obs.breaker_seen(edge_stats, st.rt.node_name(), st.rt.now(), b->state(st.rt.now()));
