@@ -108,3 +108,20 @@ TEST_CASE("summary retries count the retries a breaker rejected, not attempts mi
     CHECK(edge["hedges"] == 0);
     CHECK(r.summary["workloads"]["w"]["retries"] == 0);
 }
+
+TEST_CASE("deadline_propagation is per_try unless an edge or client asks for whole_call") {
+    diagnostics diags;
+    const auto s = load_scenario_text(R"({"name": "p", "duration": "1s",
+  "services": [{"name": "api", "endpoints": [{"path": "/a", "calls": [{"service": "db", "endpoint": "/q"}]}]},
+               {"name": "db", "endpoints": [{"path": "/q"}]}, {"name": "cache", "endpoints": [{"path": "/c"}]}],
+  "edges": [{"from": "api", "to": "db", "deadline_propagation": "whole_call"}],
+  "workloads": [{"name": "w", "service": "api", "endpoint": "/a", "open": {"rate_per_s": 1},
+                 "client": {"deadline_propagation": "whole_call"}}]})",
+                                      "p.json", diags);
+    INFO(diags.format());
+    REQUIRE(s);
+    CHECK(s->policy_for("api", "db").deadline_propagation == svc::deadline_propagation_mode::whole_call);
+    CHECK(s->policy_for("api", "cache").deadline_propagation == svc::deadline_propagation_mode::per_try);
+    CHECK(s->default_edge.deadline_propagation == svc::deadline_propagation_mode::per_try);
+    CHECK(s->workloads[0].client.deadline_propagation == svc::deadline_propagation_mode::whole_call);
+}
