@@ -60,7 +60,10 @@ nlohmann::json flow_json(const observations& obs, const flow_stats& f, const std
                         {"series", series_json(obs, f, depths)}};
     if (with_attempts) {
         j["attempts"] = f.attempts;
-        j["retries"] = f.attempts > f.outcomes.total() ? f.attempts - f.outcomes.total() : 0;
+        // Counted by the clients where they decided them, not derived from attempts: a
+        // call a breaker rejected has no attempt, which would hide its retries.
+        j["retries"] = f.retries;
+        j["hedges"] = f.hedges;
     }
     return j;
 }

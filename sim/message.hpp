@@ -55,6 +55,10 @@ struct message {
     std::uint64_t id = 0;
     // Estimated wire size; 0 means "estimate from headers and body on send".
     std::uint32_t size_bytes = 0;
+    // What the message says, in one number the sender chose (RPC responses: the HTTP
+    // status); 0 = nothing. Shown with msg_send and folded into the trace hash, so two
+    // runs whose messages differ only in content (a 200 against a 502) differ in hash.
+    std::uint16_t status = 0;
     // When the destination node is down or nothing listens on the port, send the
     // sender a bounce (as a TCP RST would tell it: connection refused).
     bool bounce_if_refused = false;

@@ -52,6 +52,18 @@ struct request_fault {
     std::uint16_t abort_status = 0;
 };
 
+// One RPC attempt's end, as the calling node saw it: in the trace and its hash, so
+// runs that differ only in what servers answered, or in which attempt succeeded,
+// differ in hash. The text fields are views: copied only when the trace keeps events.
+struct attempt_record {
+    std::uint16_t status = 0;         // HTTP status of the response; 0 when none arrived
+    std::uint32_t attempt = 1;        // 1 for a call's first attempt (x-attempt)
+    std::string_view outcome;         // svc::outcome_kind name: ok, http_error, timeout, ...
+    std::string_view correlation_id;  // x-correlation-id; empty when the call has none
+    std::string_view method;
+    std::string_view path;
+};
+
 class runtime {
 public:
     virtual ~runtime() = default;
@@ -64,7 +76,7 @@ public:
     virtual time_point now() const = 0;
     // Suspends the calling fiber until the node's clock reads `deadline`.
     virtual void sleep_until(time_point deadline) = 0;
-    void sleep_for(duration d) { sleep_until(now() + d); }
+    void sleep_for(duration d) { sleep_until(saturating_add(now(), d)); }
     // Simulated CPU work: sleeps for `work` scaled by the node's slowness factor.
     virtual void compute(duration work) = 0;
 
@@ -102,6 +114,8 @@ public:
     // Observability: recorded in the trace with the current virtual time.
     virtual void log(std::string_view event, const nlohmann::json& fields = {}) = 0;
     virtual void record_state(std::string_view component, std::string_view state) = 0;
+    // The end of one RPC attempt as its caller saw it (one rpc_attempt event).
+    virtual void record_attempt(const attempt_record& attempt) = 0;
 };
 
 }  // namespace meshsim::sim

@@ -27,6 +27,7 @@ std::string_view to_string(event_kind kind) {
         case event_kind::metric: return "metric";
         case event_kind::state: return "state";
         case event_kind::custom: return "custom";
+        case event_kind::rpc_attempt: return "rpc_attempt";
     }
     return "unknown";
 }

@@ -35,6 +35,7 @@ enum class event_kind : std::uint16_t {
     metric,  // a metric sample a service chose to record
     state,   // a component's state change (breaker, registry, ...)
     custom,
+    rpc_attempt,  // one RPC attempt ended, as its caller saw it (status, outcome, attempt number)
 };
 
 std::string_view to_string(event_kind kind);

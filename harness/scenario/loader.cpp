@@ -265,6 +265,11 @@ edge_policy loader::read_edge_policy(object_reader& r, edge_policy p) {
     p.timeout_per_try = r.optional<duration>("timeout", p.timeout_per_try, {.min = sim::nanoseconds(1)});
     p.deadline = r.optional<duration>("deadline", p.deadline, {.min = sim::nanoseconds(1)});
     p.propagate_deadline = r.optional<bool>("propagate_deadline", p.propagate_deadline);
+    p.deadline_propagation =
+        r.choice<svc::deadline_propagation_mode>("deadline_propagation",
+                                                 {{"per_try", svc::deadline_propagation_mode::per_try},
+                                                  {"whole_call", svc::deadline_propagation_mode::whole_call}},
+                                                 p.deadline_propagation);
     if (auto o = r.maybe_object("retry")) p.retry = read_retry(*o, p.retry);
     if (auto o = r.maybe_object("retry_budget")) {
         svc::retry_budget_config b;

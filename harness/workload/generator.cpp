@@ -29,6 +29,8 @@ void one_request(sim::runtime& rt, client_state& st, const workload_plan& plan, 
     options.criticality = plan.config->criticality;
     const svc::call_outcome out = st.edge.call(std::move(req), options);
     stats.attempts += out.attempts_sent;
+    stats.retries += out.retries;
+    stats.hedges += out.hedges;
     obs.completion(stats, started, rt.now(), out.result);
 }
 

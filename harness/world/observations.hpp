@@ -46,6 +46,8 @@ struct flow_stats {
     outcome_counts outcomes;
     std::uint64_t arrivals = 0;
     std::uint64_t attempts = 0;  // edges and workloads: attempts sent (retries and hedges included)
+    std::uint64_t retries = 0;   // edges and workloads: retries the clients decided (svc::call_outcome)
+    std::uint64_t hedges = 0;    // edges and workloads: hedged attempts launched
     svc::histogram latency;      // completions after the warmup
     std::vector<bucket> buckets;
 };

@@ -209,6 +209,8 @@ svc::call_outcome call_on_edge(instance_state& st, svc::call_edge& edge, std::si
     st.ctx.obs.arrival(stats, started);
     svc::call_outcome out = edge.call(std::move(req), options);
     stats.attempts += out.attempts_sent;
+    stats.retries += out.retries;
+    stats.hedges += out.hedges;
     st.ctx.obs.completion(stats, started, st.rt.now(), out.result);
     if (svc::circuit_breaker* b = edge.breaker()) {
         st.ctx.obs.breaker_seen(edge_stats, st.rt.node_name(), st.rt.now(), b->state(st.rt.now()));
@@ -632,10 +634,13 @@ world::~world() = default;
 sim::time_point world::last_fault_end() const {
     sim::time_point last = sim::time_zero;
     const sim::time_point run_end = sim::time_zero + ctx_->config.duration;
+    // A fault still on when the run ends ends with it (a length of duration::max() is
+    // "for ever", not a wrapped time): what checkers add their windows to stays in range.
     for (const auto& f : fault_specs_) {
-        sim::time_point end = f.length.count() == 0 ? run_end : f.at + f.length;
+        sim::time_point end = f.length.count() == 0 ? run_end : std::min(run_end, sim::saturating_add(f.at, f.length));
         if (f.repeat_every.count() > 0)
-            end = std::min(run_end, f.repeat_until == sim::time_never ? run_end : f.repeat_until + f.length);
+            end = std::min(run_end,
+                           f.repeat_until == sim::time_never ? run_end : sim::saturating_add(f.repeat_until, f.length));
         last = std::max(last, end);
     }
     return last;

@@ -137,7 +137,7 @@ response broker_service::pull(const request& req) {
         if (auto e = read(topic_name, offset)) out.push_back(to_json(delivery{offset, std::move(*e)}));
         s.delivered_until = offset + 1;
     }
-    if (!out.empty()) s.lease_deadline = now + config_.ack_timeout;
+    if (!out.empty()) s.lease_deadline = sim::saturating_add(now, config_.ack_timeout);
     return status(200, {{"deliveries", std::move(out)}});
 }
 
@@ -203,7 +203,7 @@ void broker_service::push_forever(std::string topic_name, std::string subscriber
             continue;
         }
         call_result r = pusher_.call(target.endpoint, delivery_request(delivery{offset, std::move(*e)}, target.path),
-                                     rt_.now() + config_.push_timeout);
+                                     sim::saturating_add(rt_.now(), config_.push_timeout));
         if (r.result.kind == outcome_kind::ok) {
             commit(topic_name, subscriber, offset + 1);
             failures = 0;
@@ -234,7 +234,8 @@ broker_client::broker_client(rpc_client& client, sim::address broker, sim::durat
     : client_(client), broker_(broker), call_timeout_(call_timeout) {}
 
 call_result broker_client::call(const std::string& path, nlohmann::json body) {
-    return client_.call(broker_, post(path, std::move(body)), client_.runtime().now() + call_timeout_);
+    return client_.call(broker_, post(path, std::move(body)),
+                        sim::saturating_add(client_.runtime().now(), call_timeout_));
 }
 
 outcome broker_client::publish(const event& e) { return call("/broker/publish", {{"event", to_json(e)}}).result; }

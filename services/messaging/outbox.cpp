@@ -47,7 +47,7 @@ void outbox_relay::start() {
     box_.runtime().spawn("outbox-relay", [this] {
         while (true) {
             if (box_.pending_count() == 0 || relay_once() == 0) {
-                box_.wait_for_commit(box_.runtime().now() + config_.poll_interval);
+                box_.wait_for_commit(sim::saturating_add(box_.runtime().now(), config_.poll_interval));
             }
         }
     });

@@ -76,7 +76,8 @@ std::optional<std::vector<std::pair<std::string, nlohmann::json>>> reconciler::f
         req.method = "GET";
         req.path = path_;
         req.body = {{"after", after}, {"limit", config_.page_size}};
-        call_result r = client_.call(source_, std::move(req), client_.runtime().now() + config_.call_timeout);
+        call_result r =
+            client_.call(source_, std::move(req), sim::saturating_add(client_.runtime().now(), config_.call_timeout));
         if (r.result.kind != outcome_kind::ok || !r.reply) return std::nullopt;
         for (const auto& pair : r.reply->body.value("records", nlohmann::json::array())) {
             records.emplace_back(pair.at(0).get<std::string>(), pair.at(1));

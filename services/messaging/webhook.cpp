@@ -58,7 +58,7 @@ job_outcome webhook_publisher::deliver(const job& j) {
     if (!endpoint || !e) return job_outcome::failure("malformed delivery job");
     sim::runtime& rt = client_.runtime();
     call_result r = client_.call(*endpoint, delivery_request(delivery{0, *e}, j.payload.value("path", std::string{})),
-                                 rt.now() + config_.delivery_timeout);
+                                 sim::saturating_add(rt.now(), config_.delivery_timeout));
     if (r.result.kind == outcome_kind::ok) return job_outcome::done();
     std::string why(to_string(r.result.kind));
     if (r.result.http_status != 0) why += " " + std::to_string(r.result.http_status);

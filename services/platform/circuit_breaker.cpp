@@ -52,10 +52,6 @@ detail::sliding_call_window make_closed_window(const circuit_breaker_config& con
     return detail::sliding_call_window::count_based(std::max(1u, config.sliding_window_size_calls));
 }
 
-sim::time_point saturating_add(sim::time_point t, sim::duration d) {
-    return sim::time_never - t < d ? sim::time_never : t + d;
-}
-
 }  // namespace
 
 circuit_breaker::circuit_breaker(circuit_breaker_config config, state_listener listener)
@@ -77,7 +73,7 @@ sim::duration circuit_breaker::current_open_wait() const {
 
 void circuit_breaker::enter_open(sim::time_point now) {
     ++consecutive_opens_;
-    open_until_ = saturating_add(now, current_open_wait());
+    open_until_ = sim::saturating_add(now, current_open_wait());
 }
 
 void circuit_breaker::move_to(sim::time_point now, breaker_state next) {
@@ -106,7 +102,7 @@ void circuit_breaker::tick(sim::time_point now) {
         move_to(now, breaker_state::half_open);
     }
     if (state_ == breaker_state::half_open && config_.max_wait_duration_in_half_open_state > sim::duration::zero() &&
-        now >= saturating_add(half_open_since_, config_.max_wait_duration_in_half_open_state)) {
+        now >= sim::saturating_add(half_open_since_, config_.max_wait_duration_in_half_open_state)) {
         move_to(now, breaker_state::open);
     }
 }
@@ -119,7 +115,7 @@ breaker_state circuit_breaker::state(sim::time_point now) {
 sim::time_point circuit_breaker::next_transition_time() const {
     if (state_ == breaker_state::open && config_.automatic_transition_from_open_to_half_open) return open_until_;
     if (state_ == breaker_state::half_open && config_.max_wait_duration_in_half_open_state > sim::duration::zero()) {
-        return saturating_add(half_open_since_, config_.max_wait_duration_in_half_open_state);
+        return sim::saturating_add(half_open_since_, config_.max_wait_duration_in_half_open_state);
     }
     return sim::time_never;
 }

@@ -34,6 +34,14 @@ std::string_view to_string(call_end end) {
     return "unknown";
 }
 
+std::string_view to_string(deadline_propagation_mode mode) {
+    switch (mode) {
+        case deadline_propagation_mode::per_try: return "per_try";
+        case deadline_propagation_mode::whole_call: return "whole_call";
+    }
+    return "unknown";
+}
+
 bool is_idempotent_method(std::string_view method) {
     return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" || method == "DELETE";
 }
@@ -88,6 +96,8 @@ struct call_edge::call_state {
     retry_state retry;
     std::uint32_t attempts_sent = 0;
     std::uint32_t attempts_started = 0;
+    std::uint32_t retries = 0;
+    std::uint32_t hedges = 0;
     std::string correlation_id;
     std::string idempotency_key;
     std::string criticality;
@@ -246,7 +256,7 @@ call_outcome call_edge::call(request req, const call_options& options) {
 std::shared_ptr<call_edge::call_state> call_edge::prepare(request req, const call_options& options) {
     auto call = std::make_shared<call_state>();
     call->started = rt_.now();
-    call->deadline = call->started + policy_.deadline;
+    call->deadline = sim::saturating_add(call->started, policy_.deadline);
     const call_scope* scope = options.scope;
     if (scope) call->deadline = std::min(call->deadline, scope->deadline);
     call->correlation_id =
@@ -286,10 +296,12 @@ call_outcome call_edge::run_retry_loop(const std::shared_ptr<call_state>& call) 
             retry_.on_attempt_result(call->retry, last.result, call->traits, backoff_random_);
         if (!decision.should_retry()) return finish(*call, std::move(last), end_of(decision.verdict));
         // A retry that could not start before the deadline is not worth its backoff.
-        if (rt_.now() + decision.delay >= call->deadline) return finish(*call, std::move(last), call_end::deadline);
+        if (sim::saturating_add(rt_.now(), decision.delay) >= call->deadline)
+            return finish(*call, std::move(last), call_end::deadline);
         call_end refused = call_end::succeeded;
         if (!admit_retry(refused)) return finish(*call, std::move(last), refused);
         ++stats_.retries;
+        ++call->retries;
         rt_.sleep_for(decision.delay);
     }
 }
@@ -315,6 +327,8 @@ call_outcome call_edge::finish(const call_state& call, attempt_result last, call
     out.reply = std::move(last.reply);
     out.end = end;
     out.attempts_sent = call.attempts_sent;
+    out.retries = call.retries;
+    out.hedges = call.hedges;
     out.elapsed = rt_.now() - call.started;
     out.correlation_id = call.correlation_id;
     if (metrics_.registry) metrics_.registry->record_completion(metrics_.key, rt_.now(), out.result, out.elapsed);
@@ -346,7 +360,8 @@ outcome call_edge::acquire_gates(const call_state& call, attempt_lease& lease) {
     if (bulkhead_) {
         const sim::duration wait = policy_.bulkhead->max_wait;
         // A zero wait passes `now`, which the semaphore reads as "fail fast".
-        const sim::time_point until = wait > sim::duration::zero() ? std::min(now + wait, call.deadline) : now;
+        const sim::time_point until =
+            wait > sim::duration::zero() ? std::min(sim::saturating_add(now, wait), call.deadline) : now;
         if (!bulkhead_->acquire(until)) {
             ++stats_.rejected_by_bulkhead;
             release_unsent(lease);
@@ -362,7 +377,7 @@ outcome call_edge::acquire_gates(const call_state& call, attempt_lease& lease) {
     return outcome::success();
 }
 
-request call_edge::attempt_request(const call_state& call, std::uint32_t number) const {
+request call_edge::attempt_request(const call_state& call, std::uint32_t number, sim::time_point try_deadline) const {
     request req = call.req;
     req.head.set(header::correlation_id, call.correlation_id);
     req.head.set(header::attempt, std::to_string(number));
@@ -370,7 +385,10 @@ request call_edge::attempt_request(const call_state& call, std::uint32_t number)
     if (!call.criticality.empty()) req.head.set(header::criticality, call.criticality);
     if (policy_.propagate_deadline) {
         // The remaining budget, not an instant: immune to clock skew between nodes (as gRPC's grpc-timeout).
-        const sim::duration remaining = call.deadline - rt_.now();
+        // By default the attempt's own (try_deadline is already min(per-try, call deadline)).
+        const sim::time_point until =
+            policy_.deadline_propagation == deadline_propagation_mode::per_try ? try_deadline : call.deadline;
+        const sim::duration remaining = until - rt_.now();
         req.head.set(header::deadline_ns, std::to_string(std::max<std::int64_t>(0, remaining.count())));
     }
     return req;
@@ -387,11 +405,12 @@ call_edge::attempt_result call_edge::attempt(const std::shared_ptr<call_state>& 
     }
     lease.address = instances_[*lease.endpoint];
     lease.endpoints_generation = endpoints_generation_;
-    const sim::time_point try_deadline = std::min(rt_.now() + policy_.timeout_per_try, call->deadline);
+    const sim::time_point try_deadline =
+        std::min(sim::saturating_add(rt_.now(), policy_.timeout_per_try), call->deadline);
     const bool cut_by_deadline = try_deadline == call->deadline;
     ++call->attempts_sent;
     ++stats_.attempts_sent;
-    call_result got = client_.call(lease.address, attempt_request(*call, lease.number), try_deadline);
+    call_result got = client_.call(lease.address, attempt_request(*call, lease.number, try_deadline), try_deadline);
     if (got.result.kind == outcome_kind::timeout && cut_by_deadline)
         got.result = outcome::of(outcome_kind::deadline_exceeded);
     if (lease.cancelled) return {got.result, std::move(got.reply), got.elapsed, true};
@@ -455,7 +474,7 @@ call_edge::attempt_result call_edge::run_hedged(const std::shared_ptr<call_state
     bool may_launch = true;
     // Fixed for the whole call, so its hedges go out on one schedule.
     const sim::duration delay = hedging_delay();
-    sim::time_point next_hedge_at = rt_.now() + delay;
+    sim::time_point next_hedge_at = sim::saturating_add(rt_.now(), delay);
     attempt_result last = attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded));
     while (true) {
         may_launch = may_launch && call->attempts_started < policy_.hedging.max_attempts;
@@ -477,7 +496,7 @@ call_edge::attempt_result call_edge::run_hedged(const std::shared_ptr<call_state
             return attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded));
         }
         may_launch = launch_attempt(call, group);
-        next_hedge_at = rt_.now() + delay;
+        next_hedge_at = sim::saturating_add(rt_.now(), delay);
         if (!may_launch && group->in_flight == 0) return last;
     }
 }
@@ -490,6 +509,7 @@ bool call_edge::launch_attempt(const std::shared_ptr<call_state>& call, const st
         call_end refused = call_end::succeeded;
         if (!admit_retry(refused)) return false;
         ++stats_.hedges;
+        ++call->hedges;
     }
     attempt_lease& lease = group->leases.emplace_back();
     lease.number = ++call->attempts_started;

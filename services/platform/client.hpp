@@ -56,6 +56,17 @@ struct hedging_config {
     config_errors validate() const;
 };
 
+// What x-deadline-ns tells the server about an attempt's time.
+enum class deadline_propagation_mode : std::uint8_t {
+    // min(per-try timeout, remaining deadline): what this attempt may still take, so a
+    // server honouring deadlines drops an attempt its client has given up on (Envoy's
+    // x-envoy-expected-rq-timeout-ms with per_try_timeout).
+    per_try,
+    // The call's whole remaining deadline, retries included (gRPC deadline propagation).
+    whole_call,
+};
+std::string_view to_string(deadline_propagation_mode mode);
+
 // Everything configurable on one call edge. Components held in an optional are
 // off when empty; the defaults switch on what gRPC/Envoy clients have by default.
 struct edge_policy {
@@ -66,6 +77,8 @@ struct edge_policy {
     sim::duration deadline = sim::seconds{5};
     // Send the remaining budget downstream in x-deadline-ns.
     bool propagate_deadline = true;
+    // Which budget: the attempt's (default) or the whole call's.
+    deadline_propagation_mode deadline_propagation = deadline_propagation_mode::per_try;
     retry_policy_config retry{};
     std::optional<retry_budget_config> retry_budget = retry_budget_config{};
     std::optional<retry_throttle_config> retry_throttle{};
@@ -117,6 +130,11 @@ struct call_outcome {
     call_end end = call_end::succeeded;
     // Attempts that went past the local gates (sent to an instance), hedges included.
     std::uint32_t attempts_sent = 0;
+    // Counted where decided: retries the retry loop admitted (each attempt after the
+    // first of a non-hedged call, sent or then rejected by a local gate) and hedges
+    // launched (each attempt after the first of a hedged call).
+    std::uint32_t retries = 0;
+    std::uint32_t hedges = 0;
     sim::duration elapsed{0};
     std::string correlation_id{};
 };
@@ -192,7 +210,7 @@ private:
     bool admit_retry(call_end& refused);
     attempt_result attempt(const std::shared_ptr<call_state>& call, attempt_lease& lease);
     outcome acquire_gates(const call_state& call, attempt_lease& lease);
-    request attempt_request(const call_state& call, std::uint32_t number) const;
+    request attempt_request(const call_state& call, std::uint32_t number, sim::time_point try_deadline) const;
     void settle(attempt_lease& lease, const outcome& o, sim::duration elapsed, bool got_response);
     void release_unsent(attempt_lease& lease);
     void record_attempt(const outcome& o, sim::duration elapsed);

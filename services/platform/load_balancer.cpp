@@ -146,7 +146,7 @@ void load_balancer::eject(std::size_t endpoint, sim::time_point now) {
     const auto multiples_to_cap = od.max_ejection_time / od.base_ejection_time;
     const auto ejected_for =
         e.times_ejected >= multiples_to_cap ? od.max_ejection_time : od.base_ejection_time * e.times_ejected;
-    e.ejected_until = now + ejected_for;
+    e.ejected_until = sim::saturating_add(now, ejected_for);
     if (listener_) listener_(now, endpoint, ejected_for);
 }
 

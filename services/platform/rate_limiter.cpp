@@ -15,14 +15,14 @@ config_errors rate_limit_config::validate() const {
 token_bucket::token_bucket(rate_limit_config config)
     : config_(config),
       refill_interval_(std::max<sim::duration::rep>(1, std::llround(1e9 / config.rate_per_second))),
-      burst_span_(refill_interval_ * config.burst_requests) {}
+      burst_span_(sim::saturating_mul(refill_interval_, config.burst_requests)) {}
 
 rate_decision token_bucket::try_acquire(sim::time_point now, std::uint32_t tokens) {
     if (tokens > config_.burst_requests) return {false, sim::duration::max()};
     // A bucket that has never been used is full, whatever `now` is.
     const auto start = started_ ? std::max(theoretical_arrival_, now) : now;
-    const auto next = start + refill_interval_ * tokens;
-    if (next - now > burst_span_) return {false, next - burst_span_ - now};
+    const auto next = sim::saturating_add(start, sim::saturating_mul(refill_interval_, tokens));
+    if (next - now > burst_span_) return {false, next - now - burst_span_};
     theoretical_arrival_ = next;
     started_ = true;
     return {true, sim::duration::zero()};

@@ -206,8 +206,8 @@ void registration_agent::beat_forever() {
 
 bool registration_agent::try_register() {
     sim::runtime& rt = client_.runtime();
-    call_result r =
-        client_.call(registry_, make_request("POST", instances_path, to_json(self_)), rt.now() + config_.call_timeout);
+    call_result r = client_.call(registry_, make_request("POST", instances_path, to_json(self_)),
+                                 sim::saturating_add(rt.now(), config_.call_timeout));
     const bool ok = r.result.kind == outcome_kind::ok;
     if (ok) rt.record_state("registration/" + self_.service, "registered");
     return ok;
@@ -217,7 +217,7 @@ void registration_agent::beat_once() {
     sim::runtime& rt = client_.runtime();
     call_result r =
         client_.call(registry_, make_request("PUT", heartbeat_path, instance_key(self_.service, self_.instance_id)),
-                     rt.now() + config_.call_timeout);
+                     sim::saturating_add(rt.now(), config_.call_timeout));
     // Only a 404 means "forgotten"; a lost heartbeat is retried at the next beat
     // (the TTL spans several beats for exactly this reason).
     if (r.result.kind == outcome_kind::http_error && r.result.http_status == 404) {
@@ -250,7 +250,7 @@ void discovery_client::refresh_forever() {
 bool discovery_client::refresh(const std::string& service) {
     sim::runtime& rt = client_.runtime();
     call_result r = client_.call(registry_, make_request("GET", instances_path, {{"service", service}}),
-                                 rt.now() + config_.call_timeout);
+                                 sim::saturating_add(rt.now(), config_.call_timeout));
     cache_entry& entry = cache_[service];
     const bool ok = r.result.kind == outcome_kind::ok && r.reply && r.reply->body.contains("instances") &&
                     r.reply->body["instances"].is_array();

@@ -1,5 +1,6 @@
 #include "services/platform/rpc.hpp"
 
+#include <algorithm>
 #include <exception>
 
 namespace meshsim::svc {
@@ -119,6 +120,12 @@ void rpc_client::dispatch_replies(sim::runtime& rt, sim::port_id port, std::shar
 call_result rpc_client::call(sim::address to, request req, sim::time_point deadline) {
     const sim::time_point started = rt_->now();
     const std::uint64_t call_id = state_->next_call_id++;
+    // What the rpc_attempt event names, kept before the request moves into the message.
+    const std::uint32_t attempt =
+        static_cast<std::uint32_t>(std::max<std::uint64_t>(1, parse_u64(req.head.find(header::attempt))));
+    const std::string method = req.method;
+    const std::string path = req.path;
+    const std::string correlation_id = req.head.get(header::correlation_id);
     sim::message msg = encode_request(std::move(req), to, reply_port_, call_id);
     sim::completion<call_result> done(*rt_);
     state_->calls.emplace(call_id, pending{&done});
@@ -133,6 +140,8 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
     std::optional<call_result> got = done.take();
     call_result result = got ? std::move(*got) : call_result{outcome::of(outcome_kind::timeout), std::nullopt, {}};
     result.elapsed = rt_->now() - started;
+    rt_->record_attempt({result.reply ? result.reply->status : std::uint16_t{0}, attempt, to_string(result.result.kind),
+                         correlation_id, method, path});
     return result;
 }
 
@@ -188,6 +197,7 @@ void rpc_server::handle(sim::message msg) {
     reply.head.set(kind_header, "resp");
     reply.head.set(call_id_header, std::move(call_id));
     reply.head.set(status_header, std::to_string(resp.status));
+    reply.status = resp.status;  // in the trace: a 502 and a 200 make different runs
     if (correlation_id) reply.head.set(header::correlation_id, std::move(*correlation_id));
     reply.body = std::move(resp.body);
     rt_.send(std::move(reply));

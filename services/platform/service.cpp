@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 
 namespace meshsim::svc {
@@ -17,7 +18,9 @@ std::optional<std::int64_t> parse_ns(const std::string* text) {
     std::int64_t v = 0;
     for (const char c : *text) {
         if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + (c - '0');
+        // Past the range: "forever" (a deadline of duration::max() is sent as such).
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, c - '0', &v))
+            return std::numeric_limits<std::int64_t>::max();
     }
     return v;
 }
@@ -26,7 +29,7 @@ std::optional<std::int64_t> parse_ns(const std::string* text) {
 std::optional<sim::time_point> propagated_deadline(const request& req, sim::time_point now) {
     const auto remaining_ns = parse_ns(req.head.find(header::deadline_ns));
     if (!remaining_ns) return std::nullopt;
-    return now + sim::duration{*remaining_ns};
+    return sim::saturating_add(now, sim::duration{*remaining_ns});
 }
 
 std::string_view to_string(queue_discipline discipline) {
@@ -51,7 +54,7 @@ bool codel_state::on_dequeue(sim::time_point now, sim::duration sojourn) {
         return false;
     }
     if (!shed_from_) {
-        shed_from_ = now + config_.interval;
+        shed_from_ = sim::saturating_add(now, config_.interval);
         return false;
     }
     dropping_ = now >= *shed_from_;
@@ -308,7 +311,7 @@ response service::run_in_slot(const endpoint& ep, const request& req, endpoint_c
     }
     const sim::time_point queued_at = rt_.now();
     const sim::time_point give_up =
-        config_.queue_timeout == sim::duration::max() ? sim::time_never : queued_at + config_.queue_timeout;
+        sim::saturating_add(queued_at, config_.queue_timeout);  // max: wait as long as it takes
     slot_wait waited;
     {
         // Counted as queued only when it waits (a free slot is taken without

@@ -316,7 +316,7 @@ struct fault_injector::state {
         a.prev_offset = n.to_local(sim.now()) - sim.now();
         a.prev_drift_ppm = n.clock_drift_ppm();
         n.set_clock_drift_ppm(f.drift_ppm);  // folds the clock's reading so far into its offset
-        n.set_clock_offset(n.clock_offset() + f.offset);
+        n.set_clock_offset(saturating_add(n.clock_offset(), f.offset));
     }
     void apply(const slow_fault& f, active_fault& a, nlohmann::json&) {
         a.node = resolve(f.node);
@@ -347,7 +347,7 @@ struct fault_injector::state {
                 const auto drift =
                     duration{static_cast<std::int64_t>(std::llround(elapsed * a.prev_drift_ppm * 1e-6L))};
                 n.set_clock_drift_ppm(a.prev_drift_ppm);
-                n.set_clock_offset(a.prev_offset + drift);
+                n.set_clock_offset(saturating_add(a.prev_offset, drift));
                 break;
             }
             case fault_kind::slow: sim.get_node(a.node).set_slowness(a.prev_slowness); break;
@@ -379,9 +379,13 @@ void fault_injector::schedule_occurrence(const std::shared_ptr<state>& st, std::
                                          time_point t, std::uint64_t occurrence) {
     st->sim.at(t, [st, spec, t, occurrence] {
         const std::uint64_t id = st->start(*spec, occurrence);
-        if (spec->length.count() > 0) st->sim.at(t + spec->length, [st, id] { st->end(id); });
-        if (spec->repeat_every.count() > 0 && t + spec->repeat_every <= spec->repeat_until) {
-            schedule_occurrence(st, spec, t + spec->repeat_every, occurrence + 1);
+        // A length or period at the top of the range means "never": the fault lasts (or
+        // does not repeat) until the run ends, rather than wrapping to a past time.
+        const time_point ends = saturating_add(t, spec->length);
+        if (spec->length.count() > 0 && ends != time_never) st->sim.at(ends, [st, id] { st->end(id); });
+        const time_point next = saturating_add(t, spec->repeat_every);
+        if (spec->repeat_every.count() > 0 && next != time_never && next <= spec->repeat_until) {
+            schedule_occurrence(st, spec, next, occurrence + 1);
         }
     });
 }

@@ -102,7 +102,8 @@ nemesis_plan make_nemesis_plan(const nemesis_options& o, const simulation& sim, 
         for (node_id id = 0; id < sim.node_count(); ++id) targets.push_back(sim.get_node(id).node_name());
     }
     time_point t = o.start;
-    while (t + o.fault_length <= o.stop) {
+    // Saturating: a step past the end of virtual time ends the plan instead of wrapping.
+    while (t != time_never && saturating_add(t, o.fault_length) <= o.stop) {
         fault_spec spec;
         spec.at = t;
         spec.length = o.fault_length;
@@ -110,10 +111,9 @@ nemesis_plan make_nemesis_plan(const nemesis_options& o, const simulation& sim, 
         spec.name = std::string("nemesis/") + std::string(to_string(o.mode)) + "/" + std::to_string(plan.faults.size());
         plan.faults.push_back(std::move(spec));
         if (o.mode == nemesis_mode::flip_flop) {
-            t += o.fault_length + o.interval;
+            t = saturating_add(t, saturating_add(o.fault_length, o.interval));
         } else {
-            const double gap = rng.uniform(0.5, 1.5) * static_cast<double>(o.interval.count());
-            t += std::max(duration{1}, duration{static_cast<std::int64_t>(gap)});
+            t = saturating_add(t, std::max(duration{1}, scaled(o.interval, rng.uniform(0.5, 1.5))));
         }
     }
     return plan;

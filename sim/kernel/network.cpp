@@ -1,6 +1,7 @@
 #include "sim/kernel/network.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "sim/kernel/simulation.hpp"
 
@@ -121,8 +122,7 @@ void network::send(node& from, message&& msg) {
         msg.size_bytes = 64 + static_cast<std::uint32_t>(msg.head.size_bytes()) + estimate_size_bytes(msg.body);
     }
     ++messages_sent_;
-    sim_.trace().record(sim_.now(), event_kind::msg_send, from.self(), msg.id,
-                        static_cast<std::uint64_t>(msg.to.node) << 32 | msg.to.port);
+    record_send(msg);
     if (!plain_) {
         send_configured(from, std::move(msg));
         return;
@@ -130,7 +130,19 @@ void network::send(node& from, message&& msg) {
     // No fault anywhere: one latency draw and one event (the hot path).
     const duration latency = default_link_.latency.sample(from.net_random());
     const std::uint32_t slot = park_in_flight(std::move(msg));
-    sim_.schedule_event(sim_.now() + latency, event_type::deliver_message, slot, 0);
+    sim_.schedule_event(saturating_add(sim_.now(), latency), event_type::deliver_message, slot, 0);
+}
+
+void network::record_send(const message& msg) {
+    const std::uint64_t to = static_cast<std::uint64_t>(msg.to.node) << 32 | msg.to.port;
+    if (msg.status == 0) {
+        sim_.trace().record(sim_.now(), event_kind::msg_send, msg.from.node, msg.id, to);
+        return;
+    }
+    char detail[16] = "status=";  // formatted in place: no allocation on the hot path
+    const auto end = std::to_chars(detail + 7, detail + sizeof detail, msg.status).ptr;
+    sim_.trace().record(sim_.now(), event_kind::msg_send, msg.from.node, msg.id, to,
+                        std::string_view(detail, static_cast<std::size_t>(end - detail)));
 }
 
 void network::send_configured(node& from, message&& msg) {
@@ -203,7 +215,7 @@ duration network::copy_delay(const link_config& l, link_state* st, random_stream
             j = duration{static_cast<std::int64_t>(rng.uniform(-span, span))};
         }
         if (st != nullptr) st->last_jitter = j;
-        delay = std::max(delay + j, duration{0});
+        delay = std::max(saturating_add(delay, j), duration{0});
     }
     if (l.reorder > 0 && rng.bernoulli(l.reorder)) delay = duration{0};
     if (l.bandwidth_bytes_per_s != 0) {
@@ -216,18 +228,18 @@ duration network::copy_delay(const link_config& l, link_state* st, random_stream
         if (st->queued_bytes + size_bytes > l.queue_capacity_bytes) return duration{-1};
         const auto serialize_ns = static_cast<std::int64_t>((static_cast<long double>(size_bytes) * 1e9L) /
                                                             static_cast<long double>(l.bandwidth_bytes_per_s));
-        const time_point departs = std::max(now, st->busy_until) + duration{serialize_ns};
+        const time_point departs = saturating_add(std::max(now, st->busy_until), duration{serialize_ns});
         st->busy_until = departs;
         st->queue.emplace_back(departs, size_bytes);
         st->queued_bytes += size_bytes;
-        delay += departs - now;
+        delay = saturating_add(delay, departs - now);
     }
     return delay;
 }
 
 void network::schedule_delivery(message&& msg, duration delay) {
     const std::uint32_t slot = park_in_flight(std::move(msg));
-    sim_.schedule_event(sim_.now() + delay, event_type::deliver_message, slot, 0);
+    sim_.schedule_event(saturating_add(sim_.now(), delay), event_type::deliver_message, slot, 0);
 }
 
 std::uint32_t network::park_in_flight(message&& msg) {

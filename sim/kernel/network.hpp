@@ -142,6 +142,7 @@ private:
     void update_plain() {
         plain_ = links_.empty() && overlays_.empty() && cuts_.empty() && !default_link_.has_faults();
     }
+    void record_send(const message& msg);             // the msg_send event, with the status if any
     void send_configured(node& from, message&& msg);  // anything but plain_
     void send_with_faults(node& from, const link_config& l, message&& msg);
     // The delay of one copy, or a negative duration when the queue drops it.

@@ -1,5 +1,6 @@
 #include "sim/kernel/node.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
@@ -27,20 +28,22 @@ node::node(simulation& sim, node_id id, std::string name, std::function<void(run
 time_point node::now() const { return to_local(sim_.now()); }
 
 time_point node::to_local(time_point true_time) const {
-    if (drift_ppm_ == 0) return true_time + offset_;
+    if (drift_ppm_ == 0) return saturating_add(true_time, offset_);
     const auto since = static_cast<long double>((true_time - drift_anchor_).count());
     const auto drift = static_cast<std::int64_t>(std::llround(since * drift_ppm_ * 1e-6L));
-    return true_time + offset_ + duration{drift};
+    return saturating_add(saturating_add(true_time, offset_), duration{drift});
 }
 
 time_point node::to_true(time_point local_time) const {
     if (local_time == time_never) return time_never;
-    if (drift_ppm_ == 0) return local_time - offset_;
+    if (drift_ppm_ == 0) return saturating_sub(local_time, offset_);
     // local = t + offset + (t - anchor) * k  =>  t = (local - offset + anchor * k) / (1 + k)
     const long double k = drift_ppm_ * 1e-6L;
     const long double local_ns = static_cast<long double>((local_time - offset_).time_since_epoch().count());
     const long double anchor_ns = static_cast<long double>(drift_anchor_.time_since_epoch().count());
-    auto t = time_point{duration{static_cast<std::int64_t>(std::ceil((local_ns + anchor_ns * k) / (1 + k)))}};
+    const long double true_ns = std::ceil((local_ns + anchor_ns * k) / (1 + k));
+    if (true_ns >= 9223372036854775807.0L) return time_never;  // past the end of virtual time
+    auto t = time_point{duration{static_cast<std::int64_t>(true_ns)}};
     while (to_local(t) < local_time) t += duration{1};  // rounding: never fire early
     return t;
 }
@@ -61,9 +64,8 @@ void node::sleep_until(time_point deadline) {
 }
 
 void node::compute(duration work) {
-    const auto scaled = static_cast<std::int64_t>(std::llround(static_cast<double>(work.count()) * slowness_));
     const fiber_ref self = current_fiber();
-    sim_.park_current(self, sim_.now() + duration{scaled});
+    sim_.park_current(self, saturating_add(sim_.now(), scaled(work, slowness_)));
 }
 
 random_stream& node::random(std::string_view name) {
@@ -161,6 +163,30 @@ void node::log(std::string_view event, const nlohmann::json& fields) {
         detail += fields.dump();
     }
     sim_.trace().record(sim_.now(), event_kind::log, id_, 0, 0, detail);
+}
+
+void node::record_attempt(const attempt_record& attempt) {
+    // "<outcome> <correlation id or -> <METHOD> <path>": the path last, as it may hold spaces.
+    // Composed on the stack when it fits (one event per attempt: the hot path).
+    const std::string_view parts[] = {
+        attempt.outcome, " ", attempt.correlation_id.empty() ? "-" : attempt.correlation_id, " ", attempt.method, " ",
+        attempt.path};
+    std::size_t size = 0;
+    for (const std::string_view p : parts) size += p.size();
+    char small[128];
+    std::string large;
+    char* out = small;
+    if (size > sizeof small) {
+        large.resize(size);
+        out = large.data();
+    }
+    std::size_t at = 0;
+    for (const std::string_view p : parts) {
+        std::copy(p.begin(), p.end(), out + at);
+        at += p.size();
+    }
+    sim_.trace().record(sim_.now(), event_kind::rpc_attempt, id_, attempt.status, attempt.attempt,
+                        std::string_view(out, size));
 }
 
 void node::record_state(std::string_view component, std::string_view state) {

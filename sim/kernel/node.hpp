@@ -50,6 +50,7 @@ public:
     }
     void log(std::string_view event, const nlohmann::json& fields) override;
     void record_state(std::string_view component, std::string_view state) override;
+    void record_attempt(const attempt_record& attempt) override;
 
     // --- clock model (clock faults) ---
     // Local time = true time + offset + drift since the drift was set.

@@ -44,7 +44,8 @@ request_fault service_fault_table::evaluate(port_id port, std::string_view path,
     request_fault fault;
     for (const service_fault_rule& rule : rules_) {
         if (!rule.matches(port, path)) continue;
-        if (rule.delay_probability > 0 && rng.bernoulli(rule.delay_probability)) fault.delay += rule.delay;
+        if (rule.delay_probability > 0 && rng.bernoulli(rule.delay_probability))
+            fault.delay = saturating_add(fault.delay, rule.delay);
         if (rule.abort_probability > 0 && rng.bernoulli(rule.abort_probability) && fault.abort_status == 0) {
             fault.abort_status = rule.abort_status;
         }

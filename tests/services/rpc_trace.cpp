@@ -1,0 +1,92 @@
+// What the RPC layer puts in the trace: one rpc_attempt event per attempt (status,
+// outcome, attempt number, correlation ID, method and path, as the caller saw it),
+// and the status on each reply's msg_send, so that runs differing only in what the
+// servers answered differ in trace hash.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "service_testing.hpp"
+
+using namespace meshsim;
+using namespace meshsim::svc;
+using namespace meshsim::svc::testing;
+using namespace std::chrono_literals;
+using sim::kernel::simulation;
+
+namespace {
+struct traced_run {
+    std::uint64_t hash = 0;
+    call_outcome out{};
+    std::vector<sim::trace_event> attempts{};
+    std::vector<std::string> reply_sends{};  // details of msg_send events from the server
+};
+
+// One GET /x over `policy` to a server answering `status` after `service_time`.
+traced_run run(std::uint16_t status, sim::duration service_time, edge_policy policy) {
+    simulation sim({.seed = 7});
+    const auto server = add_service(sim, "server", {}, [status, service_time](service& svc) {
+        svc.add_endpoint({.path = "/x", .service_time = sim::duration_distribution::constant(service_time)},
+                         [status](const request&, endpoint_context&) { return reply(status); });
+    });
+    traced_run r;
+    const auto client = add_client(sim, "client", [&](sim::runtime& rt, rpc_client& c) {
+        call_edge edge(c, "client->server", {{server, service_port}}, policy);
+        request req;
+        req.path = "/x";
+        r.out = edge.call(req);
+        rt.sleep_for(1s);  // late replies arrive
+    });
+    sim.start(server);
+    sim.start(client);
+    sim.run_until(sim::time_zero + 10s);
+    r.hash = sim.trace().hash();
+    for (const sim::trace_event& e : sim.trace().events()) {
+        if (e.kind == sim::event_kind::rpc_attempt) r.attempts.push_back(e);
+        if (e.kind == sim::event_kind::msg_send && e.node == server) r.reply_sends.push_back(e.detail);
+    }
+    return r;
+}
+}  // namespace
+
+TEST_CASE("every attempt is one rpc_attempt event with its status, outcome and number") {
+    edge_policy policy = bare_policy();
+    policy.retry.max_attempts = 3;
+    const traced_run r = run(503, 0ms, policy);
+    REQUIRE(r.attempts.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(r.attempts[i].a == 503);
+        CHECK(r.attempts[i].b == i + 1);
+        CHECK(r.attempts[i].detail == "http_error " + r.out.correlation_id + " GET /x");
+    }
+    // Ends at 2, 14 and 36 ms: 2 ms round trips, 10 and 20 ms of backoff.
+    CHECK(r.attempts[0].at == sim::time_zero + 2ms);
+    CHECK(r.attempts[1].at == sim::time_zero + 14ms);
+    CHECK(r.attempts[2].at == sim::time_zero + 36ms);
+    CHECK(r.reply_sends == std::vector<std::string>{"status=503", "status=503", "status=503"});
+
+    const traced_run ok = run(200, 0ms, policy);
+    REQUIRE(ok.attempts.size() == 1);
+    CHECK(ok.attempts[0].a == 200);
+    CHECK(ok.attempts[0].detail == "ok " + ok.out.correlation_id + " GET /x");
+    CHECK(ok.hash != r.hash);
+}
+
+TEST_CASE("a status only a late reply carries still changes the trace hash") {
+    edge_policy policy = bare_policy();
+    policy.timeout_per_try = 10ms;
+    // The client gives up at 10 ms; the server answers at 51 ms, 200 or 500.
+    const traced_run fine = run(200, 50ms, policy);
+    const traced_run failing = run(500, 50ms, policy);
+    for (const traced_run* r : {&fine, &failing}) {
+        CHECK(r->out.result.kind == outcome_kind::timeout);
+        REQUIRE(r->attempts.size() == 1);
+        CHECK(r->attempts[0].a == 0);  // no response arrived in time
+        CHECK(r->attempts[0].detail.rfind("timeout ", 0) == 0);
+    }
+    CHECK(fine.reply_sends == std::vector<std::string>{"status=200"});
+    CHECK(failing.reply_sends == std::vector<std::string>{"status=500"});
+    CHECK(fine.hash != failing.hash);
+    CHECK(fine.hash == run(200, 50ms, policy).hash);  // and is still a function of the run
+}
