@@ -95,7 +95,7 @@ check_result check_queue_growth(const expectation_config& e, const run_view& run
 // Goodput must be back above the level `within` after the trigger ended.
 check_result check_metastability(const expectation_config& e, const run_view& run) {
     const sim::time_point trigger = e.trigger_end ? sim::time_zero + *e.trigger_end : run.last_fault_end;
-    const sim::time_point from = trigger + e.within;
+    const sim::time_point from = sim::saturating_add(trigger, e.within);
     const auto windows = sliding_windows(run.obs, workload_flows(run.obs, e.workload), e.window,
                                          first_bucket_after(run.obs, from - sim::time_zero));
     check_result r;

@@ -120,7 +120,7 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
             const auto commit = src.committed.find(key);
             if (commit == src.committed.end()) continue;  // never made durable: not yet the truth
             const sim::time_point from = std::max(commit->second, faults_over);
-            const sim::time_point due = from + e.within;
+            const sim::time_point due = sim::saturating_add(from, e.within);
             const auto got = applied.find(key);
             if (held.contains(key) && got != applied.end()) {
                 const sim::duration lag = std::max(sim::duration{0}, got->second - from);
