@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <vector>
@@ -326,7 +327,10 @@ std::optional<json_source> json_parser::parse() {
     search_from_ = bom_size();
     const counting_iterator first(text_.data(), &read_up_to_);
     const counting_iterator last(text_.data() + text_.size(), &read_up_to_);
-    if (nlohmann::json::sax_parse(first, last, this)) return std::move(result_);
+    // nlohmann takes a NUL byte for the end of the text (it reads C strings too), so it
+    // accepts "{}\0x"; a NUL anywhere else is an error, to it as to us.
+    const bool parsed = nlohmann::json::sax_parse(first, last, this);
+    if (parsed && std::memchr(text_.data(), '\0', text_.size()) == nullptr) return std::move(result_);
     if (!reported_) explain_syntax_error();
     return std::nullopt;
 }
