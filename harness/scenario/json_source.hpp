@@ -1,6 +1,7 @@
-// A strict JSON (RFC 8259) parser that remembers where every value and every object
-// key came from, so later validation can point at line and column. nlohmann::json
-// holds the values; it does not keep positions, hence this file. Syntax errors give one
+// A strict JSON (RFC 8259) reader that remembers where every value and every object
+// key came from, so later validation can point at line and column. nlohmann::json reads
+// the text (through its SAX interface) and holds the values; this file adds positions,
+// duplicate keys, limits and the wording of syntax errors. Syntax errors give one
 // diagnostic and no value. Safe on hostile input: bounded depth and size, no recursion.
 #pragma once
 

@@ -97,6 +97,9 @@ TEST_CASE("each broken JSON document gets exactly one diagnostic at the right pl
         {"undefined", "1:1: expected a value, got \"undefined\" (strings must be in double quotes)"},
         {"{\"a\": 1} x", "1:10: unexpected 'x' after the end of the JSON value"},
         {"{} {}", "1:4: unexpected '{' after the end of the JSON value"},
+        {std::string("{} \0 x", 6), "1:4: unexpected character U+0000 after the end of the JSON value"},
+        {std::string("12\0", 3), "1:3: unexpected character U+0000 after the end of the JSON value"},
+        {std::string("[1, \0]", 6), "1:5: expected a value, got character U+0000"},
         {"// comment\n{}", "1:1: comments are not allowed in JSON"},
         {"{\"a\": 1, /* b */ \"c\": 2}", "1:10: comments are not allowed in JSON"},
         {"{\"a\": 1 // why\n}", "1:9: comments are not allowed in JSON"},
@@ -192,6 +195,27 @@ TEST_CASE("positions of nested values and of keys are recorded by JSON pointer",
     CHECK_FALSE(source->key_position("/services/0"));
     CHECK_FALSE(source->key_position(""));
     CHECK_FALSE(source->value_position("/missing"));
+}
+
+TEST_CASE("positions are exact after escapes, numbers, literals and line breaks", "[scenario][json]") {
+    // Escapes make the decoded key shorter than its text; a number ends only where the
+    // next byte is seen; CRLF and a lone CR are one line break each.
+    const std::string text =
+        "{\"a\\\"b\\u00e9\": [1,2 ,-3.5e1],\r\n\"t\":true,\r\"n\" : null, \"s\":\"\\ud83d\\ude00\",\"z\":0}";
+    diagnostics out;
+    const auto source = parse_json(text, "e.json", out);
+    REQUIRE(source);
+    CHECK(where(source->key_position("/a\"b\u00e9")) == "1:2@1");
+    CHECK(where(source->value_position("/a\"b\u00e9")) == "1:16@15");
+    CHECK(where(source->value_position("/a\"b\u00e9/0")) == "1:17@16");
+    CHECK(where(source->value_position("/a\"b\u00e9/1")) == "1:19@18");
+    CHECK(where(source->value_position("/a\"b\u00e9/2")) == "1:22@21");
+    CHECK(where(source->key_position("/t")) == "2:1@31");
+    CHECK(where(source->value_position("/t")) == "2:5@35");
+    CHECK(where(source->key_position("/n")) == "3:1@41");
+    CHECK(where(source->value_position("/n")) == "3:7@47");
+    CHECK(where(source->value_position("/s")) == "3:17@57");
+    CHECK(where(source->value_position("/z")) == "3:36@76");
 }
 
 TEST_CASE("pointers that name no value have no position", "[scenario][json]") {
@@ -435,5 +459,62 @@ TEST_CASE("any document nlohmann::json dumps parses back to an equal value", "[s
         RC_ASSERT(out.empty());
         RC_ASSERT(parsed.has_value());
         RC_ASSERT(parsed->value() == value);
+    });
+}
+
+namespace {
+
+// Checks that every value and key of value (at pointer) has a position at its first
+// byte, with the line and column that counting the text up to it gives.
+void check_positions(const json_source& source, const std::string& text, const nlohmann::json& value,
+                     const std::string& pointer, bool is_member) {
+    const auto at = source.value_position(pointer);
+    RC_ASSERT(at.has_value());
+    RC_ASSERT(at->offset < text.size());
+    const char first = text[at->offset];
+    if (value.is_object()) RC_ASSERT(first == '{');
+    if (value.is_array()) RC_ASSERT(first == '[');
+    if (value.is_string()) RC_ASSERT(first == '"');
+    if (value.is_number()) RC_ASSERT(first == '-' || (first >= '0' && first <= '9'));
+    if (value.is_boolean()) RC_ASSERT(first == (value.get<bool>() ? 't' : 'f'));
+    if (value.is_null()) RC_ASSERT(first == 'n');
+    int line = 1;
+    int column = 1;
+    for (std::size_t i = 0; i < at->offset; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+            ++column;
+        }
+    }
+    RC_ASSERT(at->line == line);
+    RC_ASSERT(at->column == column);
+    const auto key_at = source.key_position(pointer);
+    RC_ASSERT(key_at.has_value() == is_member);
+    if (key_at) RC_ASSERT(text[key_at->offset] == '"');
+    if (value.is_object()) {
+        for (const auto& [key, member] : value.items()) {
+            check_positions(source, text, member, meshsim::harness::json_pointer_append(pointer, key), true);
+        }
+    } else if (value.is_array()) {
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            check_positions(source, text, value[i], pointer + "/" + std::to_string(i), false);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("every value and key of any document has the position of its first byte", "[scenario][json][property]") {
+    rc::prop("positions of dumped documents", [] {
+        const nlohmann::json value = arbitrary_json(3);
+        const int indent = *rc::gen::element(-1, 0, 2);
+        const bool ensure_ascii = *rc::gen::arbitrary<bool>();
+        const std::string text = value.dump(indent, ' ', ensure_ascii);
+        diagnostics out;
+        const auto parsed = parse_json(text, "dump.json", out);
+        RC_ASSERT(parsed.has_value());
+        check_positions(*parsed, text, parsed->value(), "", false);
     });
 }
