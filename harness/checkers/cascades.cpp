@@ -101,7 +101,7 @@ check_result check_metastability(const expectation_config& e, const run_view& ru
     check_result r;
     r.check = "metastability";
     r.label = e.label.empty() ? "recovery of " + subject_of(e) : e.label;
-    r.expected = "goodput >= " + percent(*e.min_ratio) + " in every " + sim::format_duration(e.window) +
+    r.expected = "goodput >= " + percent(*e.min_ratio) + " in every " + sim::format_duration_hms(e.window) +
                  " window from " + format_instant(from) + " (trigger ended " + format_instant(trigger) + ")";
     // A window with no answers says nothing about goodput: counted, not judged.
     double worst = 1;

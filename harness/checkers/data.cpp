@@ -148,7 +148,7 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
     for (std::size_t i = 0; i < e.replicas.size(); ++i) replicas += (i ? ", " : "") + e.replicas[i];
     r.label = e.label.empty() ? replicas + (e.replicas.size() == 1 ? " converges to " : " converge to ") + e.service
                               : e.label;
-    r.expected = "every record of " + e.service + " at " + replicas + " within " + sim::format_duration(e.within) +
+    r.expected = "every record of " + e.service + " at " + replicas + " within " + sim::format_duration_hms(e.within) +
                  " (of its commit, or of the last fault's end), and nothing else";
     r.measured = "caught up " + format_latency(caught_up) + " after the last fault ended; max lag " +
                  format_latency(max_lag) + "; " + std::to_string(missing.size()) + " missing or late, " +

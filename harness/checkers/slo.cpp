@@ -61,10 +61,10 @@ check_result check_slo(const expectation_config& e, const run_view& run) {
     }
     if (e.latency_quantile) {
         const std::string q = quantile_name(*e.latency_quantile);
-        expected += (expected.empty() ? "" : " and ") + q + " <= " + sim::format_duration(*e.latency_max);
+        expected += (expected.empty() ? "" : " and ") + q + " <= " + sim::format_duration_hms(*e.latency_max);
         measured += (measured.empty() ? "" : ", ") + std::string("worst ") + q + " " + format_latency(v.worst_latency);
     }
-    r.expected = expected + " in every " + sim::format_duration(e.window) + " window";
+    r.expected = expected + " in every " + sim::format_duration_hms(e.window) + " window";
     r.measured = measured;
     r.passed = !v.failed;
     if (v.failed) r.first_failed = v.first_failed;
@@ -98,7 +98,7 @@ check_result check_blast_radius(const expectation_config& e, const run_view& run
     r.check = "blast_radius";
     r.label = e.label.empty() ? "blast radius" : e.label;
     r.expected = "at most " + std::to_string(*e.max_services) + " service(s) with error rate above " +
-                 percent(*e.error_rate_max) + " in a " + sim::format_duration(e.window) + " window";
+                 percent(*e.error_rate_max) + " in a " + sim::format_duration_hms(e.window) + " window";
     r.measured = std::to_string(broken.size()) + " service(s)";
     for (std::size_t i = 0; i < broken.size(); ++i) r.measured += (i == 0 ? ": " : ", ") + broken[i].second;
     r.passed = broken.size() <= *e.max_services;
