@@ -34,11 +34,7 @@ std::size_t decode_utf8(std::string_view text, std::uint32_t& code_point) {
     return length;
 }
 
-// Code points a terminal acts on or that reorder or break what it shows.
-bool is_unsafe(std::uint32_t c) {
-    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F ||
-           (c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
-}
+bool is_unsafe(std::uint32_t c) { return !unsafe_code_point_kind(c).empty(); }
 
 bool is_shell_safe(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
@@ -46,6 +42,15 @@ bool is_shell_safe(char c) {
 }
 
 }  // namespace
+
+std::string_view unsafe_code_point_kind(std::uint32_t c) {
+    if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) return "control character";
+    if (c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)) {
+        return "bidirectional control";
+    }
+    if (c == 0x2028 || c == 0x2029) return "line separator";
+    return {};
+}
 
 std::string printable(std::string_view text) {
     std::string out;

@@ -4,10 +4,17 @@
 // must stay one word and never run anything.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace meshsim::harness {
+
+// Why code point C must not reach a terminal from input, or "" when it may:
+// "control character" (C0, DEL, C1), "bidirectional control" (U+061C, U+200E/F,
+// U+202A-E, U+2066-9) or "line separator" (U+2028/9). The one list both the
+// escaping below and the scenario loader's refusal of such names use.
+std::string_view unsafe_code_point_kind(std::uint32_t c);
 
 // TEXT with every C0/C1 control character, DEL, Unicode line/paragraph separator
 // and bidirectional control escaped (\n, \t, \r, \x1b, \u202e) and every byte that

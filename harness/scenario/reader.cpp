@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "harness/scenario/duration.hpp"
+#include "harness/terminal_text.hpp"
 
 namespace meshsim::harness {
 
@@ -84,15 +85,9 @@ std::string first_unprintable(std::string_view text, bool free_text) {
             code_point = ((b0 & 0x0Fu) << 12) | ((static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6) |
                          (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
         }
-        std::string_view kind;
-        if (code_point < 0x20 || code_point == 0x7F || (code_point >= 0x80 && code_point <= 0x9F)) {
-            if (!(free_text && (code_point == '\n' || code_point == '\t'))) kind = "control character";
-        } else if (code_point == 0x061C || code_point == 0x200E || code_point == 0x200F ||
-                   (code_point >= 0x202A && code_point <= 0x202E) || (code_point >= 0x2066 && code_point <= 0x2069)) {
-            kind = "bidirectional control";
-        } else if (code_point == 0x2028 || code_point == 0x2029) {
-            if (!free_text) kind = "line separator";
-        }
+        std::string_view kind = unsafe_code_point_kind(code_point);
+        // Free text may break lines and use tabs.
+        if (free_text && (code_point == '\n' || code_point == '\t' || kind == "line separator")) kind = {};
         if (!kind.empty()) {
             char buffer[16];
             std::snprintf(buffer, sizeof buffer, "U+%04X", static_cast<unsigned>(code_point));
