@@ -10,7 +10,9 @@
 #include <set>
 #include <tuple>
 
+#include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/scenario/limits.hpp"
+#include "harness/scenario/link_reader.hpp"
 #include "harness/scenario/reader.hpp"
 
 namespace meshsim::harness {
@@ -52,8 +54,6 @@ public:
 
 private:
     // --- first pass ---
-    sim::duration_distribution read_distribution(const value_reader& v);
-    sim::kernel::link_config read_link(object_reader r, sim::kernel::link_config base);
     svc::backoff_config read_backoff(object_reader& r, svc::backoff_config base);
     svc::retry_policy_config read_retry(object_reader r, svc::retry_policy_config base);
     svc::circuit_breaker_config read_breaker(object_reader r);
@@ -106,75 +106,8 @@ private:
     std::vector<replica_reference> replica_refs_;
 };
 
-// True when key holds one of names: reads that depend on a choice are skipped
-// (and their keys allowed) when it is wrong, so one typo gives one error.
-bool chose(object_reader& r, std::string_view key, std::initializer_list<std::string_view> names) {
-    const value_reader v = r.member(key);
-    if (!v.is_string()) return false;
-    const auto& text = v.json()->get_ref<const std::string&>();
-    return std::find(names.begin(), names.end(), text) != names.end();
-}
-
-// "5ms" (constant) or {"dist": "exponential", "mean": "5ms"}.
-sim::duration_distribution loader::read_distribution(const value_reader& v) {
-    if (v.is_string()) return sim::duration_distribution::constant(v.as<duration>());
-    object_reader r = v.object();
-    using shape = sim::duration_distribution::shape;
-    const shape kind = r.choice<shape>("dist", {{"constant", shape::constant},
-                                                {"uniform", shape::uniform},
-                                                {"normal", shape::normal},
-                                                {"lognormal", shape::lognormal},
-                                                {"exponential", shape::exponential},
-                                                {"pareto", shape::pareto}});
-    sim::duration_distribution d;
-    d.kind = kind;
-    if (!r.valid()) return d;
-    if (!chose(r, "dist", {"constant", "uniform", "normal", "lognormal", "exponential", "pareto"})) {
-        r.allow({"value", "min", "max", "mean", "stddev", "median", "sigma", "scale", "alpha"});
-        r.finish();
-        return d;
-    }
-    switch (kind) {
-        case shape::constant: d.value = r.required<duration>("value"); break;
-        case shape::uniform:
-            d.value = r.required<duration>("min");
-            d.max = r.required<duration>("max");
-            if (d.max < d.value) r.error("max", "max must not be less than min");
-            break;
-        case shape::normal:
-            d.value = r.required<duration>("mean");
-            d.stddev = r.required<duration>("stddev");
-            break;
-        case shape::lognormal:
-            d.value = r.required<duration>("median", {.min = sim::nanoseconds(1)});
-            d.shape_param = r.required<double>("sigma", {.min = 0, .max = 10});
-            break;
-        case shape::exponential: d.value = r.required<duration>("mean", {.min = sim::nanoseconds(1)}); break;
-        case shape::pareto:
-            d.value = r.required<duration>("scale", {.min = sim::nanoseconds(1)});
-            d.shape_param = r.required<double>("alpha", {.min = 0, .min_exclusive = true, .max = 100});
-            break;
-    }
-    r.finish();
-    return d;
-}
-
 void loader::report_platform_errors(const object_reader& r, const std::vector<std::string>& errors) {
     for (const std::string& e : errors) r.error(e);
-}
-
-sim::kernel::link_config loader::read_link(object_reader r, sim::kernel::link_config l) {
-    if (const value_reader v = r.member("latency"); v.present()) l.latency = read_distribution(v);
-    l.jitter = r.optional<duration>("jitter", l.jitter);
-    l.delay_correlation = r.optional<double>("delay_correlation", l.delay_correlation, {.min = 0, .max = 1});
-    l.loss = r.optional<double>("loss", l.loss, {.min = 0, .max = 1});
-    l.loss_correlation = r.optional<double>("loss_correlation", l.loss_correlation, {.min = 0, .max = 1});
-    l.duplicate = r.optional<double>("duplicate", l.duplicate, {.min = 0, .max = 1});
-    l.reorder = r.optional<double>("reorder", l.reorder, {.min = 0, .max = 1});
-    l.corrupt = r.optional<double>("corrupt", l.corrupt, {.min = 0, .max = 1});
-    l.bandwidth_bytes_per_s = r.optional<std::uint64_t>("bandwidth_bytes_per_s", l.bandwidth_bytes_per_s);
-    l.queue_capacity_bytes = r.optional<std::uint64_t>("queue_capacity_bytes", l.queue_capacity_bytes, {.min = 1});
-    return l;
 }
 
 svc::backoff_config loader::read_backoff(object_reader& r, svc::backoff_config b) {
@@ -500,89 +433,36 @@ workload_config loader::read_workload(object_reader r) {
 
 fault_config loader::read_fault(object_reader r) {
     fault_config f;
-    f.kind = r.choice<fault_kind>("kind", {{"crash", fault_kind::crash},
-                                           {"pause", fault_kind::pause},
-                                           {"slow", fault_kind::slow},
-                                           {"clock", fault_kind::clock},
-                                           {"link", fault_kind::link},
-                                           {"partition", fault_kind::partition},
-                                           {"abort", fault_kind::abort},
-                                           {"delay", fault_kind::delay}});
+    const fault_kind_info* kind = nullptr;
+    if (const auto i = r.pick("kind", fault_kind_names())) kind = &all_fault_kinds()[*i];
     f.at = r.required<duration>("at");
     f.length = r.optional<duration>("for", f.length, {.min = sim::nanoseconds(1)});
     f.repeat_every = r.optional<duration>("repeat_every", f.repeat_every, {.min = sim::nanoseconds(1)});
     f.repeat_until = r.maybe<duration>("repeat_until");
     if (!r.valid()) return f;
-    if (!chose(r, "kind", {"crash", "pause", "slow", "clock", "link", "partition", "abort", "delay"})) {
+    if (kind == nullptr) {
         for (auto& entry : r.entries()) (void)entry;  // the kind decides which keys exist
         return f;
     }
+    f.kind = kind->name();
     if (f.repeat_every.count() > 0 && !(f.length.count() > 0 && f.length < f.repeat_every)) {
         r.error("repeat_every", "a repeating fault needs 0 < for < repeat_every");
     }
-    const auto services = [&](const value_reader& list, std::vector<std::string>& into) {
-        for (const value_reader& name : list.array({.min_items = 1})) {
-            into.push_back(name.as<std::string>());
-            service_refs_.push_back({name, into.back()});
+    // The kind's reader remembers the names it read, for check_references.
+    struct names_read final : fault_reading {
+        loader& l;
+        explicit names_read(loader& owner) : l(owner) {}
+        void service_named(const value_reader& at, const std::string& service) override {
+            l.service_refs_.push_back({at, service});
         }
-    };
-    if (f.kind == fault_kind::partition) {
-        using sim::kernel::partition_shape;
-        f.shape = r.choice<partition_shape>("shape",
-                                            {{"groups", partition_shape::groups},
-                                             {"one_way", partition_shape::one_way},
-                                             {"halves", partition_shape::halves},
-                                             {"random_halves", partition_shape::random_halves},
-                                             {"isolate", partition_shape::isolate},
-                                             {"majorities_ring", partition_shape::majorities_ring},
-                                             {"bridge", partition_shape::bridge}},
-                                            partition_shape::groups);
-        f.cut = r.choice<sim::kernel::cut_mode>(
-            "mode", {{"drop", sim::kernel::cut_mode::drop}, {"hold", sim::kernel::cut_mode::hold}}, f.cut);
-        if (f.shape == partition_shape::groups) {
-            for (const value_reader& group : r.array("groups", {.min_items = 2})) {
-                f.groups.emplace_back();
-                services(group, f.groups.back());
-            }
-        } else if (f.shape == partition_shape::one_way) {
-            services(r.member("from"), f.from_services);
-            services(r.member("to"), f.to_services);
-            if (!r.has("from") || !r.has("to")) r.error("a one_way partition needs \"from\" and \"to\"");
-        } else if (f.shape == partition_shape::isolate) {
-            f.service = r.required<std::string>("service", {.non_empty = true});
-            service_refs_.push_back({r.member("service"), f.service});
-            f.instance = r.optional<std::uint32_t>("instance", 1, {.min = 1});
+        void endpoint_named(const value_reader& at, const std::string& service, const std::string& path) override {
+            l.endpoint_refs_.push_back({at, service, path, 0});
         }
-    } else {
-        f.service = r.required<std::string>("service", {.non_empty = true});
-        service_refs_.push_back({r.member("service"), f.service});
-        f.instance = r.optional<std::uint32_t>("instance", 0, {.min = 1});
-    }
-    switch (f.kind) {
-        case fault_kind::crash: f.restart = r.optional<bool>("restart", true); break;
-        case fault_kind::slow:
-            f.slow_factor = r.required<double>("factor", {.min = 0, .min_exclusive = true, .max = 1000});
-            break;
-        case fault_kind::clock:
-            f.clock_offset = r.optional<duration>("offset", f.clock_offset);
-            f.clock_drift_ppm = r.optional<double>("drift_ppm", 0, {.min = -1e5, .max = 1e5});
-            break;
-        case fault_kind::link:
-            f.to_service = r.optional<std::string>("to", "", {.non_empty = true});
-            if (!f.to_service.empty()) service_refs_.push_back({r.member("to"), f.to_service});
-            f.link = read_link(r, f.link);
-            break;
-        case fault_kind::abort:
-        case fault_kind::delay:
-            f.endpoint = r.optional<std::string>("endpoint", "", {.non_empty = true});
-            if (!f.endpoint.empty()) endpoint_refs_.push_back({r.member("endpoint"), f.service, f.endpoint, 0});
-            f.probability = r.optional<double>("probability", 1.0, {.min = 0, .max = 1});
-            if (f.kind == fault_kind::abort)
-                f.status = r.optional<std::uint16_t>("status", 503, {.min = 400, .max = 599});
-            if (f.kind == fault_kind::delay) f.delay = r.required<duration>("delay", {.min = sim::nanoseconds(1)});
-            break;
-        default: break;
-    }
+    } names(*this);
+    fault_target target;
+    f.parameters = kind->read(r, names, target);
+    f.service = target.service;
+    f.instance = target.instance;
     r.finish();
     return f;
 }
@@ -599,15 +479,18 @@ nemesis_config loader::read_nemesis(object_reader r) {
     n.stop = r.maybe<duration>("stop", {.min = sim::nanoseconds(1)});
     n.fault_length = r.optional<duration>("fault_length", n.fault_length, {.min = sim::nanoseconds(1)});
     n.interval = r.optional<duration>("interval", n.interval, {.min = sim::nanoseconds(1)});
-    // The kernel's names, which are the scenario's ("slow", as in a fault's "kind").
-    std::vector<std::string_view> names;
-    for (const sim::kernel::fault_kind k : sim::kernel::all_fault_kinds) names.push_back(sim::kernel::to_string(k));
+    // The fault kinds' one set of names, as in a fault's "kind".
     for (const value_reader& kind : r.array("kinds")) {
-        if (kind.is_string() && kind.json()->get_ref<const std::string&>() == "slowness") {
+        const std::string old_name = kind.is_string() ? kind.json()->get<std::string>() : "";
+        if (old_name == "slowness") {
             kind.error("the fault kind is \"slow\" (\"slowness\" was its old name in nemesis kinds)");
-            continue;
+        } else if (old_name == "service") {
+            kind.error(
+                "the fault kinds are \"abort\" and \"delay\" (\"service\", both at once, was their old "
+                "name in nemesis kinds)");
+        } else if (const auto i = kind.pick(fault_kind_names())) {
+            n.kinds.push_back(all_fault_kinds()[*i].kernel_kind);
         }
-        if (const auto i = kind.pick(names)) n.kinds.push_back(sim::kernel::all_fault_kinds[*i]);
     }
     for (const value_reader& name : r.array("services")) {
         n.services.push_back(name.as<std::string>());
@@ -914,17 +797,6 @@ void loader::check_combinations(const scenario& s) {
             doc_.report(where + "/instance", false,
                         "service " + quote(f.service) + " has " + std::to_string(svc->instances) +
                             " instance(s); instance " + std::to_string(f.instance) + " does not exist");
-        }
-        std::set<std::string> seen;
-        for (const auto& group : f.groups) {
-            for (const auto& name : group) {
-                if (!name.empty() && !seen.insert(name).second) {
-                    doc_.report(where + "/groups", false, "partition names service " + quote(name) + " twice");
-                }
-            }
-        }
-        for (const std::string& e : f.link.validate("link")) {
-            if (f.kind == fault_kind::link) doc_.report(where, false, e);
         }
     }
     for (const auto& [at, target] : publish_target_at_) {
