@@ -1,0 +1,126 @@
+// The registries are the one list of fault kinds and checkers: the kernel's fault
+// kinds each have one registration, and every list that cannot be generated from
+// the registries (the docs' tables, the fuzz dictionary) names exactly what they hold.
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli_testing.hpp"
+#include "harness/checkers/checker.hpp"
+#include "harness/fault_kinds/fault_kind.hpp"
+
+using namespace meshsim::harness;
+using meshsim::testing::read_text;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path source_dir = MESHSIM_SOURCE_DIR;
+
+std::vector<std::string> registered_fault_kinds() {
+    std::vector<std::string> names;
+    for (const fault_kind_info& k : all_fault_kinds()) names.emplace_back(k.name());
+    return names;
+}
+
+std::vector<std::string> registered_checkers() {
+    std::vector<std::string> names;
+    for (const checker_info& c : all_checkers()) names.emplace_back(c.name);
+    return names;
+}
+
+// The text from the line `heading` to the next heading of the same level.
+std::string section(const std::string& doc, const std::string& heading) {
+    const std::size_t start = doc.find("\n" + heading + "\n");
+    REQUIRE(start != std::string::npos);
+    const std::size_t end = doc.find("\n## ", start + heading.size() + 1);
+    return doc.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// The first column of a markdown table's rows: "| `crash` | ..." gives "crash".
+std::vector<std::string> table_names(const std::string& text) {
+    std::vector<std::string> names;
+    const std::regex row(R"(\n\| `([a-z_]+)` \|)");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), row); it != std::sregex_iterator(); ++it) {
+        names.push_back((*it)[1]);
+    }
+    return names;
+}
+
+// Every `name` in backticks in text, in order.
+std::vector<std::string> quoted_names(const std::string& text) {
+    std::vector<std::string> names;
+    const std::regex name("`([a-z_]+)`");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), name); it != std::sregex_iterator(); ++it) {
+        names.push_back((*it)[1]);
+    }
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("every kernel fault kind has exactly one scenario registration, under the kernel's name") {
+    namespace k = meshsim::sim::kernel;
+    for (const k::fault_kind kind : k::all_fault_kinds()) {
+        std::size_t registrations = 0;
+        for (const fault_kind_info& info : all_fault_kinds()) registrations += info.kernel_kind == kind;
+        CHECK(registrations == 1);
+        const fault_kind_info* found = find_fault_kind(k::to_string(kind));
+        REQUIRE(found != nullptr);
+        CHECK(found->kernel_kind == kind);
+        CHECK_FALSE(found->description.empty());
+    }
+    CHECK(all_fault_kinds().size() == k::fault_kind_count);
+    CHECK(fault_kind_names().size() == all_fault_kinds().size());
+    CHECK(find_fault_kind("service") == nullptr);
+    CHECK(find_fault_kind("slowness") == nullptr);
+}
+
+TEST_CASE("every checker is registered once, with a description and its parameter reader") {
+    const std::vector<std::string> names = registered_checkers();
+    CHECK(std::set<std::string>(names.begin(), names.end()).size() == names.size());
+    for (const checker_info& c : all_checkers()) {
+        CHECK_FALSE(c.description.empty());
+        CHECK(c.run != nullptr);
+    }
+}
+
+TEST_CASE("docs/scenario-format.md lists exactly the registered fault kinds and checkers") {
+    const std::string doc = read_text(source_dir / "docs/scenario-format.md");
+    CHECK(table_names(section(doc, "## Faults")) == registered_fault_kinds());
+    const std::string nemesis = section(doc, "## Nemesis");
+    const std::size_t among = nemesis.find("`kinds` among ");
+    REQUIRE(among != std::string::npos);
+    const std::string kinds = nemesis.substr(among + 14, nemesis.find('(', among) - among - 14);
+    CHECK(quoted_names(kinds) == registered_fault_kinds());
+    CHECK(table_names(section(doc, "## Expectations")) == registered_checkers());
+}
+
+TEST_CASE("the fuzz dictionary holds every fault kind and checker name") {
+    const std::string dict = read_text(source_dir / "harness/fuzz/scenario.dict");
+    for (const std::string& name : registered_fault_kinds()) {
+        INFO(name);
+        CHECK(dict.find("\"\\\"" + name + "\\\"\"") != std::string::npos);
+    }
+    for (const std::string& name : registered_checkers()) {
+        INFO(name);
+        CHECK(dict.find("\"\\\"" + name + "\\\"\"") != std::string::npos);
+    }
+}
+
+TEST_CASE("meshsim list prints every registered fault kind and checker with its description") {
+    const auto r = meshsim::testing::run_meshsim({"list"});
+    REQUIRE(r.exit_code == 0);
+    for (const fault_kind_info& k : all_fault_kinds()) {
+        INFO(k.name());
+        CHECK(r.out.find(std::string(k.name())) != std::string::npos);
+        CHECK(r.out.find(std::string(k.description)) != std::string::npos);
+    }
+    for (const checker_info& c : all_checkers()) {
+        INFO(c.name);
+        CHECK(r.out.find(std::string(c.description)) != std::string::npos);
+    }
+}
