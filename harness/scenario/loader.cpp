@@ -10,6 +10,7 @@
 #include <set>
 #include <tuple>
 
+#include "harness/checkers/checker.hpp"
 #include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/scenario/limits.hpp"
 #include "harness/scenario/link_reader.hpp"
@@ -501,87 +502,28 @@ nemesis_config loader::read_nemesis(object_reader r) {
 }
 
 expectation_config loader::read_expectation(object_reader r) {
-    expectation_config e;
-    e.check = r.enumeration(
-        "check", {"slo", "retry_amplification", "goodput", "queue_growth", "blast_radius", "metastability", "breaker",
-                  "no_lost_writes", "no_duplicate_effects", "no_unauthenticated", "convergence"});
-    e.label = r.optional<std::string>("label", "", {.non_empty = true});
-    e.allow_empty = r.optional<bool>("allow_empty", false);
-    if (e.check.empty()) {
-        for (auto& entry : r.entries()) (void)entry;  // the check decides which keys exist
-        return e;
-    }
-    const auto service = [&](bool required) {
-        e.service = required ? r.required<std::string>("service", {.non_empty = true})
-                             : r.optional<std::string>("service", "", {.non_empty = true});
-        if (!e.service.empty()) service_refs_.push_back({r.member("service"), e.service});
-    };
-    const auto ratio = [&](std::string_view key) { return r.required<double>(key, {.min = 0, .max = 1}); };
-    if (e.check == "slo") {
-        service(false);
-        e.workload = r.optional<std::string>("workload", "", {.non_empty = true});
-        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
-        if (r.valid() && e.service.empty() == e.workload.empty()) {
-            r.error("an slo names exactly one of \"service\" and \"workload\"");
+    // The checker's reader remembers the names it read, for the second pass.
+    struct names_read final : expectation_names {
+        loader& l;
+        explicit names_read(loader& owner) : l(owner) {}
+        void service(const value_reader& at, const std::string& name) override {
+            l.service_refs_.push_back({at, name});
         }
-        e.endpoint = r.optional<std::string>("endpoint", "", {.non_empty = true});
-        if (!e.endpoint.empty() && !e.service.empty()) {
-            endpoint_refs_.push_back({r.member("endpoint"), e.service, e.endpoint, 0});
+        void workload(const value_reader& at, const std::string& name) override {
+            l.workload_refs_.emplace_back(at, name);
         }
-        e.window = r.optional<duration>("window", e.window, {.min = sim::nanoseconds(1)});
-        e.error_rate_max = r.maybe<double>("error_rate_max", {.min = 0, .max = 1});
-        if (auto l = r.maybe_object("latency")) {
-            e.latency_quantile = l->required<double>("quantile", {.min = 0, .min_exclusive = true, .max = 1});
-            e.latency_max = l->required<duration>("max", {.min = sim::nanoseconds(1)});
-            l->finish();
+        void endpoint(const value_reader& at, const std::string& service, const std::string& path) override {
+            l.endpoint_refs_.push_back({at, service, path, 0});
         }
-        if (r.valid() && !e.error_rate_max && !r.has("latency")) {
-            r.error("an slo needs \"error_rate_max\", \"latency\" or both");
+        void writing_service(const value_reader& at, const std::string& name) override {
+            l.write_service_refs_.emplace_back(at, name);
         }
-    } else if (e.check == "retry_amplification") {
-        service(true);
-        e.max_ratio = r.required<double>("max", {.min = 0});
-    } else if (e.check == "goodput") {
-        e.workload = r.optional<std::string>("workload", "", {.non_empty = true});
-        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
-        e.min_ratio = ratio("min_ratio");
-    } else if (e.check == "queue_growth") {
-        service(true);
-        e.max_depth = r.required<std::uint64_t>("max_depth");
-    } else if (e.check == "blast_radius") {
-        e.window = r.optional<duration>("window", e.window, {.min = sim::nanoseconds(1)});
-        e.error_rate_max = ratio("error_rate_max");
-        e.max_services = r.required<std::uint32_t>("max_services");
-    } else if (e.check == "metastability") {
-        e.workload = r.optional<std::string>("workload", "", {.non_empty = true});
-        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
-        e.trigger_end = r.maybe<duration>("trigger_end");
-        e.within = r.required<duration>("within");
-        e.window = r.optional<duration>("window", sim::seconds(1), {.min = sim::nanoseconds(1)});
-        e.min_ratio = ratio("goodput_min_ratio");
-    } else if (e.check == "no_lost_writes" || e.check == "no_duplicate_effects") {
-        service(true);
-        write_service_refs_.emplace_back(r.member("service"), e.service);
-    } else if (e.check == "no_unauthenticated") {
-        service(false);
-    } else if (e.check == "convergence") {
-        service(true);
-        write_service_refs_.emplace_back(r.member("service"), e.service);
-        for (const value_reader& item : r.array("replicas", {.min_items = 1})) {
-            e.replicas.push_back(item.as<std::string>({.non_empty = true}));
-            service_refs_.push_back({item, e.replicas.back()});
+        void replicas(const value_reader& at, const std::string& source,
+                      const std::vector<std::string>& names) override {
+            l.replica_refs_.push_back({at, source, names});
         }
-        e.within = r.required<duration>("within");
-        replica_refs_.push_back({r.member("replicas"), e.service, e.replicas});
-    } else if (e.check == "breaker") {
-        service(true);
-        e.to_service = r.required<std::string>("to", {.non_empty = true});
-        service_refs_.push_back({r.member("to"), e.to_service});
-        e.state = r.enumeration("state", {"open", "closed", "half_open"});
-        e.when = r.enumeration("when", {"ever", "never", "at_end"}, "ever");
-    }
-    r.finish();
-    return e;
+    } names(*this);
+    return harness::read_expectation(r, names);
 }
 
 network_config loader::read_network(object_reader r) {
@@ -1043,89 +985,77 @@ void loader::check_workloads_send(const scenario& s) {
 
 void loader::check_expectations_observe(const scenario& s) {
     const traffic t = traffic_of(s);
-    // The requests a check sees are those after the warmup.
-    const auto workload_silent = [&](const workload_config& w) {
-        return w.start >= s.duration || w.stop.value_or(s.duration) <= s.warmup;
-    };
-    const auto check_workload = [&](std::size_t i, const expectation_config& e) {
-        const std::string at = where_expectation(i);
-        if (!e.workload.empty()) {
-            for (const workload_config& w : s.workloads) {
-                if (w.name != e.workload || !workload_silent(w)) continue;
-                doc_.report(at + "/workload", false,
-                            "workload " + quote(w.name) + " stops at " +
-                                sim::format_duration(w.stop.value_or(s.duration)) + ", before the warmup ends (" +
-                                sim::format_duration(s.warmup) + "): the check would see none of its requests");
-            }
-        } else if (std::all_of(s.workloads.begin(), s.workloads.end(), workload_silent)) {
-            doc_.report(at, false,
-                        "every workload stops before the warmup ends (" + sim::format_duration(s.warmup) +
-                            "): the check would see no requests");
+    const std::optional<duration> faults_end = last_fault_end(s);
+    // One expectation's view of what requests reach, reporting at its keys.
+    class scope final : public expectation_scope {
+    public:
+        scope(const loader& l, const scenario& s, const traffic& t, std::optional<duration> faults_end,
+              std::size_t index)
+            : l_(l), s_(s), t_(t), faults_end_(faults_end), at_(where_expectation(index)) {}
+        const scenario& config() const override { return s_; }
+        void report(std::string_view key, std::string message) const override {
+            l_.doc_.report(key.empty() ? at_ : at_ + "/" + std::string(key), false, std::move(message));
         }
-    };
-    const auto check_service = [&](std::size_t i, const expectation_config& e) {
-        if (e.service.empty() || t.services.contains(e.service)) return;
-        doc_.report(where_expectation(i) + "/service", false,
-                    "service " + quote(e.service) +
-                        " receives no requests (no workload reaches it, directly or through calls): the check "
-                        "would see nothing");
+        // The requests a check sees are those after the warmup.
+        bool silent(const workload_config& w) const {
+            return w.start >= s_.duration || w.stop.value_or(s_.duration) <= s_.warmup;
+        }
+        void needs_workload_requests(const std::string& workload) const override {
+            if (!workload.empty()) {
+                for (const workload_config& w : s_.workloads) {
+                    if (w.name != workload || !silent(w)) continue;
+                    report("workload", "workload " + quote(w.name) + " stops at " +
+                                           sim::format_duration(w.stop.value_or(s_.duration)) +
+                                           ", before the warmup ends (" + sim::format_duration(s_.warmup) +
+                                           "): the check would see none of its requests");
+                }
+            } else if (std::all_of(s_.workloads.begin(), s_.workloads.end(),
+                                   [&](const workload_config& w) { return silent(w); })) {
+                report("", "every workload stops before the warmup ends (" + sim::format_duration(s_.warmup) +
+                               "): the check would see no requests");
+            }
+        }
+        void needs_requests_at(const std::string& service, const std::string& endpoint) const override {
+            if (service.empty()) return;
+            if (!t_.services.contains(service)) {
+                report("service", "service " + quote(service) +
+                                      " receives no requests (no workload reaches it, directly or through calls): "
+                                      "the check would see nothing");
+            } else if (!endpoint.empty() && !t_.reaches(service, endpoint)) {
+                report("endpoint", "endpoint " + quote(endpoint) + " of service " + quote(service) +
+                                       " receives no requests (no workload reaches it, directly or through calls): "
+                                       "the check would see nothing");
+            }
+        }
+        void needs_writes_at(const std::string& service) const override {
+            const service_config* svc = s_.find_service(service);
+            bool written = false;
+            for (const endpoint_config& ep : svc == nullptr ? std::vector<endpoint_config>{} : svc->endpoints) {
+                written |= ep.write.has_value() && t_.endpoints.contains({service, ep.path, ep.version});
+            }
+            if (!written) {
+                report("service", "no write endpoint of service " + quote(service) +
+                                      " receives requests (no workload reaches one, directly or through calls): the "
+                                      "check would see no writes");
+            }
+        }
+        bool receives_requests(const std::string& service) const override { return t_.services.contains(service); }
+        bool calls(const std::string& from, const std::string& to) const override {
+            return t_.edges.contains({from, to});
+        }
+        std::optional<duration> last_fault_end() const override { return faults_end_; }
+
+    private:
+        const loader& l_;
+        const scenario& s_;
+        const traffic& t_;
+        std::optional<duration> faults_end_;
+        std::string at_;
     };
     for (std::size_t i = 0; i < s.expectations.size(); ++i) {
         const expectation_config& e = s.expectations[i];
-        const std::string at = where_expectation(i);
-        if (e.check == "slo" || e.check == "goodput" || e.check == "metastability") {
-            if (e.service.empty()) check_workload(i, e);
-        }
-        if (e.check == "slo" || e.check == "queue_growth" || e.check == "retry_amplification" ||
-            e.check == "no_unauthenticated" || e.check == "breaker") {
-            check_service(i, e);
-        }
-        if (e.check == "slo" && !e.service.empty() && !e.endpoint.empty() && t.services.contains(e.service) &&
-            !t.reaches(e.service, e.endpoint)) {
-            doc_.report(at + "/endpoint", false,
-                        "endpoint " + quote(e.endpoint) + " of service " + quote(e.service) +
-                            " receives no requests (no workload reaches it, directly or through calls): the check "
-                            "would see nothing");
-        }
-        if (e.check == "no_lost_writes" || e.check == "no_duplicate_effects" || e.check == "convergence") {
-            const service_config* svc = s.find_service(e.service);
-            bool written = false;
-            for (const endpoint_config& ep : svc->endpoints) {
-                written |= ep.write.has_value() && t.endpoints.contains({e.service, ep.path, ep.version});
-            }
-            if (!written) {
-                doc_.report(at + "/service", false,
-                            "no write endpoint of service " + quote(e.service) +
-                                " receives requests (no workload reaches one, directly or through calls): the "
-                                "check would see no writes");
-            }
-        }
-        if (e.check == "breaker" && t.services.contains(e.service)) {
-            if (!t.edges.contains({e.service, e.to_service})) {
-                doc_.report(at + "/to", false,
-                            "service " + quote(e.service) + " never calls " + quote(e.to_service) +
-                                " (no endpoint of it that requests reach calls or publishes to " + quote(e.to_service) +
-                                "): there is no edge for the check to see");
-            } else if (!s.policy_for(e.service, e.to_service).circuit_breaker) {
-                doc_.report(at + "/to", false,
-                            "the edge " + quote(e.service) + " -> " + quote(e.to_service) +
-                                " has no circuit breaker (no \"breaker\" in its edge or in default_edge): the "
-                                "check would test nothing");
-            }
-        }
-        if (e.check == "metastability") {
-            const std::optional<duration> trigger = e.trigger_end ? e.trigger_end : last_fault_end(s);
-            if (!e.trigger_end && s.faults.empty() && !s.nemesis) {
-                doc_.report(at, false,
-                            "no fault is scheduled and no \"trigger_end\" is given: there is nothing to recover "
-                            "from");
-            } else if (trigger && (*trigger >= s.duration || e.within >= s.duration - *trigger)) {
-                doc_.report(at + "/within", false,
-                            "recovery would be judged from " + sim::format_duration(*trigger) + " + " +
-                                sim::format_duration(e.within) + " (trigger end + within), not before the run ends (" +
-                                sim::format_duration(s.duration) + "): the check would see no window");
-            }
-        }
+        const checker_info* checker = find_checker(e.check);
+        if (checker != nullptr && e.parameters) checker->observes(e, scope(*this, s, t, faults_end, i));
     }
 }
 

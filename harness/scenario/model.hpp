@@ -216,30 +216,17 @@ struct nemesis_config {
 
 // --- expectations -----------------------------------------------------------------
 
-// The parameters of every checker kind; each kind reads the fields it documents.
+// What a checker read of its expectation: its own parameter struct, declared in its
+// own file (harness/checkers/).
+class checker_parameters;
+
 struct expectation_config {
-    std::string check;  // checker name, e.g. "slo"
+    std::string check;  // a registered checker's name, e.g. "slo"
     std::string label;  // as the report names it; default: derived from the parameters
-    std::string service;
-    std::string endpoint;  // "" = every endpoint of the service
-    std::string workload;
-    std::string to_service;  // edge targets (breaker)
-    sim::duration window = sim::seconds(10);
-    std::optional<double> error_rate_max;
-    std::optional<double> latency_quantile;
-    std::optional<sim::duration> latency_max;
-    std::optional<double> max_ratio;            // retry amplification
-    std::optional<double> min_ratio;            // goodput
-    std::optional<std::uint64_t> max_depth;     // queue growth
-    std::optional<std::uint32_t> max_services;  // blast radius
-    std::optional<sim::duration> trigger_end;   // metastability; default: end of the last fault
-    sim::duration within{0};
-    std::string state;                  // breaker: open, closed, half_open
-    std::string when;                   // breaker: ever, never, at_end
-    std::vector<std::string> replicas;  // convergence: replica services of `service`
     // A check that observed nothing (no requests, no writes, no calls) fails with
     // "no samples" unless this is set: an empty run must not pass by accident.
     bool allow_empty = false;
+    std::shared_ptr<const checker_parameters> parameters;  // null only in a file with errors
 };
 
 // --- the scenario -----------------------------------------------------------------

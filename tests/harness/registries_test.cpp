@@ -84,8 +84,46 @@ TEST_CASE("every checker is registered once, with a description and its paramete
     CHECK(std::set<std::string>(names.begin(), names.end()).size() == names.size());
     for (const checker_info& c : all_checkers()) {
         CHECK_FALSE(c.description.empty());
+        CHECK(c.read != nullptr);
+        CHECK(c.observes != nullptr);
         CHECK(c.run != nullptr);
+        CHECK(find_checker(c.name) == &c);
     }
+    CHECK(find_checker("slos") == nullptr);
+}
+
+TEST_CASE("each checker reads and validates its own keys") {
+    struct bad {
+        std::string json;
+        std::string error;
+    };
+    const bad table[] = {
+        {R"({"check": "slos", "workload": "w"})", R"(check must be one of "slo", )"},
+        {R"({"label": "x"})", R"(missing required key "check")"},
+        {R"({"check": "goodput"})", R"(missing required key "min_ratio")"},
+        {R"({"check": "goodput", "min_ratio": 2})", "min_ratio must be"},
+        {R"({"check": "goodput", "min_ratio": 0.5, "max_depth": 3})", R"(unknown key "max_depth")"},
+        {R"({"check": "slo", "workload": "w"})", R"(an slo needs "error_rate_max", "latency" or both)"},
+        {R"({"check": "slo", "error_rate_max": 0.1})", R"(an slo names exactly one of "service" and "workload")"},
+        {R"({"check": "breaker", "service": "a", "to": "b", "state": "opne"})", R"(did you mean "open"?)"},
+        {R"({"check": "convergence", "service": "a", "replicas": [], "within": "1s"})", "replicas"},
+        {R"({"check": "queue_growth", "service": "a", "max_depth": -1})", "max_depth"},
+    };
+    for (const bad& b : table) {
+        INFO(b.json);
+        diagnostics out;
+        CHECK_FALSE(parse_expectation(b.json, out));
+        INFO(out.format());
+        CHECK(out.format().find(b.error) != std::string::npos);
+    }
+    diagnostics out;
+    const auto ok =
+        parse_expectation(R"({"check": "goodput", "min_ratio": 0.5, "label": "g", "allow_empty": true})", out);
+    REQUIRE(ok);
+    CHECK(ok->check == "goodput");
+    CHECK(ok->label == "g");
+    CHECK(ok->allow_empty);
+    CHECK(ok->parameters != nullptr);
 }
 
 TEST_CASE("docs/scenario-format.md lists exactly the registered fault kinds and checkers") {
