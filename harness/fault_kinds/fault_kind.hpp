@@ -107,5 +107,7 @@ std::shared_ptr<const fault_parameters> on_each_instance(fault_target target, Ma
 const std::vector<fault_kind_info>& all_fault_kinds();
 const std::vector<std::string_view>& fault_kind_names();
 const fault_kind_info* find_fault_kind(std::string_view name);
+// For a name a fault kind once had, the message pointing to its name now; else "".
+std::string renamed_fault_kind(std::string_view old_name);
 
 }  // namespace meshsim::harness

@@ -39,6 +39,15 @@ const fault_kind_info* find_fault_kind(std::string_view name) {
     return it == all.end() ? nullptr : &*it;
 }
 
+std::string renamed_fault_kind(std::string_view old_name) {
+    if (old_name == "slowness") return "the fault kind is \"slow\" (\"slowness\" was its old name in nemesis kinds)";
+    if (old_name == "service") {
+        return "the fault kinds are \"abort\" and \"delay\" (\"service\", both at once, was their old name in "
+               "nemesis kinds)";
+    }
+    return "";
+}
+
 std::vector<std::string> fault_nodes::of(const std::vector<std::string>& services) const {
     std::vector<std::string> names;
     for (const std::string& s : services) {

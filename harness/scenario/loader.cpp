@@ -435,7 +435,13 @@ workload_config loader::read_workload(object_reader r) {
 fault_config loader::read_fault(object_reader r) {
     fault_config f;
     const fault_kind_info* kind = nullptr;
-    if (const auto i = r.pick("kind", fault_kind_names())) kind = &all_fault_kinds()[*i];
+    const value_reader kind_value = r.member("kind");
+    const std::string renamed = kind_value.is_string() ? renamed_fault_kind(kind_value.json()->get<std::string>()) : "";
+    if (!renamed.empty()) {
+        kind_value.error(renamed);
+    } else if (const auto i = r.pick("kind", fault_kind_names())) {
+        kind = &all_fault_kinds()[*i];
+    }
     f.at = r.required<duration>("at");
     f.length = r.optional<duration>("for", f.length, {.min = sim::nanoseconds(1)});
     f.repeat_every = r.optional<duration>("repeat_every", f.repeat_every, {.min = sim::nanoseconds(1)});
@@ -482,13 +488,9 @@ nemesis_config loader::read_nemesis(object_reader r) {
     n.interval = r.optional<duration>("interval", n.interval, {.min = sim::nanoseconds(1)});
     // The fault kinds' one set of names, as in a fault's "kind".
     for (const value_reader& kind : r.array("kinds")) {
-        const std::string old_name = kind.is_string() ? kind.json()->get<std::string>() : "";
-        if (old_name == "slowness") {
-            kind.error("the fault kind is \"slow\" (\"slowness\" was its old name in nemesis kinds)");
-        } else if (old_name == "service") {
-            kind.error(
-                "the fault kinds are \"abort\" and \"delay\" (\"service\", both at once, was their old "
-                "name in nemesis kinds)");
+        const std::string renamed = kind.is_string() ? renamed_fault_kind(kind.json()->get<std::string>()) : "";
+        if (!renamed.empty()) {
+            kind.error(renamed);
         } else if (const auto i = kind.pick(fault_kind_names())) {
             n.kinds.push_back(all_fault_kinds()[*i].kernel_kind);
         }

@@ -11,6 +11,7 @@
 #include "cli_testing.hpp"
 #include "harness/checkers/checker.hpp"
 #include "harness/fault_kinds/fault_kind.hpp"
+#include "harness/scenario/loader.hpp"
 
 using namespace meshsim::harness;
 using meshsim::testing::read_text;
@@ -160,5 +161,65 @@ TEST_CASE("meshsim list prints every registered fault kind and checker with its 
     for (const checker_info& c : all_checkers()) {
         INFO(c.name);
         CHECK(r.out.find(std::string(c.description)) != std::string::npos);
+    }
+}
+
+TEST_CASE("each fault kind reads and validates its own keys, at their positions") {
+    // One service of 2 instances and a workload; the fault under test is the only one.
+    const auto with_fault = [](const std::string& fault) {
+        return R"({"name": "f", "duration": "10s",
+                   "services": [{"name": "a", "instances": 2, "endpoints": [{"path": "/x"}]}],
+                   "workloads": [{"name": "w", "service": "a", "endpoint": "/x", "open": {"rate_per_s": 1}}],
+                   "faults": [)" +
+               fault + "]}";
+    };
+    struct bad {
+        std::string fault;
+        std::string error;
+    };
+    const bad table[] = {
+        {R"({"kind": "slowness", "service": "a", "at": "1s"})", R"(the fault kind is "slow")"},
+        {R"({"kind": "slw", "service": "a", "at": "1s"})", R"(did you mean "slow"?)"},
+        {R"({"kind": "service", "service": "a", "at": "1s"})", R"(the fault kinds are "abort" and "delay")"},
+        {R"({"service": "a", "at": "1s"})", R"(missing required key "kind")"},
+        {R"({"kind": "slow", "service": "a", "at": "1s"})", R"(missing required key "factor")"},
+        {R"({"kind": "crash", "at": "1s"})", R"(missing required key "service")"},
+        {R"({"kind": "crash", "service": "b", "at": "1s"})", R"(no service named "b")"},
+        {R"({"kind": "crash", "service": "a", "instance": 3, "at": "1s"})", "instance 3 does not exist"},
+        {R"({"kind": "pause", "service": "a", "at": "1s", "factor": 2})", R"(unknown key "factor")"},
+        {R"({"kind": "abort", "service": "a", "at": "1s", "probability": 0})", "probability must be"},
+        {R"({"kind": "abort", "service": "a", "at": "1s", "status": 200})", "status must be"},
+        {R"({"kind": "delay", "service": "a", "at": "1s"})", R"(missing required key "delay")"},
+        {R"({"kind": "delay", "service": "a", "at": "1s", "delay": "1ms", "endpoint": "/y"})",
+         R"(no endpoint named "/y")"},
+        {R"({"kind": "link", "service": "a", "to": "c", "at": "1s"})", R"(no service named "c")"},
+        {R"({"kind": "link", "service": "a", "at": "1s", "loss": 2})", "loss must be"},
+        {R"({"kind": "partition", "groups": [["a"], ["a"]], "at": "1s"})", R"(partition names service "a" twice)"},
+        {R"({"kind": "partition", "shape": "one_way", "from": ["a"], "at": "1s"})", R"(needs "from" and "to")"},
+        {R"({"kind": "partition", "shape": "isolate", "at": "1s"})", R"(missing required key "service")"},
+        {R"({"kind": "clock", "service": "a", "at": "1s", "drift_ppm": 1e9})", "drift_ppm must be"},
+    };
+    for (const bad& b : table) {
+        INFO(b.fault);
+        diagnostics out;
+        CHECK_FALSE(load_scenario_text(with_fault(b.fault), "f.json", out));
+        INFO(out.format());
+        CHECK(out.format().find(b.error) != std::string::npos);
+        CHECK(out.format().find("(at /faults/0") != std::string::npos);
+    }
+    for (const fault_kind_info& k : all_fault_kinds()) {
+        INFO(k.name());
+        diagnostics out;
+        const std::string extra = k.name() == "slow"    ? R"(, "factor": 2)"
+                                  : k.name() == "delay" ? R"(, "delay": "1ms")"
+                                                        : "";
+        const std::string target = k.name() == "partition" ? R"("shape": "halves")" : R"("service": "a")";
+        const auto s = load_scenario_text(
+            with_fault(R"({"kind": ")" + std::string(k.name()) + R"(", )" + target + R"(, "at": "1s")" + extra + "}"),
+            "f.json", out);
+        INFO(out.format());
+        REQUIRE(s);
+        CHECK(s->faults.at(0).kind == k.name());
+        CHECK(s->faults.at(0).parameters != nullptr);
     }
 }
