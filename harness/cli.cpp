@@ -18,6 +18,7 @@
 #include "harness/bench/bench.hpp"
 #include "harness/checkers/checker.hpp"
 #include "harness/flagship.hpp"
+#include "harness/kinds/service_kind.hpp"
 #include "harness/memory_reserve.hpp"
 #include "harness/output_dir.hpp"
 #include "harness/runner.hpp"
@@ -206,9 +207,10 @@ int validate_command(const std::string& file) {
 
 int list_command() {
     std::printf("service kinds:\n");
-    std::printf("  %-22s %s\n", "synthetic",
-                "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, "
-                "criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records");
+    for (const service_kind& k : all_service_kinds()) {
+        std::printf("  %-22s %s\n", std::string(k.name).c_str(), std::string(k.description).c_str());
+        if (!k.keys.empty()) std::printf("  %-22s keys: %s\n", "", std::string(k.keys).c_str());
+    }
     std::printf("fault kinds:\n");
     const std::pair<const char*, const char*> faults[] = {
         {"crash", "the instance crashes (volatile state lost); restarts at the end unless restart is false"},

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -105,9 +106,15 @@ struct endpoint_config {
     bool replica = false;
 };
 
+// A service kind's own parameters (harness/kinds/): each kind derives its struct.
+struct kind_params {
+    virtual ~kind_params() = default;
+};
+
 struct service_config {
     std::string name;
-    std::string kind = "synthetic";
+    std::string kind = "synthetic";             // a registered service kind (harness/kinds/registry.cpp)
+    std::shared_ptr<const kind_params> params;  // the kind's own keys; null for kinds without any
     std::uint32_t instances = 1;
     station_config station;
     std::vector<endpoint_config> endpoints;
