@@ -1156,6 +1156,7 @@ struct edge_calls {
 std::map<std::pair<std::string, std::string>, edge_calls> calls_by_edge(const scenario& s) {
     std::map<std::pair<std::string, std::string>, edge_calls> by_edge;
     for (const service_config& svc : s.services) {
+        for (const std::string& callee : svc.talks_to) ++by_edge[{svc.name, callee}].repeatable;
         for (const endpoint_config& e : svc.endpoints) {
             for (const downstream_call& c : e.calls) {
                 edge_calls& calls = by_edge[{svc.name, c.service}];

@@ -115,6 +115,9 @@ struct service_config {
     std::string name;
     std::string kind = "synthetic";             // a registered service kind (harness/kinds/registry.cpp)
     std::shared_ptr<const kind_params> params;  // the kind's own keys; null for kinds without any
+    // Services this kind's instances call besides its endpoints' calls (a consumer's
+    // broker, a worker's queue): each such edge gets its policy (edges, default_edge) and stats.
+    std::vector<std::string> talks_to;
     std::uint32_t instances = 1;
     station_config station;
     std::vector<endpoint_config> endpoints;

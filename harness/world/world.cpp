@@ -164,6 +164,10 @@ void register_stats(ctx_t& ctx) {
         }
     }
     for (const service_config& s : ctx.config.services) {
+        for (const std::string& callee : s.talks_to) {
+            if (!ctx.edge_index.contains({s.name, callee}))
+                ctx.edge_index[{s.name, callee}] = ctx.obs.add_edge(s.name, callee);
+        }
         for (const endpoint_config& e : s.endpoints) {
             std::vector<std::string> callees;
             for (const downstream_call& c : e.calls) callees.push_back(c.service);
