@@ -19,6 +19,7 @@
 #include "harness/checkers/checker.hpp"
 #include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/flagship.hpp"
+#include "harness/kinds/service_kind.hpp"
 #include "harness/memory_reserve.hpp"
 #include "harness/output_dir.hpp"
 #include "harness/runner.hpp"
@@ -207,9 +208,10 @@ int validate_command(const std::string& file) {
 
 int list_command() {
     std::printf("service kinds:\n");
-    std::printf("  %-22s %s\n", "synthetic",
-                "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, "
-                "criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records");
+    for (const service_kind& k : all_service_kinds()) {
+        std::printf("  %-22s %s\n", std::string(k.name).c_str(), std::string(k.description).c_str());
+        if (!k.keys.empty()) std::printf("  %-22s keys: %s\n", "", std::string(k.keys).c_str());
+    }
     std::printf("fault kinds:\n");
     for (const fault_kind_info& k : all_fault_kinds()) {
         std::printf("  %-22s %s\n", std::string(k.name()).c_str(), std::string(k.description).c_str());

@@ -12,6 +12,7 @@
 
 #include "harness/checkers/checker.hpp"
 #include "harness/fault_kinds/fault_kind.hpp"
+#include "harness/kinds/service_kind.hpp"
 #include "harness/scenario/limits.hpp"
 #include "harness/scenario/link_reader.hpp"
 #include "harness/scenario/reader.hpp"
@@ -41,17 +42,26 @@ struct reference {
     value_reader at;
     std::string name;
 };
-struct endpoint_reference {
+struct endpoint_ref {
     value_reader at;  // the endpoint value
     std::string service;
     std::string path;
     int version = 1;
 };
 
-class loader {
+class loader final : public kind_reader {
 public:
     explicit loader(const document_reader& doc) : doc_(doc) {}
     scenario read();
+
+    // --- what service kinds read through (harness/kinds/service_kind.hpp) ---
+    void read_station_keys(object_reader& r, service_config& s, bool endpoints_required) override;
+    void add_endpoint(service_config& s, endpoint_config e, value_reader at) override;
+    void service_reference(value_reader at, std::string name, std::vector<std::string> kinds) override;
+    void endpoint_reference(value_reader at, std::string service, std::string path, int version) override;
+    void later(std::function<void(const scenario&)> check) override;
+    sim::duration_distribution read_distribution(const value_reader& v) override;
+    edge_policy read_edge_policy(object_reader& r, edge_policy base) override;
 
 private:
     // --- first pass ---
@@ -59,8 +69,7 @@ private:
     svc::retry_policy_config read_retry(object_reader r, svc::retry_policy_config base);
     svc::circuit_breaker_config read_breaker(object_reader r);
     svc::load_balancer_config read_load_balancer(object_reader r, svc::load_balancer_config base);
-    edge_policy read_edge_policy(object_reader& r, edge_policy base);
-    station_config read_station(object_reader& r);
+    void read_station(object_reader& r, svc::service_config& s);
     endpoint_config read_endpoint(object_reader r, const std::string& service);
     write_config read_write(object_reader& w);
     void read_target(object_reader& r, std::string& service, std::string& endpoint, int& version);
@@ -88,7 +97,14 @@ private:
 
     const document_reader& doc_;
     std::vector<reference> service_refs_;
-    std::vector<endpoint_reference> endpoint_refs_;
+    struct kind_reference {
+        value_reader at;
+        std::string name;
+        std::vector<std::string> kinds;  // the service must be of one of these
+    };
+    std::vector<kind_reference> kind_refs_;
+    std::vector<std::function<void(const scenario&)>> later_checks_;
+    std::vector<endpoint_ref> endpoint_refs_;
     std::vector<std::pair<value_reader, std::string>> workload_refs_;
     value_reader warmup_at_;
     value_reader bucket_at_;
@@ -106,6 +122,8 @@ private:
     };
     std::vector<replica_reference> replica_refs_;
 };
+
+sim::duration_distribution loader::read_distribution(const value_reader& v) { return harness::read_distribution(v); }
 
 void loader::report_platform_errors(const object_reader& r, const std::vector<std::string>& errors) {
     for (const std::string& e : errors) r.error(e);
@@ -251,13 +269,14 @@ edge_policy loader::read_edge_policy(object_reader& r, edge_policy p) {
     return p;
 }
 
-station_config loader::read_station(object_reader& r) {
-    station_config s;
-    s.concurrency = r.optional<std::uint32_t>("concurrency", s.concurrency, {.min = 1, .max = 100'000});
+void loader::read_station(object_reader& r, svc::service_config& s) {
+    s.max_concurrent_requests =
+        r.optional<std::uint32_t>("concurrency", s.max_concurrent_requests, {.min = 1, .max = 100'000});
     if (auto q = r.maybe_object("queue")) {
         s.queue_capacity = q->optional<std::uint32_t>("capacity", s.queue_capacity, {.max = 10'000'000});
-        s.discipline = q->choice<queue_discipline>(
-            "discipline", {{"fifo", queue_discipline::fifo}, {"lifo", queue_discipline::lifo}}, s.discipline);
+        s.queue_order = q->choice<svc::queue_discipline>(
+            "discipline", {{"fifo", svc::queue_discipline::fifo}, {"lifo", svc::queue_discipline::lifo}},
+            s.queue_order);
         s.queue_timeout = q->optional<duration>("timeout", s.queue_timeout, {.min = sim::nanoseconds(1)});
         if (auto c = q->maybe_object("codel")) {
             svc::codel_config codel;
@@ -269,7 +288,13 @@ station_config loader::read_station(object_reader& r) {
         s.shed_by_criticality = q->optional<bool>("shed_by_criticality", s.shed_by_criticality);
         q->finish();
     }
-    return s;
+    if (auto o = r.maybe_object("rate_limit")) {
+        svc::rate_limit_config c;
+        c.rate_per_second = o->required<double>("per_consumer_per_s", {.min = 0, .min_exclusive = true});
+        c.burst_requests = o->optional<std::uint32_t>("burst", c.burst_requests, {.min = 1});
+        o->finish();
+        s.rate_limit = c;
+    }
 }
 
 endpoint_config loader::read_endpoint(object_reader r, const std::string& service) {
@@ -346,29 +371,60 @@ service_config loader::read_service(object_reader r) {
     service_config s;
     s.name = r.required<std::string>("name", {.non_empty = true});
     service_name_at_.push_back(r.member("name"));
-    s.kind = r.enumeration("kind", {"synthetic"}, "synthetic");
+    endpoint_at_.emplace_back();
     s.instances = r.optional<std::uint32_t>("instances", s.instances, {.min = 1, .max = 10'000});
-    s.station = read_station(r);
-    std::vector<value_reader> endpoint_values;
-    if (r.valid() && !r.member("endpoints").is_array()) unreadable_endpoints_.insert(s.name);
-    for (const value_reader& item : r.array("endpoints", {.min_items = 1, .max_items = max_endpoints_per_service})) {
-        endpoint_values.push_back(item);
-        s.endpoints.push_back(read_endpoint(item.object(), s.name));
-    }
-    endpoint_at_.push_back(std::move(endpoint_values));
-    for (const value_reader& key : r.array("api_keys", {.max_items = max_api_keys}))
-        s.api_keys.push_back(key.as<std::string>({.non_empty = true}));
-    if (auto o = r.maybe_object("rate_limit")) {
-        svc::rate_limit_config c;
-        c.rate_per_second = o->required<double>("per_consumer_per_s", {.min = 0, .min_exclusive = true});
-        c.burst_requests = o->optional<std::uint32_t>("burst", c.burst_requests, {.min = 1});
-        o->finish();
-        s.rate_limit = c;
-    }
     r.allow({"description"});
+    const std::vector<std::string_view> kinds = service_kind_names();
+    const value_reader kind_at = r.member("kind");
+    const service_kind* kind = find_service_kind(s.kind);
+    if (kind_at.present()) {
+        const std::optional<std::size_t> picked = kind_at.pick(kinds);
+        kind = picked ? find_service_kind(kinds[*picked]) : nullptr;
+    }
+    if (kind == nullptr) {
+        // One typo, one error: the kind's own keys are not judged against another kind.
+        unreadable_endpoints_.insert(s.name);
+        if (r.valid()) (void)r.entries();
+        return s;
+    }
+    s.kind = kind->name;
+    kind->read(r, s, *this);
     r.finish();
     return s;
 }
+
+void loader::read_station_keys(object_reader& r, service_config& s, bool endpoints_required) {
+    read_station(r, s.station);
+    const value_reader endpoints = r.member("endpoints");
+    if (r.valid() && !endpoints.is_array() && (endpoints_required || endpoints.present()))
+        unreadable_endpoints_.insert(s.name);
+    for (const value_reader& item :
+         r.array("endpoints", {.min_items = endpoints_required ? 1U : 0U, .max_items = max_endpoints_per_service})) {
+        endpoint_at_.back().push_back(item);
+        s.endpoints.push_back(read_endpoint(item.object(), s.name));
+    }
+    for (const value_reader& key : r.array("api_keys", {.max_items = max_api_keys}))
+        s.api_keys.push_back(key.as<std::string>({.non_empty = true}));
+}
+
+void loader::add_endpoint(service_config& s, endpoint_config e, value_reader at) {
+    endpoint_at_.back().push_back(std::move(at));
+    s.endpoints.push_back(std::move(e));
+}
+
+void loader::service_reference(value_reader at, std::string name, std::vector<std::string> kinds) {
+    if (kinds.empty()) {
+        service_refs_.push_back({std::move(at), std::move(name)});
+    } else {
+        kind_refs_.push_back({std::move(at), std::move(name), std::move(kinds)});
+    }
+}
+
+void loader::endpoint_reference(value_reader at, std::string service, std::string path, int version) {
+    endpoint_refs_.push_back({std::move(at), std::move(service), std::move(path), version});
+}
+
+void loader::later(std::function<void(const scenario&)> check) { later_checks_.push_back(std::move(check)); }
 
 open_loop_config loader::read_open_loop(object_reader r) {
     open_loop_config o;
@@ -597,6 +653,7 @@ scenario loader::read() {
     root.allow({"$schema"});
     root.finish();
     check_references(s);
+    for (const auto& check : later_checks_) check(s);
     check_call_cycles(s);
     check_combinations(s);
     if (doc_.out().count() == errors_before) {
@@ -651,7 +708,23 @@ void loader::check_references(const scenario& s) {
         if (r.name.empty() || std::find(services.begin(), services.end(), r.name) != services.end()) continue;
         r.at.error(unknown_name("service", r.name, services));
     }
-    for (const endpoint_reference& r : endpoint_refs_) {
+    for (const kind_reference& r : kind_refs_) {
+        if (r.name.empty()) continue;
+        std::vector<std::string> of_kind;  // the services it could have meant
+        for (const service_config& svc : s.services) {
+            if (std::find(r.kinds.begin(), r.kinds.end(), svc.kind) != r.kinds.end()) of_kind.push_back(svc.name);
+        }
+        const service_config* named = s.find_service(r.name);
+        std::string kinds = quote(r.kinds.front());
+        for (std::size_t k = 1; k < r.kinds.size(); ++k)
+            kinds += (k + 1 == r.kinds.size() ? " or " : ", ") + quote(r.kinds[k]);
+        if (named == nullptr) {
+            r.at.error(unknown_name(std::string("service of kind ") + kinds, r.name, of_kind));
+        } else if (std::find(r.kinds.begin(), r.kinds.end(), named->kind) == r.kinds.end()) {
+            r.at.error("service " + quote(r.name) + " is of kind " + quote(named->kind) + ", not " + kinds);
+        }
+    }
+    for (const endpoint_ref& r : endpoint_refs_) {
         const service_config* svc = s.find_service(r.service);
         // An empty name was reported where it was read (and may match a service whose own name was wrong).
         if (svc == nullptr || r.service.empty() || r.path.empty() || unreadable_endpoints_.contains(r.service))
@@ -902,6 +975,7 @@ struct edge_calls {
 std::map<std::pair<std::string, std::string>, edge_calls> calls_by_edge(const scenario& s) {
     std::map<std::pair<std::string, std::string>, edge_calls> by_edge;
     for (const service_config& svc : s.services) {
+        for (const std::string& callee : svc.talks_to) ++by_edge[{svc.name, callee}].repeatable;
         for (const endpoint_config& e : svc.endpoints) {
             for (const downstream_call& c : e.calls) {
                 edge_calls& calls = by_edge[{svc.name, c.service}];
@@ -1081,6 +1155,15 @@ const service_config* scenario::find_service(std::string_view name) const {
         if (s.name == name) return &s;
     }
     return nullptr;
+}
+
+svc::service_config scenario_station_defaults() {
+    svc::service_config c;
+    c.max_concurrent_requests = 1;
+    c.queue_capacity = 1000;
+    c.queue_timeout = sim::duration::max();  // wait as long as it takes
+    c.health_endpoint = false;               // a scenario may define GET /health itself
+    return c;
 }
 
 edge_policy scenario_edge_defaults() {

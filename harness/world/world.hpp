@@ -1,8 +1,5 @@
-// Scenario -> a running simulation: one node per service instance (a synthetic
-// service: the platform's service template, whose concurrency limit and queue make
-// it a queueing station, with endpoints that spend service time through rt.compute
-// so slowness faults apply, call downstream through the platform's call_edge, and
-// write or replicate records), one client node per workload, the network defaults
+// Scenario -> a running simulation: one node per service instance, running its
+// service kind (harness/kinds/), one client node per workload, the network defaults
 // and overrides, and the faults scheduled through sim::kernel::fault_injector.
 #pragma once
 
@@ -11,20 +8,12 @@
 #include <vector>
 
 #include "harness/scenario/model.hpp"
+#include "harness/world/context.hpp"
 #include "harness/world/data_ledger.hpp"
 #include "harness/world/observations.hpp"
 #include "sim/kernel/simulation.hpp"
 
 namespace meshsim::harness {
-
-inline constexpr sim::port_id service_port = 80;
-// Who a call acts for, set by a service on the calls a request makes once it was
-// authenticated (a stand-in for a signed token such as a JWT); clients cannot set it.
-inline constexpr const char* principal_header = "x-meshsim-principal";
-
-// Node name of instance i (1-based) of a service: "inventory-2".
-std::string instance_name(const std::string& service, std::uint32_t i);
-std::string workload_node_name(const std::string& workload);
 
 class world {
 public:
@@ -49,10 +38,8 @@ public:
     const data_ledger& data() const;
     const scenario& scenario_config() const;
 
-    struct context;
-
 private:
-    std::unique_ptr<context> ctx_;
+    std::unique_ptr<world_context> ctx_;
     std::vector<std::string> fault_errors_;
     std::vector<sim::kernel::fault_spec> fault_specs_;
 };

@@ -1,0 +1,51 @@
+// What service kinds share while they serve: counting an endpoint's requests into
+// the observations, the platform's service template configured from a scenario's
+// station, calls on an edge counted into its stats, and the store layout the data
+// checkers read after the run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "harness/scenario/model.hpp"
+#include "harness/world/context.hpp"
+#include "services/platform/client.hpp"
+#include "services/platform/service.hpp"
+
+namespace meshsim::harness {
+
+// Who a call acts for, set by a service on the calls a request makes once it was
+// authenticated (a stand-in for a signed token such as a JWT); clients cannot set it.
+inline constexpr const char* principal_header = "x-meshsim-principal";
+
+// Where instances keep what the data checkers read (world::collect_data): a
+// service's records under data/<key>, replica records under replica/<source>/<key>.
+inline const std::string data_prefix = "data/";
+inline const std::string replica_prefix = "replica/";
+
+// Counts every request an endpoint answers into the run's observations.
+class endpoint_probe final : public svc::request_observer {
+public:
+    endpoint_probe(observations& obs, std::size_t stats) : obs_(obs), stats_(stats) {}
+    void arrived(sim::time_point at) override;
+    void answered(sim::time_point arrived, sim::time_point at, std::uint16_t status) override;
+
+private:
+    observations& obs_;
+    std::size_t stats_;
+};
+
+// The platform's service template configured as a scenario service's station:
+// its concurrency limit and queue are the queueing station.
+svc::service_config template_config(const service_config& cfg);
+
+svc::response status(std::uint16_t code);
+
+// One call on an edge, counted into the edge's stats (and the breaker state it leaves behind).
+svc::call_outcome call_on_edge(world_context& world, sim::runtime& rt, svc::call_edge& edge, std::size_t edge_stats,
+                               svc::request req, const svc::call_options& options);
+
+// The queue-depth series of a service follows its instances' template queues.
+void observe_queue(world_context& world, sim::runtime& rt, svc::service& server, std::size_t service);
+
+}  // namespace meshsim::harness

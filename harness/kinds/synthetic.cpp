@@ -1,0 +1,356 @@
+// The synthetic service: the platform's service template (whose concurrency limit
+// and queue make it a queueing station) with the scenario's endpoints, which spend
+// service time through rt.compute so slowness faults apply, call downstream through
+// the platform's call_edge, and write or replicate records.
+#include "harness/kinds/kinds.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "harness/kinds/serving.hpp"
+#include "services/messaging/outbox.hpp"
+
+namespace meshsim::harness {
+
+namespace {
+
+// One downstream call of an endpoint, resolved once per instance so a request
+// does no lookups by name: the edge, its stats slot and the callee's method.
+struct call_plan {
+    const downstream_call* call;
+    svc::call_edge* edge;
+    std::size_t edge_stats;
+    std::string method;     // of the callee's endpoint (GET when it has none)
+    bool to_write = false;  // the callee's endpoint is a write: the call carries an idempotency key
+};
+
+// Where a write endpoint publishes its events: the edge to each replica endpoint.
+struct publish_plan {
+    const publish_target* target;
+    svc::call_edge* edge;
+    std::size_t edge_stats;
+    std::string method;
+};
+
+// An endpoint's random streams (seeded by name, so resolving them early draws
+// nothing) and its downstream calls, in the scenario's order.
+struct endpoint_plan {
+    sim::random_stream* errors = nullptr;  // only when error_rate > 0
+    sim::random_stream* calls = nullptr;   // only when it has calls
+    std::vector<call_plan> call_plans;
+    std::vector<publish_plan> publish_plans;  // write endpoints
+};
+
+// Everything one running instance of a synthetic service owns. Lives in the
+// instance's boot fiber: a crash unwinds it (handlers first, newest fibers first).
+struct instance_state {
+    sim::runtime& rt;
+    world_context& ctx;
+    const service_config& config;
+    std::size_t service;
+    svc::rpc_client client;
+    std::map<std::string, std::unique_ptr<svc::call_edge>, std::less<>> edges;  // by callee service
+    std::vector<endpoint_plan> plans;                                           // parallel to config.endpoints
+    std::vector<endpoint_probe> probes;  // parallel to config.endpoints; never reallocated
+    std::optional<svc::outbox> box;      // when a write endpoint publishes through an outbox
+    std::optional<svc::outbox_relay> relay;
+    std::vector<std::string> unsynced_keys;  // periodic sync: written, acknowledged, not yet durable
+    std::uint64_t anonymous_writes = 0;      // writes that arrived without an idempotency key
+    svc::service server;
+
+    instance_state(sim::runtime& r, world_context& c, const service_config& cfg)
+        : rt(r),
+          ctx(c),
+          config(cfg),
+          service(c.service_index.at(cfg.name)),
+          client(r),
+          server(r, template_config(cfg)) {
+        for (const auto& e : cfg.endpoints) {
+            for (const auto& call : e.calls) add_edge(call.service);
+            if (e.write) {
+                for (const auto& target : e.write->publish_to) add_edge(target.service);
+            }
+        }
+        plans.reserve(cfg.endpoints.size());
+        probes.reserve(cfg.endpoints.size());
+        for (const auto& e : cfg.endpoints) {
+            plans.push_back(plan_of(e));
+            probes.emplace_back(ctx.obs, ctx.endpoint_index.at({cfg.name, e.path, e.version}));
+        }
+        for (const std::string& key : cfg.api_keys) server.issue_key(key, {"*"});
+        observe_queue(ctx, rt, server, service);
+    }
+
+private:
+    void add_edge(const std::string& callee) {
+        if (edges.contains(callee)) return;
+        edges.emplace(callee,
+                      std::make_unique<svc::call_edge>(client, config.name + "->" + callee, ctx.instances.at(callee),
+                                                       ctx.config.policy_for(config.name, callee)));
+    }
+
+    const endpoint_config* callee_endpoint(const std::string& service, const std::string& path, int version) const {
+        for (const auto& ce : ctx.config.find_service(service)->endpoints) {
+            if (ce.path == path && ce.version == version) return &ce;
+        }
+        return nullptr;
+    }
+
+    endpoint_plan plan_of(const endpoint_config& e) {
+        endpoint_plan plan;
+        if (e.error_rate > 0) plan.errors = &rt.random("errors" + e.path);
+        if (!e.calls.empty()) plan.calls = &rt.random("calls" + e.path);
+        for (const auto& call : e.calls) {
+            call_plan cp{&call, edges.at(call.service).get(), ctx.edge_index.at({config.name, call.service}), "GET"};
+            if (const endpoint_config* ce = callee_endpoint(call.service, call.endpoint, call.version)) {
+                cp.method = ce->method;
+                cp.to_write = ce->write.has_value();
+            }
+            plan.call_plans.push_back(std::move(cp));
+        }
+        if (e.write) {
+            for (const auto& target : e.write->publish_to) {
+                publish_plan pp{&target, edges.at(target.service).get(),
+                                ctx.edge_index.at({config.name, target.service}), "POST"};
+                if (const endpoint_config* ce = callee_endpoint(target.service, target.endpoint, target.version))
+                    pp.method = ce->method;
+                plan.publish_plans.push_back(std::move(pp));
+            }
+        }
+        return plan;
+    }
+};
+
+// What the calls a request makes inherit from it: the platform's scope (correlation
+// ID, deadline), the principal it acts for (empty: nobody authenticated it) and its
+// idempotency key, from which the keys of its calls to write endpoints derive.
+struct request_scope {
+    const svc::call_scope& call;  // the template's, for the request being served
+    std::string principal;
+    std::string key;
+};
+
+// One downstream call; true when it succeeded or did not matter.
+bool make_call(instance_state& st, const call_plan& plan, const request_scope& scope) {
+    const downstream_call& call = *plan.call;
+    svc::request req{plan.method, call.endpoint, call.version, {}, nullptr};
+    if (!call.api_key.empty()) req.head.set(svc::header::api_key, call.api_key);
+    if (!scope.principal.empty()) req.head.set(principal_header, scope.principal);
+    svc::call_options options;
+    options.scope = &scope.call;
+    if (plan.to_write) {
+        // Derived from the request's own key, a retried request repeats its writes'
+        // keys downstream too; without one, each call draws a fresh key.
+        if (scope.key.empty()) {
+            options.generate_idempotency_key = true;
+        } else {
+            options.idempotency_key = scope.key + ">" + call.service + call.endpoint;
+        }
+    }
+    const svc::call_outcome out = call_on_edge(st.ctx, st.rt, *plan.edge, plan.edge_stats, std::move(req), options);
+    return !call.required || out.result.kind == svc::outcome_kind::ok;
+}
+
+// The downstream calls of one request; false when a required one failed.
+bool fan_out(instance_state& st, const endpoint_config& e, const endpoint_plan& plan, const request_scope& scope) {
+    sim::random_stream& draw = *plan.calls;
+    std::vector<const call_plan*> chosen;
+    for (const call_plan& cp : plan.call_plans) {
+        const downstream_call& call = *cp.call;
+        if (call.probability >= 1.0 || draw.bernoulli(call.probability)) chosen.push_back(&cp);
+    }
+    if (e.fanout == fanout_mode::sequential) {
+        for (const call_plan* call : chosen) {
+            if (!make_call(st, *call, scope)) return false;
+        }
+        return true;
+    }
+    // Parallel: one fiber per call; the handler waits for all of them.
+    struct join {
+        std::size_t pending;
+        bool ok = true;
+        sim::wait_list done;
+    } j{chosen.size(), true, {}};
+    for (const call_plan* call : chosen) {
+        st.rt.spawn("fanout", [&st, &j, call, &scope] {
+            if (!make_call(st, *call, scope)) j.ok = false;
+            if (--j.pending == 0) j.done.wake_all(st.rt);
+        });
+    }
+    while (j.pending > 0) sim::wait_on(st.rt, j.done, sim::time_never);
+    return j.ok;
+}
+
+// --- writes, events and replicas -----------------------------------------------------
+
+// Sends one write's event to every replica endpoint of its endpoint; true when all
+// accepted it. The service publishes as itself (as a mesh identity would).
+bool publish(instance_state& st, const endpoint_plan& plan, const svc::event& ev) {
+    bool all = true;
+    for (const publish_plan& pp : plan.publish_plans) {
+        svc::request req{pp.method, pp.target->endpoint, pp.target->version, {}, ev.payload};
+        req.head.set(principal_header, "service:" + st.config.name);
+        if (!pp.target->api_key.empty()) req.head.set(svc::header::api_key, pp.target->api_key);
+        svc::call_options options;
+        options.idempotency_key = ev.id;  // makes the POST retryable; replicas store by key anyway
+        if (call_on_edge(st.ctx, st.rt, *pp.edge, pp.edge_stats, std::move(req), options).result.kind !=
+            svc::outcome_kind::ok)
+            all = false;
+    }
+    return all;
+}
+
+// The outbox and its relay, when some write endpoint publishes through one.
+void start_outbox(instance_state& st) {
+    bool needed = false;
+    for (const auto& e : st.config.endpoints)
+        needed |= e.write && e.write->publish == publish_mode::outbox && !e.write->publish_to.empty();
+    if (!needed) return;
+    st.box.emplace(st.rt, st.config.name);
+    st.relay.emplace(
+        *st.box,
+        [&st](const svc::event& ev) {
+            const std::size_t endpoint = ev.payload.value("endpoint", std::size_t{0});
+            return endpoint < st.plans.size() && publish(st, st.plans[endpoint], ev);
+        },
+        svc::outbox_relay_config{});
+    st.relay->start();
+}
+
+// Periodic sync: a flusher makes every acknowledged write durable each interval.
+void start_flusher(instance_state& st) {
+    sim::duration interval = sim::duration::max();
+    for (const auto& e : st.config.endpoints) {
+        if (e.write && e.write->sync == write_sync::periodic) interval = std::min(interval, e.write->sync_interval);
+    }
+    if (interval == sim::duration::max()) return;
+    st.rt.spawn("flusher", [&st, interval] {
+        while (true) {
+            st.rt.sleep_for(interval);
+            if (st.unsynced_keys.empty()) continue;
+            st.rt.durable_store().sync();
+            for (const std::string& key : st.unsynced_keys) st.ctx.data.committed(st.service, key, st.rt.now());
+            st.unsynced_keys.clear();
+        }
+    });
+}
+
+// Applies one write: its effect, its record and (per the endpoint's settings) its
+// sync and its event. A dual write's failed publish is not retried: the write stands.
+void apply_write(instance_state& st, const endpoint_config& e, std::size_t endpoint, const std::string& key) {
+    const write_config& w = *e.write;
+    data_ledger& data = st.ctx.data;
+    const std::string record = data_prefix + key;
+    // Between the effect and the store write nothing parks: a crash keeps both or neither.
+    const auto change = [&](sim::store& disk) {
+        st.rt.log("write", {{"key", key}});  // the effect, in the trace too
+        data.effect(st.service, key, st.rt.now());
+        disk.put(record, nlohmann::json{{"at_ns", st.rt.now().time_since_epoch().count()}});
+    };
+    const auto committed = [&] { data.committed(st.service, key, st.rt.now()); };
+    if (w.publish_to.empty()) {
+        change(st.rt.durable_store());
+        if (w.sync == write_sync::before_ack) {
+            st.rt.durable_store().sync();
+            committed();
+        } else {
+            st.unsynced_keys.push_back(key);
+        }
+        return;
+    }
+    svc::event ev;
+    ev.id = st.config.name + "/" + key;
+    ev.topic = st.config.name;
+    ev.type = "written";
+    ev.payload = {{"source", st.config.name}, {"key", key}, {"endpoint", endpoint}};
+    if (w.publish == publish_mode::outbox) {
+        st.box->commit([&](sim::store& disk) { change(disk); }, {ev});
+        committed();
+        return;
+    }
+    // Dual write: store and sync, then publish once (svc::dual_writer's steps);
+    // nothing retries a failed publish, and a crash in between loses the event.
+    svc::dual_writer writer(st.rt, [&](const svc::event& x) { return publish(st, st.plans[endpoint], x); });
+    writer.write(
+        [&](sim::store& disk) {
+            change(disk);
+            committed();  // the writer syncs right after, without parking
+        },
+        ev);
+}
+
+// A replica endpoint: stores the event's record under its source, synced.
+std::optional<svc::response> apply_event(instance_state& st, const svc::request& req) {
+    const std::string source = req.body.is_object() ? req.body.value("source", std::string{}) : std::string{};
+    const std::string key = req.body.is_object() ? req.body.value("key", std::string{}) : std::string{};
+    const std::size_t source_index = st.ctx.data.service_index(source);
+    if (key.empty() || source_index >= st.ctx.data.service_names().size()) return status(400);
+    sim::store& disk = st.rt.durable_store();
+    disk.put(replica_prefix + source + "/" + key, nlohmann::json{{"at_ns", st.rt.now().time_since_epoch().count()}});
+    disk.sync();
+    st.rt.log("replica_applied", {{"source", source}, {"key", key}});
+    st.ctx.data.applied(st.service, source_index, key, st.rt.now());
+    return std::nullopt;
+}
+
+// Who the request acts for: the consumer whose API key the service checked, or
+// the principal an upstream service that authenticated it passed on; else nobody.
+std::string principal_of(const instance_state& st, const svc::request& req, const svc::endpoint_context& ec) {
+    if (!st.config.api_keys.empty()) return "key:" + ec.api_key;  // the template checked it (401 otherwise)
+    return req.head.get(principal_header);
+}
+
+// The endpoint's work once the template admitted the request and spent its
+// service time: injected errors, downstream calls, then its write or replica record.
+svc::response handle(instance_state& st, const endpoint_config& e, std::size_t endpoint, const svc::request& req,
+                     svc::endpoint_context& ec) {
+    const endpoint_plan& plan = st.plans[endpoint];
+    request_scope scope{ec.scope, principal_of(st, req, ec), req.head.get(svc::header::idempotency_key)};
+    st.ctx.data.served(st.service, !scope.principal.empty(), st.rt.now());
+    if (e.error_rate > 0 && plan.errors->bernoulli(e.error_rate)) return status(e.error_status);
+    if (!e.calls.empty() && !fan_out(st, e, plan, scope)) return status(502);
+    if (e.replica) {
+        if (auto bad = apply_event(st, req)) return *bad;
+    }
+    if (e.write) {
+        if (scope.key.empty()) scope.key = st.rt.node_name() + "#" + std::to_string(++st.anonymous_writes);
+        // A key already written is a retry or a duplicate: with dedupe, answered
+        // again without a second effect.
+        if (!e.write->dedupe || !st.rt.durable_store().get(data_prefix + scope.key)) {
+            apply_write(st, e, endpoint, scope.key);
+        } else {
+            st.rt.log("write_deduplicated", {{"key", scope.key}});
+        }
+        st.ctx.data.acked(st.service, scope.key, st.rt.now());
+    }
+    return status(200);
+}
+
+}  // namespace
+
+void run_synthetic(instance_env& env) {
+    const service_config& config = env.config;
+    instance_state st(env.rt, env.world, config);
+    for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
+        const endpoint_config& e = config.endpoints[i];
+        svc::endpoint_spec spec;
+        spec.method = e.method;
+        spec.path = e.path;
+        spec.api_version = e.version;
+        if (!config.api_keys.empty()) spec.required_scope = "call";  // every issued key grants "*"
+        spec.service_time = e.service_time;
+        spec.honour_deadline = e.honour_deadline;
+        spec.observer = &st.probes[i];
+        st.server.add_endpoint(std::move(spec), [&st, &e, i](const svc::request& req, svc::endpoint_context& ec) {
+            return handle(st, e, i, req, ec);
+        });
+    }
+    start_outbox(st);
+    start_flusher(st);
+    st.server.serve();
+}
+void read_synthetic(object_reader& r, service_config& s, kind_reader& load) { load.read_station_keys(r, s, true); }
+
+}  // namespace meshsim::harness

@@ -1,0 +1,48 @@
+// What every running instance of a scenario can see of the world it runs in: the
+// scenario, the simulation, the observations and data ledger the checkers judge,
+// and where each service's instances are. Built once by the world (world.cpp);
+// service kinds (harness/kinds/) read it while their instances run.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "harness/scenario/model.hpp"
+#include "harness/workload/generator.hpp"
+#include "harness/world/data_ledger.hpp"
+#include "harness/world/observations.hpp"
+#include "sim/kernel/simulation.hpp"
+
+namespace meshsim::harness {
+
+inline constexpr sim::port_id service_port = 80;
+
+// Node name of instance i (1-based) of a service: "inventory-2".
+std::string instance_name(const std::string& service, std::uint32_t i);
+std::string workload_node_name(const std::string& workload);
+
+struct world_context {
+    const scenario& config;
+    sim::kernel::simulation& sim;
+    observations obs;
+    std::map<std::string, std::vector<sim::address>, std::less<>> instances;  // by service, at service_port
+    std::map<std::string, std::size_t, std::less<>> service_index;
+    // Endpoint stats index by (service, path, version).
+    std::map<std::tuple<std::string, std::string, int>, std::size_t> endpoint_index;
+    std::map<std::pair<std::string, std::string>, std::size_t> edge_index;
+    std::vector<std::int64_t> queued;  // per service, over all instances
+    std::vector<workload_plan> workload_plans;
+    data_ledger data;
+
+    world_context(const scenario& s, sim::kernel::simulation& w);
+
+    const std::vector<sim::address>& instances_of(std::string_view service) const;
+    std::size_t endpoint_stats(const std::string& service, const std::string& path, int version) const;
+    std::size_t edge_stats(const std::string& from, const std::string& to) const;
+};
+
+}  // namespace meshsim::harness
