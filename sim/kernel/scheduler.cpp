@@ -1,6 +1,5 @@
 #include "sim/kernel/scheduler.hpp"
 
-#include <cassert>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -8,10 +7,12 @@
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/operations.hpp>
 
+#include "sim/invariant.hpp"
+
 namespace meshsim::sim::kernel {
 
 void fifo_scheduler::awakened(boost::fibers::context* ctx) noexcept {
-    assert(ctx != nullptr);
+    if (!MESHSIM_INVARIANT_HOLDS(ctx != nullptr, "only a fiber that exists is made ready")) return;
     if (ctx->is_context(boost::fibers::type::dispatcher_context)) {
         // Boost.Fiber's dispatcher re-queues itself after every resume "so the
         // queue is never empty". Kept aside, it runs only when pick_next answers
