@@ -163,7 +163,7 @@ void simulation::at(time_point when, std::function<void()> action) {
         index = static_cast<std::uint32_t>(callbacks_.size());
         callbacks_.push_back(std::move(action));
     }
-    schedule_event(std::max(when, now_), event_type::call, index, 0);
+    queue_.push(std::max(when, now_), event_type::call, index, 0);  // never before now
 }
 
 // ---------------------------------------------------------------- fibers
@@ -298,7 +298,7 @@ wake_reason simulation::park_current(fiber_ref self, time_point true_deadline) {
         f.reason = wake_reason::woken;
     }
     if (true_deadline != time_never) {
-        schedule_event(std::max(true_deadline, now_), event_type::wake_fiber, self.slot, self.token);
+        queue_.push(std::max(true_deadline, now_), event_type::wake_fiber, self.slot, self.token);
     }
     slots_[self.slot].ctx->suspend();
     current_ = self.slot;
