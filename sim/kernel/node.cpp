@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/invariant.hpp"
 #include "sim/kernel/simulation.hpp"
 
 namespace meshsim::sim::kernel {
