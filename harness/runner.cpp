@@ -8,6 +8,7 @@
 #include "harness/summary.hpp"
 #include "harness/terminal_text.hpp"
 #include "harness/world/world.hpp"
+#include "sim/invariant.hpp"
 
 namespace meshsim::harness {
 
@@ -128,6 +129,10 @@ run_result run_scenario(scenario s, const run_options& options) {
         // Before the world and the fibers unwind (which allocates), not after.
         release_memory_reserve();
         throw;
+    } catch (const sim::invariant_violation& broken) {
+        // A bug in meshsim, not in the scenario: the message names the seed and the
+        // virtual time; the command that replays the run goes with it (exit 3).
+        throw broken.with_note("; reproduce: " + reproduce_command(s, options));
     }
     return result;
 }

@@ -1,8 +1,9 @@
 #include "sim/random.hpp"
 
-#include <cassert>
 #include <cmath>
 #include <numbers>
+
+#include "sim/invariant.hpp"
 
 namespace meshsim::sim {
 
@@ -40,7 +41,7 @@ double random_stream::uniform01() { return static_cast<double>(next_u64() >> 11)
 double random_stream::uniform(double lo, double hi) { return lo + (hi - lo) * uniform01(); }
 
 std::uint64_t random_stream::below(std::uint64_t bound) {
-    assert(bound > 0);
+    MESHSIM_INVARIANT(bound > 0, "a draw below a bound has a bound above 0");
     std::uint64_t x = next_u64();
     __uint128_t m = static_cast<__uint128_t>(x) * bound;
     auto low = static_cast<std::uint64_t>(m);
@@ -56,7 +57,7 @@ std::uint64_t random_stream::below(std::uint64_t bound) {
 }
 
 std::int64_t random_stream::uniform_int(std::int64_t lo, std::int64_t hi) {
-    assert(lo <= hi);
+    MESHSIM_INVARIANT(lo <= hi, "a draw in [lo, hi] has lo <= hi");
     const auto span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo) + 1;
     if (span == 0) return static_cast<std::int64_t>(next_u64());  // the full 64-bit range
     return lo + static_cast<std::int64_t>(below(span));

@@ -4,11 +4,15 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
+#include <iterator>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "sim/invariant.hpp"
 #include "sim/ring_queue.hpp"
 #include "sim/runtime.hpp"
 
@@ -154,49 +158,106 @@ private:
     wait_list waiters_;
 };
 
-// Counting semaphore with FIFO hand-off: a released permit goes straight to the
-// longest waiter, so newcomers never overtake fibers already waiting.
-// Bulkheads and connection pools are built on it.
+// Which waiter a released permit goes to.
+enum class queue_discipline : std::uint8_t {
+    // The oldest: fair, but under overload every request waits the whole queue and
+    // is served after its caller gave up.
+    fifo,
+    // The newest (Facebook's adaptive LIFO, "Fail at scale"): under overload the
+    // fresh requests, whose callers still wait, are served; old ones time out.
+    lifo,
+};
+
+inline std::string_view to_string(queue_discipline discipline) {
+    switch (discipline) {
+        case queue_discipline::fifo: return "fifo";
+        case queue_discipline::lifo: return "lifo";
+    }
+    return "unknown";
+}
+
+enum class acquire_result : std::uint8_t { granted, timed_out, evicted };
+
+// A pool of `permits` permits with hand-off: a released permit goes straight to a
+// waiter (the oldest, or the newest under lifo), so newcomers never overtake fibers
+// already waiting. Waiters carry a rank, and the lowest-ranked can be evicted (load
+// shedding by criticality). Bulkheads and a server's concurrency limit are built on it.
+// A permit is released only by whoever acquired it: releasing more than were taken
+// breaks an invariant.
 class semaphore {
 public:
-    semaphore(runtime& rt, std::size_t permits) : rt_(&rt), available_(permits) {}
+    semaphore(runtime& rt, std::size_t permits, queue_discipline order = queue_discipline::fifo)
+        : rt_(&rt), permits_(permits), available_(permits), order_(order) {}
+    semaphore(const semaphore&) = delete;
+    semaphore& operator=(const semaphore&) = delete;
 
     // Takes a permit, waiting until the deadline at most. Any deadline not after
-    // now() means "do not wait": fail fast when none is free.
-    bool acquire(time_point deadline) {
+    // now() means "do not wait": fail fast when none is free. `rank` matters only to
+    // evict_below (higher outranks lower).
+    acquire_result acquire(time_point deadline, int rank = 0) {
         if (available_ > 0 && waiters_.empty()) {
             --available_;
-            return true;
+            return acquire_result::granted;
         }
-        if (deadline <= rt_->now()) return false;
-        waiter self{rt_->current_fiber(), false};
+        if (deadline <= rt_->now()) return acquire_result::timed_out;
+        waiter self{rt_->current_fiber(), rank, acquire_result::timed_out};
         waiters_.push_back(&self);
+        // Also runs when the node crashes while we wait (fiber_killed unwinds the park).
         const erase_on_exit guard(waiters_, &self);
         rt_->park(self.ref, deadline);
-        return self.granted;
+        return self.result;
     }
 
+    // Gives a permit back. Called from destructors (unwinding included), so a
+    // release beyond what was acquired is reported, not thrown, and ignored.
     void release() {
-        if (!waiters_.empty()) {
-            waiter* next = waiters_.front();
-            waiters_.pop_front();
-            next->granted = true;
-            rt_->unpark(next->ref);
+        if (!MESHSIM_INVARIANT_HOLDS(available_ < permits_, "a permit is released only after it was acquired")) {
             return;
         }
-        ++available_;
+        if (waiters_.empty()) {
+            ++available_;
+            return;
+        }
+        waiter* next = order_ == queue_discipline::lifo ? waiters_.back() : waiters_.front();
+        if (order_ == queue_discipline::lifo) {
+            waiters_.pop_back();
+        } else {
+            waiters_.pop_front();
+        }
+        next->result = acquire_result::granted;
+        rt_->unpark(next->ref);
     }
 
+    // Sheds the newest of the lowest-ranked waiters if it ranks below `rank` (its
+    // acquire returns evicted). False when every waiter ranks at least `rank`.
+    bool evict_below(int rank) {
+        // Newest first among equals: the request that waited least loses least.
+        auto victim = waiters_.rend();
+        for (auto it = waiters_.rbegin(); it != waiters_.rend(); ++it) {
+            if ((*it)->rank < rank && (victim == waiters_.rend() || (*it)->rank < (*victim)->rank)) victim = it;
+        }
+        if (victim == waiters_.rend()) return false;
+        waiter* w = *victim;
+        waiters_.erase(std::next(victim).base());
+        w->result = acquire_result::evicted;
+        rt_->unpark(w->ref);
+        return true;
+    }
+
+    std::size_t permits() const { return permits_; }
     std::size_t available() const { return available_; }
     std::size_t waiting() const { return waiters_.size(); }
 
 private:
     struct waiter {
         fiber_ref ref;
-        bool granted;
+        int rank;
+        acquire_result result;
     };
     runtime* rt_;
+    std::size_t permits_;
     std::size_t available_;
+    queue_discipline order_;
     std::deque<waiter*> waiters_;
 };
 

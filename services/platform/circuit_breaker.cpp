@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/invariant.hpp"
+
 namespace meshsim::svc {
 
 std::string_view to_string(breaker_state state) {
@@ -97,13 +99,31 @@ void circuit_breaker::move_to(sim::time_point now, breaker_state next) {
     if (listener_ && from != next) listener_(now, from, next);
 }
 
+bool is_automatic_transition(breaker_state from, breaker_state to) {
+    switch (from) {
+        case breaker_state::closed: return to == breaker_state::open;
+        case breaker_state::open: return to == breaker_state::half_open;
+        case breaker_state::half_open: return to == breaker_state::closed || to == breaker_state::open;
+        case breaker_state::forced_open:
+        case breaker_state::disabled:
+        case breaker_state::metrics_only: return false;
+    }
+    return false;
+}
+
+void circuit_breaker::move_on_its_own(sim::time_point now, breaker_state next) {
+    MESHSIM_INVARIANT(is_automatic_transition(state_, next),
+                      "a breaker moves on its own only closed -> open -> half_open -> closed or open");
+    move_to(now, next);
+}
+
 void circuit_breaker::tick(sim::time_point now) {
     if (state_ == breaker_state::open && config_.automatic_transition_from_open_to_half_open && now >= open_until_) {
-        move_to(now, breaker_state::half_open);
+        move_on_its_own(now, breaker_state::half_open);
     }
     if (state_ == breaker_state::half_open && config_.max_wait_duration_in_half_open_state > sim::duration::zero() &&
         now >= sim::saturating_add(half_open_since_, config_.max_wait_duration_in_half_open_state)) {
-        move_to(now, breaker_state::open);
+        move_on_its_own(now, breaker_state::open);
     }
 }
 
@@ -122,12 +142,14 @@ sim::time_point circuit_breaker::next_transition_time() const {
 
 bool circuit_breaker::try_acquire(sim::time_point now) {
     tick(now);
-    if (state_ == breaker_state::open && now >= open_until_) move_to(now, breaker_state::half_open);
+    if (state_ == breaker_state::open && now >= open_until_) move_on_its_own(now, breaker_state::half_open);
     switch (state_) {
         case breaker_state::closed:
         case breaker_state::disabled:
         case breaker_state::metrics_only: return true;
         case breaker_state::half_open:
+            MESHSIM_INVARIANT(half_open_permits_left_ <= config_.permitted_number_of_calls_in_half_open_state,
+                              "a half-open breaker never has more permits than it allows");
             if (half_open_permits_left_ > 0) {
                 --half_open_permits_left_;
                 return true;
@@ -165,7 +187,7 @@ void circuit_breaker::record_closed(sim::time_point now, sim::duration elapsed, 
     closed_window_.record(now, failure, is_slow(elapsed));
     const auto counts = closed_window_.totals(now);
     if (counts.calls >= minimum_calls_for_verdict() && thresholds_exceeded(counts)) {
-        move_to(now, breaker_state::open);
+        move_on_its_own(now, breaker_state::open);
     }
 }
 
@@ -173,7 +195,7 @@ void circuit_breaker::record_half_open(sim::time_point now, sim::duration elapse
     half_open_window_.record(now, failure, is_slow(elapsed));
     const auto counts = half_open_window_.totals(now);
     if (counts.calls < config_.permitted_number_of_calls_in_half_open_state) return;
-    move_to(now, thresholds_exceeded(counts) ? breaker_state::open : breaker_state::closed);
+    move_on_its_own(now, thresholds_exceeded(counts) ? breaker_state::open : breaker_state::closed);
 }
 
 void circuit_breaker::on_result(sim::time_point now, sim::duration elapsed, bool failure) {

@@ -19,6 +19,10 @@ enum class sliding_window_type : std::uint8_t { count_based, time_based };
 
 std::string_view to_string(breaker_state state);
 
+// The moves a breaker makes on its own (calls and time): CLOSED -> OPEN -> HALF_OPEN
+// -> CLOSED or OPEN. Manual transitions (transition_to_*, reset) may go anywhere.
+bool is_automatic_transition(breaker_state from, breaker_state to);
+
 // Defaults are resilience4j's CircuitBreakerConfig defaults.
 struct circuit_breaker_config {
     double failure_rate_threshold_percent = 50.0;
@@ -96,7 +100,10 @@ public:
     const circuit_breaker_config& config() const { return config_; }
 
 private:
+    friend struct circuit_breaker_test_access;  // tests break its invariants on purpose
     void move_to(sim::time_point now, breaker_state next);
+    // A move the breaker makes by itself: only along is_automatic_transition's edges.
+    void move_on_its_own(sim::time_point now, breaker_state next);
     void enter_open(sim::time_point now);
     sim::duration current_open_wait() const;
     std::uint32_t minimum_calls_for_verdict() const;

@@ -1,8 +1,9 @@
 #include "services/platform/client.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <deque>
+
+#include "services/platform/ids.hpp"
 
 namespace meshsim::svc {
 
@@ -235,12 +236,6 @@ sim::duration call_edge::hedging_delay() const {
     return attempt_latency_.quantile(h.hedging_delay_percentile / 100);
 }
 
-std::string call_edge::draw_id(std::string_view stream) {
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(rt_.random(stream).next_u64()));
-    return text;
-}
-
 // ------------------------------------------------------------------ the call
 
 call_outcome call_edge::call(request req, const call_options& options) {
@@ -259,11 +254,10 @@ std::shared_ptr<call_edge::call_state> call_edge::prepare(request req, const cal
     call->deadline = sim::saturating_add(call->started, policy_.deadline);
     const call_scope* scope = options.scope;
     if (scope) call->deadline = std::min(call->deadline, scope->deadline);
-    call->correlation_id =
-        scope && !scope->correlation_id.empty() ? scope->correlation_id : draw_id("svc/correlation-id");
+    call->correlation_id = scope && !scope->correlation_id.empty() ? scope->correlation_id : new_correlation_id(rt_);
     call->idempotency_key = options.idempotency_key;
     if (call->idempotency_key.empty() && options.generate_idempotency_key) {
-        call->idempotency_key = draw_id("svc/idempotency-key");
+        call->idempotency_key = new_idempotency_key(rt_);
     }
     call->criticality = !options.criticality.empty() ? options.criticality : (scope ? scope->criticality : "");
     call->traits.idempotent = options.idempotent.value_or(is_idempotent_method(req.method));
@@ -362,7 +356,7 @@ outcome call_edge::acquire_gates(const call_state& call, attempt_lease& lease) {
         // A zero wait passes `now`, which the semaphore reads as "fail fast".
         const sim::time_point until =
             wait > sim::duration::zero() ? std::min(sim::saturating_add(now, wait), call.deadline) : now;
-        if (!bulkhead_->acquire(until)) {
+        if (bulkhead_->acquire(until) != sim::acquire_result::granted) {
             ++stats_.rejected_by_bulkhead;
             release_unsent(lease);
             return outcome::of(rt_.now() >= call.deadline ? outcome_kind::deadline_exceeded

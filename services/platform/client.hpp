@@ -218,7 +218,6 @@ private:
     void schedule_breaker_tick();
     std::optional<std::size_t> endpoint_now(const attempt_lease& lease) const;
     call_outcome finish(const call_state& call, attempt_result last, call_end end);
-    std::string draw_id(std::string_view stream);
 
     sim::runtime& rt_;
     rpc_client& client_;

@@ -1,12 +1,13 @@
 #include "services/platform/metrics.hpp"
 
-#include <cassert>
 #include <numeric>
+
+#include "sim/invariant.hpp"
 
 namespace meshsim::svc {
 
 metrics_registry::metrics_registry(sim::duration bucket_duration) : bucket_duration_(bucket_duration) {
-    assert(bucket_duration > sim::duration::zero());
+    MESHSIM_INVARIANT(bucket_duration > sim::duration::zero(), "metrics buckets are longer than 0s");
 }
 
 void outcome_counters::add(const outcome& o) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/invariant.hpp"
+
 namespace meshsim::svc {
 
 config_errors retry_throttle_config::validate() const {
@@ -18,8 +20,19 @@ retry_throttle::retry_throttle(retry_throttle_config config)
       token_ratio_milli_(std::llround(config.token_ratio * 1000)),
       tokens_milli_(max_tokens_milli_) {}
 
-void retry_throttle::on_failure() { tokens_milli_ = std::max<std::int64_t>(0, tokens_milli_ - 1000); }
+void retry_throttle::on_failure() {
+    tokens_milli_ = std::max<std::int64_t>(0, tokens_milli_ - 1000);
+    check_bounds();
+}
 
-void retry_throttle::on_success() { tokens_milli_ = std::min(max_tokens_milli_, tokens_milli_ + token_ratio_milli_); }
+void retry_throttle::on_success() {
+    tokens_milli_ = std::min(max_tokens_milli_, tokens_milli_ + token_ratio_milli_);
+    check_bounds();
+}
+
+void retry_throttle::check_bounds() const {
+    MESHSIM_INVARIANT(tokens_milli_ >= 0 && tokens_milli_ <= max_tokens_milli_,
+                      "a retry throttle holds between 0 and max_tokens tokens");
+}
 
 }  // namespace meshsim::svc

@@ -33,6 +33,9 @@ public:
     const retry_throttle_config& config() const { return config_; }
 
 private:
+    friend struct retry_throttle_test_access;  // tests break its invariants on purpose
+    void check_bounds() const;
+
     retry_throttle_config config_;
     std::int64_t max_tokens_milli_;
     std::int64_t token_ratio_milli_;

@@ -1,9 +1,10 @@
 #include "services/platform/service.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 #include <stdexcept>
+
+#include "services/platform/ids.hpp"
 
 namespace meshsim::svc {
 
@@ -32,14 +33,6 @@ std::optional<sim::time_point> propagated_deadline(const request& req, sim::time
     return sim::saturating_add(now, sim::duration{*remaining_ns});
 }
 
-std::string_view to_string(queue_discipline discipline) {
-    switch (discipline) {
-        case queue_discipline::fifo: return "fifo";
-        case queue_discipline::lifo: return "lifo";
-    }
-    return "unknown";
-}
-
 config_errors codel_config::validate() const {
     config_errors errors;
     require(errors, target > sim::duration::zero(), "target", "> 0", target);
@@ -61,59 +54,13 @@ bool codel_state::on_dequeue(sim::time_point now, sim::duration sojourn) {
     return dropping_;
 }
 
-// ------------------------------------------------------------------ slot queue
+// ------------------------------------------------------------------ criticality
 
 int criticality_rank(std::string_view criticality) {
     if (criticality == "CRITICAL_PLUS") return 3;
     if (criticality == "SHEDDABLE_PLUS") return 1;
     if (criticality == "SHEDDABLE") return 0;
     return 2;
-}
-
-slot_queue::slot_queue(sim::runtime& rt, std::size_t slots, queue_discipline order)
-    : rt_(rt), available_(slots), order_(order) {}
-
-slot_wait slot_queue::acquire(sim::time_point deadline, int rank) {
-    if (available_ > 0 && waiters_.empty()) {
-        --available_;
-        return slot_wait::granted;
-    }
-    if (deadline <= rt_.now()) return slot_wait::timed_out;
-    waiter self{rt_.current_fiber(), rank, slot_wait::timed_out};
-    waiters_.push_back(&self);
-    // Also runs when the node crashes while we wait (fiber_killed unwinds the park).
-    const sim::erase_on_exit guard(waiters_, &self);
-    rt_.park(self.ref, deadline);
-    return self.result;
-}
-
-bool slot_queue::evict_below(int rank) {
-    // Newest first among equals: the request that waited least loses least.
-    auto victim = waiters_.rend();
-    for (auto it = waiters_.rbegin(); it != waiters_.rend(); ++it) {
-        if ((*it)->rank < rank && (victim == waiters_.rend() || (*it)->rank < (*victim)->rank)) victim = it;
-    }
-    if (victim == waiters_.rend()) return false;
-    waiter* w = *victim;
-    waiters_.erase(std::next(victim).base());
-    w->result = slot_wait::evicted;
-    rt_.unpark(w->ref);
-    return true;
-}
-
-void slot_queue::release() {
-    if (waiters_.empty()) {
-        ++available_;
-        return;
-    }
-    waiter* next = order_ == queue_discipline::lifo ? waiters_.back() : waiters_.front();
-    if (order_ == queue_discipline::lifo) {
-        waiters_.pop_back();
-    } else {
-        waiters_.pop_front();
-    }
-    next->result = slot_wait::granted;
-    rt_.unpark(next->ref);
 }
 
 config_errors service_config::validate() const {
@@ -225,13 +172,8 @@ response service::health() const {
 call_scope service::scope_of(const request& req) {
     call_scope scope;
     scope.correlation_id = req.head.get(header::correlation_id);
-    if (scope.correlation_id.empty()) {
-        // Every log line and outgoing call carries one, so a request without one gets one here.
-        char text[17];
-        std::snprintf(text, sizeof text, "%016llx",
-                      static_cast<unsigned long long>(rt_.random("svc/correlation-id").next_u64()));
-        scope.correlation_id = text;
-    }
+    // Every log line and outgoing call carries one, so a request without one gets one here.
+    if (scope.correlation_id.empty()) scope.correlation_id = new_correlation_id(rt_);
     scope.deadline = propagated_deadline(req, rt_.now()).value_or(sim::time_never);
     scope.criticality = req.head.get(header::criticality);
     return scope;
@@ -312,7 +254,7 @@ response service::run_in_slot(const endpoint& ep, const request& req, endpoint_c
     const sim::time_point queued_at = rt_.now();
     const sim::time_point give_up =
         sim::saturating_add(queued_at, config_.queue_timeout);  // max: wait as long as it takes
-    slot_wait waited;
+    sim::acquire_result waited;
     {
         // Counted as queued only when it waits (a free slot is taken without
         // parking), and uncounted on every way out, a crash's unwinding included.
@@ -326,16 +268,16 @@ response service::run_in_slot(const endpoint& ep, const request& req, endpoint_c
         if (must_wait) queue_changed(+1);
         waited = slots_->acquire(give_up, rank);
     }
-    if (waited == slot_wait::evicted) {
+    if (waited == sim::acquire_result::evicted) {
         ++stats_.shed_criticality;
         return status_only(503);
     }
-    if (waited == slot_wait::timed_out) {
+    if (waited == sim::acquire_result::timed_out) {
         ++stats_.shed_queue_timeout;
         return status_only(503);
     }
     struct release_on_exit {
-        slot_queue& slots;
+        sim::semaphore& slots;
         ~release_on_exit() { slots.release(); }
     } guard{*slots_};
     if (shed_by_codel(rt_.now() - queued_at)) return status_only(503);

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -28,16 +27,9 @@
 
 namespace meshsim::svc {
 
-// Which waiting request a freed concurrency slot goes to.
-enum class queue_discipline : std::uint8_t {
-    // The oldest: fair, but under overload every request waits the whole queue and
-    // is served after its caller gave up.
-    fifo,
-    // The newest (Facebook's adaptive LIFO, "Fail at scale"): under overload the
-    // fresh requests, whose callers still wait, are served; old ones time out.
-    lifo,
-};
-std::string_view to_string(queue_discipline discipline);
+// Which waiting request a freed concurrency slot goes to: the semaphore's hand-off order.
+using sim::queue_discipline;
+using sim::to_string;
 
 // CoDel (Nichols & Jacobson, RFC 8289) applied to a server's request queue, as in
 // Facebook's "Fail at scale": defaults are CoDel's 5 ms target and 100 ms interval.
@@ -74,39 +66,6 @@ private:
 // SRE book criticalities, x-criticality: CRITICAL_PLUS 3, CRITICAL 2,
 // SHEDDABLE_PLUS 1, SHEDDABLE 0. Missing or unknown counts as CRITICAL (Google's default).
 int criticality_rank(std::string_view criticality);
-
-enum class slot_wait : std::uint8_t { granted, timed_out, evicted };
-
-// The concurrency limit: slots and the requests waiting for one, in arrival
-// order; a freed slot goes to the oldest (FIFO) or the newest (LIFO) waiter.
-class slot_queue {
-public:
-    slot_queue(sim::runtime& rt, std::size_t slots, queue_discipline order);
-    slot_queue(const slot_queue&) = delete;
-    slot_queue& operator=(const slot_queue&) = delete;
-
-    // Takes a slot, waiting until `deadline` at most; a deadline not after now()
-    // means "do not wait". `rank` is the request's criticality rank.
-    slot_wait acquire(sim::time_point deadline, int rank = 2);
-    void release();
-    // Sheds the newest of the lowest-ranked waiters if it ranks below `rank`
-    // (its acquire returns evicted). False when every waiter ranks at least `rank`.
-    bool evict_below(int rank);
-    std::size_t available() const { return available_; }
-    std::size_t waiting() const { return waiters_.size(); }
-
-private:
-    struct waiter {
-        sim::fiber_ref ref;
-        int rank = 2;
-        slot_wait result = slot_wait::timed_out;
-    };
-
-    sim::runtime& rt_;
-    std::size_t available_;
-    queue_discipline order_;
-    std::deque<waiter*> waiters_;
-};
 
 struct service_config {
     std::string name = "service";
@@ -281,7 +240,8 @@ private:
     std::map<endpoint_key, endpoint> endpoints_;
     std::map<std::string, std::set<std::string>> keys_;
     std::optional<rate_limiter> limiter_;
-    std::optional<slot_queue> slots_;
+    // The concurrency limit: a permit per slot, waiters ranked by criticality.
+    std::optional<sim::semaphore> slots_;
     std::optional<codel_state> codel_;
     idempotency_cache dedup_;
     service_stats stats_;

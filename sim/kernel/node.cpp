@@ -1,9 +1,9 @@
 #include "sim/kernel/node.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 
+#include "sim/invariant.hpp"
 #include "sim/kernel/simulation.hpp"
 
 namespace meshsim::sim::kernel {
@@ -83,7 +83,13 @@ void node::spawn(std::string_view name, std::function<void()> body) {
     sim_.spawn_fiber(*this, name, std::move(body));
 }
 
-fiber_ref node::current_fiber() { return sim_.current_fiber(); }
+fiber_ref node::current_fiber() {
+    const fiber_ref self = sim_.current_fiber();
+    // Waits (a mailbox's receivers above all) belong to one node: a fiber of another
+    // node waiting through this runtime would sleep on the wrong clock and outlive a crash.
+    MESHSIM_INVARIANT(sim_.slot(self.slot).owner == id_, "a fiber waits only through its own node's runtime");
+    return self;
+}
 
 wake_reason node::park(fiber_ref self, time_point deadline) { return sim_.park_current(self, to_true(deadline)); }
 
@@ -126,7 +132,7 @@ void node::close_all_mailboxes() {
 }
 
 void node::send(message msg) {
-    assert(state_ != node_state::down);
+    MESHSIM_INVARIANT(state_ != node_state::down, "a node that is down sends nothing");
     sim_.net().send(*this, std::move(msg));
 }
 
@@ -149,6 +155,7 @@ std::optional<message> node::receive(port_id port, time_point deadline) {
 }
 
 bool node::deliver(message&& msg) {
+    MESHSIM_INVARIANT(msg.to.node == id_, "a message goes only into its destination node's mailbox");
     mailbox* box = find_mailbox(msg.to.port);
     if (box == nullptr) return false;
     box->queue.push_back(std::move(msg));

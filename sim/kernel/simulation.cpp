@@ -1,6 +1,5 @@
 #include "sim/kernel/simulation.hpp"
 
-#include <cassert>
 #include <exception>
 #include <new>
 #include <stdexcept>
@@ -21,6 +20,7 @@ simulation::simulation(simulation_options options)
       scheduler_(fifo_scheduler::install_on_this_thread()),
       loop_ctx_(boost::fibers::context::active()),
       stacks_(options.fiber_stack_bytes, stacks_per_block),
+      invariants_(options.seed, now_),
       trace_(options.trace),
       network_(*this) {
     // Boost.Fiber's own dispatcher may be waiting for its first turn: give it now,
@@ -35,7 +35,7 @@ void simulation::shutdown() {
     // and Boost.Fiber's scheduler finds no live worker when the thread ends).
     for (auto& n : nodes_) kill_fibers(*n);
     drain_ready();
-    assert(free_slots_.size() == slots_.size());
+    MESHSIM_INVARIANT_HOLDS(free_slots_.size() == slots_.size(), "every fiber's slot is free once every fiber ended");
 }
 
 node_id simulation::add_node(std::string name, std::function<void(runtime&)> boot) {
@@ -117,7 +117,8 @@ void simulation::do_start(node& n, event_kind why) {
     // A crash may have left fibers unwinding at this very instant: let them finish
     // before the new process exists, so no old code runs beside the new.
     drain_ready();
-    assert(n.live_fibers_ == 0);
+    MESHSIM_INVARIANT(n.live_fibers_ == 0 && n.first_fiber_ == no_slot,
+                      "a node starts with no fiber of its previous process left");
     n.streams_.clear();
     ++n.incarnation_;
     n.state_ = node_state::up;
@@ -162,7 +163,7 @@ void simulation::at(time_point when, std::function<void()> action) {
         index = static_cast<std::uint32_t>(callbacks_.size());
         callbacks_.push_back(std::move(action));
     }
-    queue_.push(std::max(when, now_), event_type::call, index, 0);
+    queue_.push(std::max(when, now_), event_type::call, index, 0);  // never before now
 }
 
 // ---------------------------------------------------------------- fibers
@@ -180,6 +181,7 @@ void simulation::spawn_fiber(node& owner, std::string_view name, std::function<v
         slots_.emplace_back();
     }
     fiber_slot& f = slots_[s];
+    MESHSIM_INVARIANT(!f.in_use, "a fiber slot on the free list is not in use");
     f.ctx = nullptr;
     f.id = next_fiber_id_++;
     f.owner = owner.id_;
@@ -228,6 +230,9 @@ void simulation::run_fiber(std::uint32_t s, const std::string& name, std::functi
             // The simulator is out of memory, not the simulated process: nothing the
             // run does from here can be trusted. The event loop throws it on.
             out_of_memory_ = true;
+        } catch (const invariant_violation&) {
+            // A bug, not the simulated process failing: the scope holds the report
+            // and the event loop throws it on.
         } catch (const std::exception& e) {
             // An uncaught exception ends a real process: the node crashes.
             fiber_ended_by_exception(owner, id, e.what());
@@ -253,7 +258,13 @@ void simulation::fiber_ended_by_exception(node_id owner, std::uint64_t fiber, co
 
 void simulation::release_slot(std::uint32_t s) {
     fiber_slot& f = slots_[s];
+    // Runs at a fiber's very end, where nothing may throw: a broken slot is reported
+    // (the event loop stops the run) and left alone.
+    if (!MESHSIM_INVARIANT_HOLDS(f.in_use, "a fiber slot is released once, by its own fiber")) return;
     node& owner = *nodes_[f.owner];
+    if (!MESHSIM_INVARIANT_HOLDS(owner.live_fibers_ > 0, "a node's live-fiber count covers every fiber it owns")) {
+        return;
+    }
     if (f.prev != no_slot) {
         slots_[f.prev].next = f.next;
     } else {
@@ -273,12 +284,13 @@ void simulation::release_slot(std::uint32_t s) {
 }
 
 fiber_ref simulation::current_fiber() const {
-    assert(in_fiber() && "waiting is for fibers; the event loop never blocks");
+    MESHSIM_INVARIANT(in_fiber(), "waiting is for fibers; the event loop never blocks");
     return {current_, slots_[current_].token};
 }
 
 wake_reason simulation::park_current(fiber_ref self, time_point true_deadline) {
-    assert(self.slot == current_ && self.token == slots_[current_].token);
+    MESHSIM_INVARIANT(self.slot == current_ && self.token == slots_[current_].token,
+                      "a fiber parks only itself, with the ref of its current wait");
     {
         fiber_slot& f = slots_[self.slot];
         if (f.killed) throw fiber_killed{};
@@ -317,7 +329,7 @@ void simulation::fiber_was_woken(std::uint32_t s) {
 // ---------------------------------------------------------------- event loop
 
 void simulation::drain_ready() {
-    assert(!in_fiber());
+    MESHSIM_INVARIANT(!in_fiber(), "only the event loop runs the ready fibers");
     while (scheduler_.has_ready_fibers()) {
         ++stats_.context_switches;
         loop_ctx_->yield();
@@ -357,9 +369,12 @@ void simulation::fire(const event& ev) {
 }
 
 void simulation::run_until(time_point limit) {
+    invariants_.throw_if_broken();
     drain_ready();
     if (out_of_memory_) throw std::bad_alloc();
+    invariants_.throw_if_broken();
     while (!queue_.empty() && queue_.top_time() <= limit) {
+        MESHSIM_INVARIANT(queue_.top_time() >= now_, "virtual time never goes back");
         now_ = queue_.top_time();
         // Every event of this instant in one pass, then run what they made ready.
         do {
@@ -367,6 +382,7 @@ void simulation::run_until(time_point limit) {
         } while (!queue_.empty() && queue_.top_time() == now_);
         drain_ready();
         if (out_of_memory_) throw std::bad_alloc();
+        invariants_.throw_if_broken();
     }
     if (limit != time_never && now_ < limit) now_ = limit;
 }

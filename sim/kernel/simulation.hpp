@@ -13,6 +13,7 @@
 
 #include <boost/fiber/pooled_fixedsize_stack.hpp>
 
+#include "sim/invariant.hpp"
 #include "sim/kernel/event_queue.hpp"
 #include "sim/kernel/network.hpp"
 #include "sim/kernel/node.hpp"
@@ -64,7 +65,9 @@ public:
 
     // Runs events up to and including `limit`; the clock then reads `limit`.
     // Throws std::bad_alloc when the simulator ran out of memory in a fiber: that is
-    // the simulator failing, not the simulated node, so the run cannot go on.
+    // the simulator failing, not the simulated node, so the run cannot go on. Throws
+    // invariant_violation (with the seed and the virtual time) when an invariant
+    // broke, in the event loop or in any fiber.
     void run_until(time_point limit);
     // Runs until no event is left.
     void run();
@@ -105,6 +108,7 @@ public:
     // Wakes a parked fiber if `ref` still names its current wait.
     void wake(fiber_ref ref, wake_reason reason);
     void schedule_event(time_point at, event_type type, std::uint32_t a, std::uint64_t b) {
+        MESHSIM_INVARIANT(at >= now_, "an event is never scheduled before now");
         queue_.push(at, type, a, b);
     }
     bool in_fiber() const { return current_ != no_slot; }
@@ -127,6 +131,8 @@ private:
     boost::fibers::context* loop_ctx_;  // the fiber running the event loop
     boost::fibers::pooled_fixedsize_stack stacks_;
     time_point now_ = time_zero;
+    // Declared after now_, which it reads, and before everything whose code checks invariants.
+    invariant_scope invariants_;
     event_queue queue_;
     trace_recorder trace_;
     network network_;

@@ -201,13 +201,13 @@ TEST_CASE("channel, completion and semaphore wait with virtual deadlines") {
         const std::string finished = done.wait(rt.now() + 50ms).value_or("none");
         log.push_back(finished + " at " + format_time(rt.now()));
 
-        REQUIRE(pool.acquire(rt.now()));
-        log.push_back(pool.acquire(rt.now()) ? "second permit" : "fail fast");
+        REQUIRE(pool.acquire(rt.now()) == acquire_result::granted);
+        log.push_back(pool.acquire(rt.now()) == acquire_result::granted ? "second permit" : "fail fast");
         rt.spawn("holder-release", [&] {
             rt.sleep_for(7ms);
             pool.release();
         });
-        const bool handed_off = pool.acquire(rt.now() + 20ms);
+        const bool handed_off = pool.acquire(rt.now() + 20ms) == acquire_result::granted;
         log.push_back(handed_off ? "handed off at " + format_time(rt.now()) : "timed out");
     });
     sim.start(n);
@@ -220,10 +220,11 @@ TEST_CASE("a semaphore hands permits to waiters in arrival order") {
     simulation sim({.seed = 1});
     std::vector<int> order;
     const node_id n = sim.add_node("n", [&](runtime& rt) {
-        semaphore pool(rt, 0);
+        semaphore pool(rt, 4);
+        for (int i = 0; i < 4; ++i) REQUIRE(pool.acquire(rt.now()) == acquire_result::granted);
         for (int i = 0; i < 4; ++i) {
             rt.spawn("w", [&, i] {
-                if (pool.acquire(rt.now() + 1s)) order.push_back(i);
+                if (pool.acquire(rt.now() + 1s) == acquire_result::granted) order.push_back(i);
             });
         }
         rt.sleep_for(1ms);

@@ -1,6 +1,6 @@
 #include "services/platform/detail/sliding_call_window.hpp"
 
-#include <cassert>
+#include "sim/invariant.hpp"
 
 namespace meshsim::svc::detail {
 
@@ -16,7 +16,9 @@ void call_counts::subtract(const call_counts& other) {
     slow -= other.slow;
 }
 
-sliding_call_window::sliding_call_window(kind k, std::uint32_t size) : kind_(k), slots_(size) { assert(size > 0); }
+sliding_call_window::sliding_call_window(kind k, std::uint32_t size) : kind_(k), slots_(size) {
+    MESHSIM_INVARIANT(size > 0, "a sliding call window has at least one slot");
+}
 
 sliding_call_window sliding_call_window::count_based(std::uint32_t size_calls) {
     return sliding_call_window(kind::count, size_calls);
