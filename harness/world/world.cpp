@@ -7,9 +7,11 @@
 
 #include <stdexcept>
 
+#include "harness/kinds/autoscaler.hpp"
 #include "harness/kinds/service_kind.hpp"
 #include "harness/kinds/serving.hpp"
 #include "harness/workload/generator.hpp"
+#include "harness/world/actions.hpp"
 #include "sim/kernel/faults.hpp"
 #include "sim/kernel/nemesis.hpp"
 
@@ -199,7 +201,7 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<world_c
                     kind->run(env);
                 });
             ctx.instances[svc_config.name].push_back({id, service_port});
-            boot_order.push_back(id);
+            if (!held_back(s, svc_config, i)) boot_order.push_back(id);
         }
     }
     ctx.workload_plans.reserve(s.workloads.size());
@@ -223,6 +225,8 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<world_c
                                           [&ctx, &plan](sim::runtime& rt) { run_workload(rt, plan, ctx.obs); }));
     }
     configure_network(ctx);
+    prepare_autoscalers(ctx);
+    schedule_actions(ctx);
     for (std::size_t i = 0; i < s.faults.size(); ++i) {
         for (auto& spec : specs_of(ctx, s.faults[i], i)) fault_specs_.push_back(std::move(spec));
     }
