@@ -128,7 +128,7 @@ void run_autoscaler(instance_env& env) {
     sim::runtime& rt = env.rt;
     const service_config& target = *ctx.config.find_service(p.service);
     const std::vector<sim::address>& fleet = ctx.instances_of(p.service);
-    const double slots_per_instance = target.station.concurrency;
+    const double slots_per_instance = std::max<std::uint32_t>(1, target.station.max_concurrent_requests);
     // Instances the orchestrator runs or is starting: the pool, plus any starting (not yet in it).
     std::vector<bool> running(fleet.size(), false);
     std::vector<sim::time_point> free_at(fleet.size(), sim::time_zero);  // a drained instance is stopped by then

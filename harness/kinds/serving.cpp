@@ -12,18 +12,9 @@ void endpoint_probe::answered(sim::time_point arrived, sim::time_point at, std::
 }
 
 svc::service_config template_config(const service_config& cfg) {
-    svc::service_config c;
+    svc::service_config c = cfg.station;
     c.name = cfg.name;
     c.port = service_port;
-    c.max_concurrent_requests = cfg.station.concurrency;
-    c.queue_capacity = cfg.station.queue_capacity;
-    c.queue_timeout = cfg.station.queue_timeout;  // max: wait as long as it takes
-    c.queue_order =
-        cfg.station.discipline == queue_discipline::lifo ? svc::queue_discipline::lifo : svc::queue_discipline::fifo;
-    c.codel = cfg.station.codel;
-    c.shed_by_criticality = cfg.station.shed_by_criticality;
-    c.rate_limit = cfg.rate_limit;
-    c.health_endpoint = false;  // a scenario may define GET /health itself
     return c;
 }
 

@@ -69,7 +69,7 @@ private:
     svc::retry_policy_config read_retry(object_reader r, svc::retry_policy_config base);
     svc::circuit_breaker_config read_breaker(object_reader r);
     svc::load_balancer_config read_load_balancer(object_reader r, svc::load_balancer_config base);
-    station_config read_station(object_reader& r);
+    void read_station(object_reader& r, svc::service_config& s);
     endpoint_config read_endpoint(object_reader r, const std::string& service);
     write_config read_write(object_reader& w);
     void read_target(object_reader& r, std::string& service, std::string& endpoint, int& version);
@@ -334,13 +334,14 @@ edge_policy loader::read_edge_policy(object_reader& r, edge_policy p) {
     return p;
 }
 
-station_config loader::read_station(object_reader& r) {
-    station_config s;
-    s.concurrency = r.optional<std::uint32_t>("concurrency", s.concurrency, {.min = 1, .max = 100'000});
+void loader::read_station(object_reader& r, svc::service_config& s) {
+    s.max_concurrent_requests =
+        r.optional<std::uint32_t>("concurrency", s.max_concurrent_requests, {.min = 1, .max = 100'000});
     if (auto q = r.maybe_object("queue")) {
         s.queue_capacity = q->optional<std::uint32_t>("capacity", s.queue_capacity, {.max = 10'000'000});
-        s.discipline = q->choice<queue_discipline>(
-            "discipline", {{"fifo", queue_discipline::fifo}, {"lifo", queue_discipline::lifo}}, s.discipline);
+        s.queue_order = q->choice<svc::queue_discipline>(
+            "discipline", {{"fifo", svc::queue_discipline::fifo}, {"lifo", svc::queue_discipline::lifo}},
+            s.queue_order);
         s.queue_timeout = q->optional<duration>("timeout", s.queue_timeout, {.min = sim::nanoseconds(1)});
         if (auto c = q->maybe_object("codel")) {
             svc::codel_config codel;
@@ -352,7 +353,13 @@ station_config loader::read_station(object_reader& r) {
         s.shed_by_criticality = q->optional<bool>("shed_by_criticality", s.shed_by_criticality);
         q->finish();
     }
-    return s;
+    if (auto o = r.maybe_object("rate_limit")) {
+        svc::rate_limit_config c;
+        c.rate_per_second = o->required<double>("per_consumer_per_s", {.min = 0, .min_exclusive = true});
+        c.burst_requests = o->optional<std::uint32_t>("burst", c.burst_requests, {.min = 1});
+        o->finish();
+        s.rate_limit = c;
+    }
 }
 
 endpoint_config loader::read_endpoint(object_reader r, const std::string& service) {
@@ -454,7 +461,7 @@ service_config loader::read_service(object_reader r) {
 }
 
 void loader::read_station_keys(object_reader& r, service_config& s, bool endpoints_required) {
-    s.station = read_station(r);
+    read_station(r, s.station);
     const value_reader endpoints = r.member("endpoints");
     if (r.valid() && !endpoints.is_array() && (endpoints_required || endpoints.present()))
         unreadable_endpoints_.insert(s.name);
@@ -465,13 +472,6 @@ void loader::read_station_keys(object_reader& r, service_config& s, bool endpoin
     }
     for (const value_reader& key : r.array("api_keys", {.max_items = max_api_keys}))
         s.api_keys.push_back(key.as<std::string>({.non_empty = true}));
-    if (auto o = r.maybe_object("rate_limit")) {
-        svc::rate_limit_config c;
-        c.rate_per_second = o->required<double>("per_consumer_per_s", {.min = 0, .min_exclusive = true});
-        c.burst_requests = o->optional<std::uint32_t>("burst", c.burst_requests, {.min = 1});
-        o->finish();
-        s.rate_limit = c;
-    }
 }
 
 void loader::add_endpoint(service_config& s, endpoint_config e, value_reader at) {
@@ -1353,6 +1353,15 @@ const service_config* scenario::find_service(std::string_view name) const {
         if (s.name == name) return &s;
     }
     return nullptr;
+}
+
+svc::service_config scenario_station_defaults() {
+    svc::service_config c;
+    c.max_concurrent_requests = 1;
+    c.queue_capacity = 1000;
+    c.queue_timeout = sim::duration::max();  // wait as long as it takes
+    c.health_endpoint = false;               // a scenario may define GET /health itself
+    return c;
 }
 
 edge_policy scenario_edge_defaults() {

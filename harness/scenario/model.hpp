@@ -30,21 +30,12 @@ namespace meshsim::harness {
 
 // --- services ---------------------------------------------------------------------
 
-enum class queue_discipline : std::uint8_t { fifo, lifo };
-
-// One instance's admission: `concurrency` requests in service at once, up to
-// `queue_capacity` waiting; a request that finds the queue full, or waits longer
-// than `queue_timeout`, is answered 503 without being served.
-struct station_config {
-    std::uint32_t concurrency = 1;
-    std::uint32_t queue_capacity = 1000;
-    queue_discipline discipline = queue_discipline::fifo;
-    sim::duration queue_timeout = sim::duration::max();  // max: wait as long as it takes
-    // CoDel-style shedding of requests that waited too long under a standing queue.
-    std::optional<svc::codel_config> codel;
-    // A full queue sheds its least critical waiter (x-criticality) for a more critical arrival.
-    bool shed_by_criticality = false;
-};
+// One instance's admission is the platform's service template (svc::service_config):
+// `concurrency` requests in service at once, up to `queue.capacity` waiting; a
+// request that finds the queue full, or waits longer than `queue.timeout`, is
+// answered 503 without being served. A scenario's defaults differ from the
+// template's (scenario_station_defaults()): one server, a queue of 1000 with no timeout.
+svc::service_config scenario_station_defaults();
 
 // A downstream call an endpoint makes while serving a request.
 struct downstream_call {
@@ -140,12 +131,12 @@ struct service_config {
     // broker, a worker's queue): each such edge gets its policy (edges, default_edge) and stats.
     std::vector<std::string> talks_to;
     std::uint32_t instances = 1;
-    station_config station;
+    // Admission (concurrency, queue, CoDel, criticality shedding, rate limit per consumer):
+    // the keys a kind reads with read_station_keys; name and port are the world's.
+    svc::service_config station = scenario_station_defaults();
     std::vector<endpoint_config> endpoints;
     // Accepted API keys; empty: no authentication. Unknown key 401.
     std::vector<std::string> api_keys;
-    // Per-consumer (API key, or calling service) token bucket; 429 when empty.
-    std::optional<svc::rate_limit_config> rate_limit;
     std::optional<discovery_settings> discovery;  // "discovery": registered, callers resolve through it
 };
 
