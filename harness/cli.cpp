@@ -17,6 +17,7 @@
 
 #include "harness/bench/bench.hpp"
 #include "harness/checkers/checker.hpp"
+#include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/flagship.hpp"
 #include "harness/kinds/service_kind.hpp"
 #include "harness/memory_reserve.hpp"
@@ -213,18 +214,11 @@ int list_command() {
         if (!k.keys.empty()) std::printf("  %-22s keys: %s\n", "", std::string(k.keys).c_str());
     }
     std::printf("fault kinds:\n");
-    const std::pair<const char*, const char*> faults[] = {
-        {"crash", "the instance crashes (volatile state lost); restarts at the end unless restart is false"},
-        {"pause", "stop the world: nothing of the instance runs, its timers fire late"},
-        {"slow", "service time (compute) multiplied by a factor"},
-        {"clock", "the instance's clock is offset and/or drifts"},
-        {"link", "latency, jitter, loss, duplication, reordering, corruption, bandwidth on links from a service"},
-        {"partition", "cut: groups, one_way, halves, random_halves, isolate, majorities_ring, bridge"},
-        {"abort", "Istio-style: answer a status on a fraction of requests to a service/endpoint"},
-        {"delay", "Istio-style: add a delay on a fraction of requests to a service/endpoint"},
-        {"nemesis", "seeded generator of the above: flip_flop, staggered, swarm (top-level \"nemesis\" key)"},
-    };
-    for (const auto& [name, what] : faults) std::printf("  %-22s %s\n", name, what);
+    for (const fault_kind_info& k : all_fault_kinds()) {
+        std::printf("  %-22s %s\n", std::string(k.name()).c_str(), std::string(k.description).c_str());
+    }
+    std::printf("  %-22s %s\n", "nemesis",
+                "seeded generator of the above: flip_flop, staggered, swarm (top-level \"nemesis\" key)");
     std::printf("checkers:\n");
     for (const checker_info& c : all_checkers()) {
         std::printf("  %-22s %s\n", std::string(c.name).c_str(), std::string(c.description).c_str());

@@ -3,12 +3,50 @@
 #include <algorithm>
 #include <string>
 
-#include "harness/checkers/slos.hpp"
+#include "harness/checkers/reading.hpp"
 #include "harness/checkers/windows.hpp"
 
-namespace meshsim::harness::detail {
+namespace meshsim::harness {
+
+using namespace detail;
 
 namespace {
+
+// The service whose writes (or served requests) a check is about.
+struct service_parameters final : checker_parameters {
+    std::string service;  // no_unauthenticated: "" = every service
+};
+
+struct convergence_parameters final : checker_parameters {
+    std::string service;  // the source of truth
+    std::vector<std::string> replicas;
+    sim::duration within{0};
+};
+
+// A service with a write endpoint, which requests must reach.
+std::shared_ptr<const checker_parameters> read_writing_service(object_reader& r, expectation_names& names) {
+    auto p = std::make_shared<service_parameters>();
+    p->service = read_service(r, names, true);
+    names.writing_service(r.member("service"), p->service);
+    return p;
+}
+
+void writes_observed(const expectation_config& e, const expectation_scope& scope) {
+    scope.needs_writes_at(parameters_of<service_parameters>(e).service);
+}
+
+std::shared_ptr<const checker_parameters> read_convergence(object_reader& r, expectation_names& names) {
+    auto p = std::make_shared<convergence_parameters>();
+    p->service = read_service(r, names, true);
+    names.writing_service(r.member("service"), p->service);
+    for (const value_reader& item : r.array("replicas", {.min_items = 1})) {
+        p->replicas.push_back(item.as<std::string>({.non_empty = true}));
+        names.service(item, p->replicas.back());
+    }
+    p->within = r.required<sim::duration>("within");
+    names.replicas(r.member("replicas"), p->service, p->replicas);
+    return p;
+}
 
 std::string count(std::size_t n, std::string_view what) {
     return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
@@ -22,11 +60,10 @@ std::string examples(const std::vector<std::string>& keys) {
     return text + ")";
 }
 
-}  // namespace
-
 // Every write the service acknowledged is in its stores when the run ends.
 check_result check_no_lost_writes(const expectation_config& e, const run_view& run) {
-    const service_data& d = run.data.service(run.data.service_index(e.service));
+    const service_parameters& p = parameters_of<service_parameters>(e);
+    const service_data& d = run.data.service(run.data.service_index(p.service));
     std::vector<std::string> lost;
     std::optional<sim::time_point> first;
     for (const auto& [key, at] : d.acked) {
@@ -36,19 +73,20 @@ check_result check_no_lost_writes(const expectation_config& e, const run_view& r
     }
     check_result r;
     r.check = "no_lost_writes";
-    r.label = e.label.empty() ? "no acknowledged write lost at " + e.service : e.label;
-    r.expected = "every write " + e.service + " acknowledged still stored at the end";
+    r.label = e.label.empty() ? "no acknowledged write lost at " + p.service : e.label;
+    r.expected = "every write " + p.service + " acknowledged still stored at the end";
     r.measured =
         count(d.acked.size(), "acknowledged write") + ", " + std::to_string(lost.size()) + " lost" + examples(lost);
     r.passed = lost.empty();
     if (!r.passed) r.first_failed = first;  // acknowledged then, lost later
-    if (d.acked.empty()) judge_empty(r, e, e.service + " acknowledged no write");
+    if (d.acked.empty()) judge_empty(r, e, p.service + " acknowledged no write");
     return r;
 }
 
 // No write's effect was applied twice (retries and duplicates deduplicated).
 check_result check_no_duplicate_effects(const expectation_config& e, const run_view& run) {
-    const service_data& d = run.data.service(run.data.service_index(e.service));
+    const service_parameters& p = parameters_of<service_parameters>(e);
+    const service_data& d = run.data.service(run.data.service_index(p.service));
     std::vector<std::string> twice;
     std::uint64_t extra = 0;
     for (const auto& [key, n] : d.effects) {
@@ -58,23 +96,24 @@ check_result check_no_duplicate_effects(const expectation_config& e, const run_v
     }
     check_result r;
     r.check = "no_duplicate_effects";
-    r.label = e.label.empty() ? "no duplicate effect at " + e.service : e.label;
-    r.expected = "each write's effect applied at most once at " + e.service;
+    r.label = e.label.empty() ? "no duplicate effect at " + p.service : e.label;
+    r.expected = "each write's effect applied at most once at " + p.service;
     r.measured = count(d.effects.size(), "write") + " applied, " + std::to_string(twice.size()) + " more than once (" +
                  std::to_string(extra) + " extra effects)" + examples(twice);
     r.passed = twice.empty();
     if (!r.passed) r.first_failed = d.first_duplicate;
-    if (d.effects.empty()) judge_empty(r, e, e.service + " applied no write");
+    if (d.effects.empty()) judge_empty(r, e, p.service + " applied no write");
     return r;
 }
 
 // No request was served without an authenticated principal (at one service, or anywhere).
 check_result check_no_unauthenticated(const expectation_config& e, const run_view& run) {
+    const service_parameters& p = parameters_of<service_parameters>(e);
     std::uint64_t unauthenticated = 0, served = 0;
     std::optional<sim::time_point> first;
     std::vector<std::string> where;
     for (std::size_t i = 0; i < run.data.service_names().size(); ++i) {
-        if (!e.service.empty() && run.data.service_names()[i] != e.service) continue;
+        if (!p.service.empty() && run.data.service_names()[i] != p.service) continue;
         const service_data& d = run.data.service(i);
         served += d.served_authenticated + d.served_unauthenticated;
         unauthenticated += d.served_unauthenticated;
@@ -84,7 +123,7 @@ check_result check_no_unauthenticated(const expectation_config& e, const run_vie
     }
     check_result r;
     r.check = "no_unauthenticated";
-    const std::string scope = e.service.empty() ? "any service" : e.service;
+    const std::string scope = p.service.empty() ? "any service" : p.service;
     r.label = e.label.empty() ? "no unauthenticated request served by " + scope : e.label;
     r.expected = "0 requests served by " + scope + " without an authenticated principal";
     r.measured = std::to_string(unauthenticated) + " of " + std::to_string(served) + " served unauthenticated";
@@ -104,7 +143,8 @@ check_result check_no_unauthenticated(const expectation_config& e, const run_vie
 // record the source does not. Records committed too close to the end to be due
 // are reported as in flight, not failed.
 check_result check_convergence(const expectation_config& e, const run_view& run) {
-    const std::size_t source = run.data.service_index(e.service);
+    const convergence_parameters& p = parameters_of<convergence_parameters>(e);
+    const std::size_t source = run.data.service_index(p.service);
     const service_data& src = run.data.service(source);
     const sim::time_point faults_over = run.last_fault_end;
     std::vector<std::string> missing, phantom;
@@ -112,7 +152,7 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
     std::optional<sim::time_point> first;
     sim::duration caught_up{0};  // after the last fault: when the replicas had every earlier record
     sim::duration max_lag{0};
-    for (const std::string& replica_name : e.replicas) {
+    for (const std::string& replica_name : p.replicas) {
         const std::size_t replica = run.data.service_index(replica_name);
         const auto& applied = run.data.applied(replica, source);
         const auto& held = run.data.replicated(replica, source);
@@ -120,7 +160,7 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
             const auto commit = src.committed.find(key);
             if (commit == src.committed.end()) continue;  // never made durable: not yet the truth
             const sim::time_point from = std::max(commit->second, faults_over);
-            const sim::time_point due = sim::saturating_add(from, e.within);
+            const sim::time_point due = sim::saturating_add(from, p.within);
             const auto got = applied.find(key);
             if (held.contains(key) && got != applied.end()) {
                 const sim::duration lag = std::max(sim::duration{0}, got->second - from);
@@ -145,10 +185,10 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
     check_result r;
     r.check = "convergence";
     std::string replicas;
-    for (std::size_t i = 0; i < e.replicas.size(); ++i) replicas += (i ? ", " : "") + e.replicas[i];
-    r.label = e.label.empty() ? replicas + (e.replicas.size() == 1 ? " converges to " : " converge to ") + e.service
+    for (std::size_t i = 0; i < p.replicas.size(); ++i) replicas += (i ? ", " : "") + p.replicas[i];
+    r.label = e.label.empty() ? replicas + (p.replicas.size() == 1 ? " converges to " : " converge to ") + p.service
                               : e.label;
-    r.expected = "every record of " + e.service + " at " + replicas + " within " + sim::format_duration_hms(e.within) +
+    r.expected = "every record of " + p.service + " at " + replicas + " within " + sim::format_duration_hms(p.within) +
                  " (of its commit, or of the last fault's end), and nothing else";
     r.measured = "caught up " + format_latency(caught_up) + " after the last fault ended; max lag " +
                  format_latency(max_lag) + "; " + std::to_string(missing.size()) + " missing or late, " +
@@ -158,8 +198,44 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
     if (!r.passed) r.first_failed = first;
     const bool any_record = std::any_of(src.stored.begin(), src.stored.end(),
                                         [&](const std::string& key) { return src.committed.contains(key); });
-    if (!any_record) judge_empty(r, e, e.service + " holds no committed record to replicate");
+    if (!any_record) judge_empty(r, e, p.service + " holds no committed record to replicate");
     return r;
 }
 
-}  // namespace meshsim::harness::detail
+}  // namespace
+
+checker_info no_lost_writes_checker() {
+    return {"no_lost_writes", "every write a service acknowledged is in its stores when the run ends",
+            read_writing_service, writes_observed, check_no_lost_writes};
+}
+
+checker_info no_duplicate_effects_checker() {
+    return {"no_duplicate_effects", "no write's effect applied more than once (retries and duplicates deduplicated)",
+            read_writing_service, writes_observed, check_no_duplicate_effects};
+}
+
+checker_info no_unauthenticated_checker() {
+    return {"no_unauthenticated",
+            "no request served without an API key the service checked or a principal passed on by one that did",
+            [](object_reader& r, expectation_names& names) -> std::shared_ptr<const checker_parameters> {
+                auto p = std::make_shared<service_parameters>();
+                p->service = read_service(r, names, false);
+                return p;
+            },
+            [](const expectation_config& e, const expectation_scope& scope) {
+                scope.needs_requests_at(parameters_of<service_parameters>(e).service);
+            },
+            check_no_unauthenticated};
+}
+
+checker_info convergence_checker() {
+    return {"convergence",
+            "after the last fault, every replica holds every record of its source within a time, and nothing else",
+            read_convergence,
+            [](const expectation_config& e, const expectation_scope& scope) {
+                scope.needs_writes_at(parameters_of<convergence_parameters>(e).service);
+            },
+            check_convergence};
+}
+
+}  // namespace meshsim::harness

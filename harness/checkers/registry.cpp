@@ -1,10 +1,23 @@
+// The one list of checkers, and the reading of an expectation's common keys.
 #include <algorithm>
 
 #include "harness/checkers/checker.hpp"
-#include "harness/checkers/slos.hpp"
 #include "harness/checkers/windows.hpp"
 
 namespace meshsim::harness {
+
+// Defined in slo.cpp, cascades.cpp and data.cpp.
+checker_info slo_checker();
+checker_info retry_amplification_checker();
+checker_info goodput_checker();
+checker_info queue_growth_checker();
+checker_info blast_radius_checker();
+checker_info metastability_checker();
+checker_info breaker_checker();
+checker_info no_lost_writes_checker();
+checker_info no_duplicate_effects_checker();
+checker_info no_unauthenticated_checker();
+checker_info convergence_checker();
 
 nlohmann::json check_result::to_json() const {
     nlohmann::json j = {{"check", check},       {"label", label},       {"passed", passed},
@@ -15,39 +28,75 @@ nlohmann::json check_result::to_json() const {
 
 const std::vector<checker_info>& all_checkers() {
     static const std::vector<checker_info> checkers = {
-        {"slo", "error rate and/or latency quantile bound per service, endpoint or workload in every sliding window",
-         detail::check_slo},
-        {"retry_amplification", "attempts arriving at a service per request sent by the workloads, at most a bound",
-         detail::check_retry_amplification},
-        {"goodput", "share of answered workload requests that succeeded, at least a bound", detail::check_goodput},
-        {"queue_growth", "requests waiting in a service's queues (all instances) never above a bound",
-         detail::check_queue_growth},
-        {"blast_radius", "number of services whose error rate broke a bound in some window, at most a count",
-         detail::check_blast_radius},
-        {"metastability", "goodput back above a level a given time after the trigger (last fault) ended",
-         detail::check_metastability},
-        {"breaker", "a call edge's circuit breaker reached a state (ever), never did, or is in it at the end",
-         detail::check_breaker},
-        {"no_lost_writes", "every write a service acknowledged is in its stores when the run ends",
-         detail::check_no_lost_writes},
-        {"no_duplicate_effects", "no write's effect applied more than once (retries and duplicates deduplicated)",
-         detail::check_no_duplicate_effects},
-        {"no_unauthenticated",
-         "no request served without an API key the service checked or a principal passed on by one that did",
-         detail::check_no_unauthenticated},
-        {"convergence",
-         "after the last fault, every replica holds every record of its source within a time, and nothing else",
-         detail::check_convergence},
+        slo_checker(),
+        retry_amplification_checker(),
+        goodput_checker(),
+        queue_growth_checker(),
+        blast_radius_checker(),
+        metastability_checker(),
+        breaker_checker(),
+        no_lost_writes_checker(),
+        no_duplicate_effects_checker(),
+        no_unauthenticated_checker(),
+        convergence_checker(),
     };
     return checkers;
+}
+
+const std::vector<std::string_view>& checker_names() {
+    static const std::vector<std::string_view> names = [] {
+        std::vector<std::string_view> n;
+        for (const checker_info& c : all_checkers()) n.push_back(c.name);
+        return n;
+    }();
+    return names;
+}
+
+const checker_info* find_checker(std::string_view name) {
+    const auto& all = all_checkers();
+    const auto it = std::find_if(all.begin(), all.end(), [&](const checker_info& c) { return c.name == name; });
+    return it == all.end() ? nullptr : &*it;
+}
+
+expectation_config read_expectation(object_reader& r, expectation_names& names) {
+    expectation_config e;
+    const auto index = r.pick("check", checker_names());
+    e.label = r.optional<std::string>("label", "", {.non_empty = true});
+    e.allow_empty = r.optional<bool>("allow_empty", false);
+    if (!index) {
+        for (auto& entry : r.entries()) (void)entry;  // the check decides which keys exist
+        return e;
+    }
+    const checker_info& checker = all_checkers()[*index];
+    e.check = checker.name;
+    e.parameters = checker.read(r, names);
+    r.finish();
+    return e;
+}
+
+std::optional<expectation_config> parse_expectation(std::string_view json, diagnostics& out) {
+    struct unchecked final : expectation_names {
+        void service(const value_reader&, const std::string&) override {}
+        void workload(const value_reader&, const std::string&) override {}
+        void endpoint(const value_reader&, const std::string&, const std::string&) override {}
+        void writing_service(const value_reader&, const std::string&) override {}
+        void replicas(const value_reader&, const std::string&, const std::vector<std::string>&) override {}
+    } names;
+    const std::size_t before = out.count();
+    const auto source = parse_json(json, "expectation", out);
+    if (!source) return std::nullopt;
+    const document_reader doc(*source, out);
+    object_reader root = doc.root();
+    expectation_config e = read_expectation(root, names);
+    if (out.count() != before) return std::nullopt;
+    return e;
 }
 
 std::vector<check_result> run_checkers(const run_view& run) {
     std::vector<check_result> results;
     for (const expectation_config& e : run.config.expectations) {
-        const auto& all = all_checkers();
-        const auto it = std::find_if(all.begin(), all.end(), [&](const checker_info& c) { return c.name == e.check; });
-        if (it != all.end()) results.push_back(it->run(e, run));
+        const checker_info* checker = find_checker(e.check);
+        if (checker != nullptr && e.parameters) results.push_back(checker->run(e, run));
     }
     return results;
 }

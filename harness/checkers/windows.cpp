@@ -74,16 +74,6 @@ std::string format_instant(sim::time_point t) {
     return text;
 }
 
-std::string subject_of(const expectation_config& e) {
-    if (!e.workload.empty()) return "workload " + e.workload;
-    if (!e.service.empty()) return "service " + e.service + (e.endpoint.empty() ? "" : " " + e.endpoint);
-    return "every workload";
-}
-
-std::string any_subject_of(const expectation_config& e) {
-    return e.workload.empty() && e.service.empty() ? "any workload" : subject_of(e);
-}
-
 std::uint64_t answered_from(const std::vector<const flow_stats*>& flows, std::size_t first) {
     std::uint64_t n = 0;
     for (const flow_stats* f : flows) {

@@ -40,9 +40,6 @@ std::string percent(double ratio);
 std::string format_latency(sim::duration d);
 // An instant of the run, to the millisecond: "3.063s".
 std::string format_instant(sim::time_point t);
-std::string subject_of(const expectation_config& e);
-// As subject_of, but "any workload" for the whole: "no request of any workload".
-std::string any_subject_of(const expectation_config& e);
 // Requests of `flows` answered (successfully or not) from bucket `first` on.
 std::uint64_t answered_from(const std::vector<const flow_stats*>& flows, std::size_t first);
 // A check that observed nothing cannot say anything: it fails, saying "no samples"

@@ -39,9 +39,10 @@ double occurrences_of(const fault_config& f, duration run_length) {
     return std::ceil(static_cast<double>((end - f.at).count()) / static_cast<double>(f.repeat_every.count()));
 }
 
-// Instances a fault applies to: a partition is one fault, a service fault one per instance.
+// Instances a fault applies to: one per instance of its service, one for a fault
+// that targets no service (a partition) or one instance.
 double targets_of(const scenario& s, const fault_config& f) {
-    if (f.kind == fault_kind::partition || f.instance != 0) return 1;
+    if (f.service.empty() || f.instance != 0) return 1;
     const service_config* svc = s.find_service(f.service);
     return svc == nullptr ? 1 : svc->instances;
 }

@@ -10,9 +10,12 @@
 #include <set>
 #include <tuple>
 
+#include "harness/checkers/checker.hpp"
+#include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/kinds/discovery.hpp"
 #include "harness/kinds/service_kind.hpp"
 #include "harness/scenario/limits.hpp"
+#include "harness/scenario/link_reader.hpp"
 #include "harness/scenario/reader.hpp"
 #include "harness/world/actions.hpp"
 
@@ -64,7 +67,6 @@ public:
 
 private:
     // --- first pass ---
-    sim::kernel::link_config read_link(object_reader r, sim::kernel::link_config base);
     svc::backoff_config read_backoff(object_reader& r, svc::backoff_config base);
     svc::retry_policy_config read_retry(object_reader r, svc::retry_policy_config base);
     svc::circuit_breaker_config read_breaker(object_reader r);
@@ -123,75 +125,10 @@ private:
     std::vector<replica_reference> replica_refs_;
 };
 
-// True when key holds one of names: reads that depend on a choice are skipped
-// (and their keys allowed) when it is wrong, so one typo gives one error.
-bool chose(object_reader& r, std::string_view key, std::initializer_list<std::string_view> names) {
-    const value_reader v = r.member(key);
-    if (!v.is_string()) return false;
-    const auto& text = v.json()->get_ref<const std::string&>();
-    return std::find(names.begin(), names.end(), text) != names.end();
-}
-
-// "5ms" (constant) or {"dist": "exponential", "mean": "5ms"}.
-sim::duration_distribution loader::read_distribution(const value_reader& v) {
-    if (v.is_string()) return sim::duration_distribution::constant(v.as<duration>());
-    object_reader r = v.object();
-    using shape = sim::duration_distribution::shape;
-    const shape kind = r.choice<shape>("dist", {{"constant", shape::constant},
-                                                {"uniform", shape::uniform},
-                                                {"normal", shape::normal},
-                                                {"lognormal", shape::lognormal},
-                                                {"exponential", shape::exponential},
-                                                {"pareto", shape::pareto}});
-    sim::duration_distribution d;
-    d.kind = kind;
-    if (!r.valid()) return d;
-    if (!chose(r, "dist", {"constant", "uniform", "normal", "lognormal", "exponential", "pareto"})) {
-        r.allow({"value", "min", "max", "mean", "stddev", "median", "sigma", "scale", "alpha"});
-        r.finish();
-        return d;
-    }
-    switch (kind) {
-        case shape::constant: d.value = r.required<duration>("value"); break;
-        case shape::uniform:
-            d.value = r.required<duration>("min");
-            d.max = r.required<duration>("max");
-            if (d.max < d.value) r.error("max", "max must not be less than min");
-            break;
-        case shape::normal:
-            d.value = r.required<duration>("mean");
-            d.stddev = r.required<duration>("stddev");
-            break;
-        case shape::lognormal:
-            d.value = r.required<duration>("median", {.min = sim::nanoseconds(1)});
-            d.shape_param = r.required<double>("sigma", {.min = 0, .max = 10});
-            break;
-        case shape::exponential: d.value = r.required<duration>("mean", {.min = sim::nanoseconds(1)}); break;
-        case shape::pareto:
-            d.value = r.required<duration>("scale", {.min = sim::nanoseconds(1)});
-            d.shape_param = r.required<double>("alpha", {.min = 0, .min_exclusive = true, .max = 100});
-            break;
-    }
-    r.finish();
-    return d;
-}
+sim::duration_distribution loader::read_distribution(const value_reader& v) { return harness::read_distribution(v); }
 
 void loader::report_platform_errors(const object_reader& r, const std::vector<std::string>& errors) {
     for (const std::string& e : errors) r.error(e);
-}
-
-sim::kernel::link_config loader::read_link(object_reader r, sim::kernel::link_config l) {
-    if (const value_reader v = r.member("latency"); v.present()) l.latency = read_distribution(v);
-    l.jitter = r.optional<duration>("jitter", l.jitter);
-    l.delay_correlation = r.optional<double>("delay_correlation", l.delay_correlation, {.min = 0, .max = 1});
-    l.loss = r.optional<double>("loss", l.loss, {.min = 0, .max = 1});
-    l.loss_correlation = r.optional<double>("loss_correlation", l.loss_correlation, {.min = 0, .max = 1});
-    l.duplicate = r.optional<double>("duplicate", l.duplicate, {.min = 0, .max = 1});
-    l.reorder = r.optional<double>("reorder", l.reorder, {.min = 0, .max = 1});
-    l.corrupt = r.optional<double>("corrupt", l.corrupt, {.min = 0, .max = 1});
-    l.bandwidth_bytes_per_s = r.optional<std::uint64_t>("bandwidth_bytes_per_s", l.bandwidth_bytes_per_s);
-    l.queue_capacity_bytes = r.optional<std::uint64_t>("queue_capacity_bytes", l.queue_capacity_bytes, {.min = 1});
-    return l;
 }
 
 svc::backoff_config loader::read_backoff(object_reader& r, svc::backoff_config b) {
@@ -557,89 +494,42 @@ workload_config loader::read_workload(object_reader r) {
 
 fault_config loader::read_fault(object_reader r) {
     fault_config f;
-    f.kind = r.choice<fault_kind>("kind", {{"crash", fault_kind::crash},
-                                           {"pause", fault_kind::pause},
-                                           {"slow", fault_kind::slow},
-                                           {"clock", fault_kind::clock},
-                                           {"link", fault_kind::link},
-                                           {"partition", fault_kind::partition},
-                                           {"abort", fault_kind::abort},
-                                           {"delay", fault_kind::delay}});
+    const fault_kind_info* kind = nullptr;
+    const value_reader kind_value = r.member("kind");
+    const std::string renamed = kind_value.is_string() ? renamed_fault_kind(kind_value.json()->get<std::string>()) : "";
+    if (!renamed.empty()) {
+        kind_value.error(renamed);
+    } else if (const auto i = r.pick("kind", fault_kind_names())) {
+        kind = &all_fault_kinds()[*i];
+    }
     f.at = r.required<duration>("at");
     f.length = r.optional<duration>("for", f.length, {.min = sim::nanoseconds(1)});
     f.repeat_every = r.optional<duration>("repeat_every", f.repeat_every, {.min = sim::nanoseconds(1)});
     f.repeat_until = r.maybe<duration>("repeat_until");
     if (!r.valid()) return f;
-    if (!chose(r, "kind", {"crash", "pause", "slow", "clock", "link", "partition", "abort", "delay"})) {
+    if (kind == nullptr) {
         for (auto& entry : r.entries()) (void)entry;  // the kind decides which keys exist
         return f;
     }
+    f.kind = kind->name();
     if (f.repeat_every.count() > 0 && !(f.length.count() > 0 && f.length < f.repeat_every)) {
         r.error("repeat_every", "a repeating fault needs 0 < for < repeat_every");
     }
-    const auto services = [&](const value_reader& list, std::vector<std::string>& into) {
-        for (const value_reader& name : list.array({.min_items = 1})) {
-            into.push_back(name.as<std::string>());
-            service_refs_.push_back({name, into.back()});
+    // The kind's reader remembers the names it read, for check_references.
+    struct names_read final : fault_reading {
+        loader& l;
+        explicit names_read(loader& owner) : l(owner) {}
+        void service_named(const value_reader& at, const std::string& service) override {
+            l.service_refs_.push_back({at, service});
         }
-    };
-    if (f.kind == fault_kind::partition) {
-        using sim::kernel::partition_shape;
-        f.shape = r.choice<partition_shape>("shape",
-                                            {{"groups", partition_shape::groups},
-                                             {"one_way", partition_shape::one_way},
-                                             {"halves", partition_shape::halves},
-                                             {"random_halves", partition_shape::random_halves},
-                                             {"isolate", partition_shape::isolate},
-                                             {"majorities_ring", partition_shape::majorities_ring},
-                                             {"bridge", partition_shape::bridge}},
-                                            partition_shape::groups);
-        f.cut = r.choice<sim::kernel::cut_mode>(
-            "mode", {{"drop", sim::kernel::cut_mode::drop}, {"hold", sim::kernel::cut_mode::hold}}, f.cut);
-        if (f.shape == partition_shape::groups) {
-            for (const value_reader& group : r.array("groups", {.min_items = 2})) {
-                f.groups.emplace_back();
-                services(group, f.groups.back());
-            }
-        } else if (f.shape == partition_shape::one_way) {
-            services(r.member("from"), f.from_services);
-            services(r.member("to"), f.to_services);
-            if (!r.has("from") || !r.has("to")) r.error("a one_way partition needs \"from\" and \"to\"");
-        } else if (f.shape == partition_shape::isolate) {
-            f.service = r.required<std::string>("service", {.non_empty = true});
-            service_refs_.push_back({r.member("service"), f.service});
-            f.instance = r.optional<std::uint32_t>("instance", 1, {.min = 1});
+        void endpoint_named(const value_reader& at, const std::string& service, const std::string& path) override {
+            l.endpoint_refs_.push_back({at, service, path, 0});
         }
-    } else {
-        f.service = r.required<std::string>("service", {.non_empty = true});
-        service_refs_.push_back({r.member("service"), f.service});
-        f.instance = r.optional<std::uint32_t>("instance", 0, {.min = 1});
-    }
-    switch (f.kind) {
-        case fault_kind::crash: f.restart = r.optional<bool>("restart", true); break;
-        case fault_kind::slow:
-            f.slow_factor = r.required<double>("factor", {.min = 0, .min_exclusive = true, .max = 1000});
-            break;
-        case fault_kind::clock:
-            f.clock_offset = r.optional<duration>("offset", f.clock_offset);
-            f.clock_drift_ppm = r.optional<double>("drift_ppm", 0, {.min = -1e5, .max = 1e5});
-            break;
-        case fault_kind::link:
-            f.to_service = r.optional<std::string>("to", "", {.non_empty = true});
-            if (!f.to_service.empty()) service_refs_.push_back({r.member("to"), f.to_service});
-            f.link = read_link(r, f.link);
-            break;
-        case fault_kind::abort:
-        case fault_kind::delay:
-            f.endpoint = r.optional<std::string>("endpoint", "", {.non_empty = true});
-            if (!f.endpoint.empty()) endpoint_refs_.push_back({r.member("endpoint"), f.service, f.endpoint, 0});
-            f.probability = r.optional<double>("probability", 1.0, {.min = 0, .max = 1});
-            if (f.kind == fault_kind::abort)
-                f.status = r.optional<std::uint16_t>("status", 503, {.min = 400, .max = 599});
-            if (f.kind == fault_kind::delay) f.delay = r.required<duration>("delay", {.min = sim::nanoseconds(1)});
-            break;
-        default: break;
-    }
+    } names(*this);
+    fault_target target;
+    f.parameters = kind->read(r, names, target);
+    f.service = target.service;
+    f.instance = target.instance;
     r.finish();
     return f;
 }
@@ -656,15 +546,14 @@ nemesis_config loader::read_nemesis(object_reader r) {
     n.stop = r.maybe<duration>("stop", {.min = sim::nanoseconds(1)});
     n.fault_length = r.optional<duration>("fault_length", n.fault_length, {.min = sim::nanoseconds(1)});
     n.interval = r.optional<duration>("interval", n.interval, {.min = sim::nanoseconds(1)});
-    // The kernel's names, which are the scenario's ("slow", as in a fault's "kind").
-    std::vector<std::string_view> names;
-    for (const sim::kernel::fault_kind k : sim::kernel::all_fault_kinds) names.push_back(sim::kernel::to_string(k));
+    // The fault kinds' one set of names, as in a fault's "kind".
     for (const value_reader& kind : r.array("kinds")) {
-        if (kind.is_string() && kind.json()->get_ref<const std::string&>() == "slowness") {
-            kind.error("the fault kind is \"slow\" (\"slowness\" was its old name in nemesis kinds)");
-            continue;
+        const std::string renamed = kind.is_string() ? renamed_fault_kind(kind.json()->get<std::string>()) : "";
+        if (!renamed.empty()) {
+            kind.error(renamed);
+        } else if (const auto i = kind.pick(fault_kind_names())) {
+            n.kinds.push_back(all_fault_kinds()[*i].kernel_kind);
         }
-        if (const auto i = kind.pick(names)) n.kinds.push_back(sim::kernel::all_fault_kinds[*i]);
     }
     for (const value_reader& name : r.array("services")) {
         n.services.push_back(name.as<std::string>());
@@ -675,87 +564,28 @@ nemesis_config loader::read_nemesis(object_reader r) {
 }
 
 expectation_config loader::read_expectation(object_reader r) {
-    expectation_config e;
-    e.check = r.enumeration(
-        "check", {"slo", "retry_amplification", "goodput", "queue_growth", "blast_radius", "metastability", "breaker",
-                  "no_lost_writes", "no_duplicate_effects", "no_unauthenticated", "convergence"});
-    e.label = r.optional<std::string>("label", "", {.non_empty = true});
-    e.allow_empty = r.optional<bool>("allow_empty", false);
-    if (e.check.empty()) {
-        for (auto& entry : r.entries()) (void)entry;  // the check decides which keys exist
-        return e;
-    }
-    const auto service = [&](bool required) {
-        e.service = required ? r.required<std::string>("service", {.non_empty = true})
-                             : r.optional<std::string>("service", "", {.non_empty = true});
-        if (!e.service.empty()) service_refs_.push_back({r.member("service"), e.service});
-    };
-    const auto ratio = [&](std::string_view key) { return r.required<double>(key, {.min = 0, .max = 1}); };
-    if (e.check == "slo") {
-        service(false);
-        e.workload = r.optional<std::string>("workload", "", {.non_empty = true});
-        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
-        if (r.valid() && e.service.empty() == e.workload.empty()) {
-            r.error("an slo names exactly one of \"service\" and \"workload\"");
+    // The checker's reader remembers the names it read, for the second pass.
+    struct names_read final : expectation_names {
+        loader& l;
+        explicit names_read(loader& owner) : l(owner) {}
+        void service(const value_reader& at, const std::string& name) override {
+            l.service_refs_.push_back({at, name});
         }
-        e.endpoint = r.optional<std::string>("endpoint", "", {.non_empty = true});
-        if (!e.endpoint.empty() && !e.service.empty()) {
-            endpoint_refs_.push_back({r.member("endpoint"), e.service, e.endpoint, 0});
+        void workload(const value_reader& at, const std::string& name) override {
+            l.workload_refs_.emplace_back(at, name);
         }
-        e.window = r.optional<duration>("window", e.window, {.min = sim::nanoseconds(1)});
-        e.error_rate_max = r.maybe<double>("error_rate_max", {.min = 0, .max = 1});
-        if (auto l = r.maybe_object("latency")) {
-            e.latency_quantile = l->required<double>("quantile", {.min = 0, .min_exclusive = true, .max = 1});
-            e.latency_max = l->required<duration>("max", {.min = sim::nanoseconds(1)});
-            l->finish();
+        void endpoint(const value_reader& at, const std::string& service, const std::string& path) override {
+            l.endpoint_refs_.push_back({at, service, path, 0});
         }
-        if (r.valid() && !e.error_rate_max && !r.has("latency")) {
-            r.error("an slo needs \"error_rate_max\", \"latency\" or both");
+        void writing_service(const value_reader& at, const std::string& name) override {
+            l.write_service_refs_.emplace_back(at, name);
         }
-    } else if (e.check == "retry_amplification") {
-        service(true);
-        e.max_ratio = r.required<double>("max", {.min = 0});
-    } else if (e.check == "goodput") {
-        e.workload = r.optional<std::string>("workload", "", {.non_empty = true});
-        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
-        e.min_ratio = ratio("min_ratio");
-    } else if (e.check == "queue_growth") {
-        service(true);
-        e.max_depth = r.required<std::uint64_t>("max_depth");
-    } else if (e.check == "blast_radius") {
-        e.window = r.optional<duration>("window", e.window, {.min = sim::nanoseconds(1)});
-        e.error_rate_max = ratio("error_rate_max");
-        e.max_services = r.required<std::uint32_t>("max_services");
-    } else if (e.check == "metastability") {
-        e.workload = r.optional<std::string>("workload", "", {.non_empty = true});
-        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
-        e.trigger_end = r.maybe<duration>("trigger_end");
-        e.within = r.required<duration>("within");
-        e.window = r.optional<duration>("window", sim::seconds(1), {.min = sim::nanoseconds(1)});
-        e.min_ratio = ratio("goodput_min_ratio");
-    } else if (e.check == "no_lost_writes" || e.check == "no_duplicate_effects") {
-        service(true);
-        write_service_refs_.emplace_back(r.member("service"), e.service);
-    } else if (e.check == "no_unauthenticated") {
-        service(false);
-    } else if (e.check == "convergence") {
-        service(true);
-        write_service_refs_.emplace_back(r.member("service"), e.service);
-        for (const value_reader& item : r.array("replicas", {.min_items = 1})) {
-            e.replicas.push_back(item.as<std::string>({.non_empty = true}));
-            service_refs_.push_back({item, e.replicas.back()});
+        void replicas(const value_reader& at, const std::string& source,
+                      const std::vector<std::string>& names) override {
+            l.replica_refs_.push_back({at, source, names});
         }
-        e.within = r.required<duration>("within");
-        replica_refs_.push_back({r.member("replicas"), e.service, e.replicas});
-    } else if (e.check == "breaker") {
-        service(true);
-        e.to_service = r.required<std::string>("to", {.non_empty = true});
-        service_refs_.push_back({r.member("to"), e.to_service});
-        e.state = r.enumeration("state", {"open", "closed", "half_open"});
-        e.when = r.enumeration("when", {"ever", "never", "at_end"}, "ever");
-    }
-    r.finish();
-    return e;
+    } names(*this);
+    return harness::read_expectation(r, names);
 }
 
 network_config loader::read_network(object_reader r) {
@@ -989,17 +819,6 @@ void loader::check_combinations(const scenario& s) {
             doc_.report(where + "/instance", false,
                         "service " + quote(f.service) + " has " + std::to_string(svc->instances) +
                             " instance(s); instance " + std::to_string(f.instance) + " does not exist");
-        }
-        std::set<std::string> seen;
-        for (const auto& group : f.groups) {
-            for (const auto& name : group) {
-                if (!name.empty() && !seen.insert(name).second) {
-                    doc_.report(where + "/groups", false, "partition names service " + quote(name) + " twice");
-                }
-            }
-        }
-        for (const std::string& e : f.link.validate("link")) {
-            if (f.kind == fault_kind::link) doc_.report(where, false, e);
         }
     }
     for (const auto& [at, target] : publish_target_at_) {
@@ -1247,89 +1066,77 @@ void loader::check_workloads_send(const scenario& s) {
 
 void loader::check_expectations_observe(const scenario& s) {
     const traffic t = traffic_of(s);
-    // The requests a check sees are those after the warmup.
-    const auto workload_silent = [&](const workload_config& w) {
-        return w.start >= s.duration || w.stop.value_or(s.duration) <= s.warmup;
-    };
-    const auto check_workload = [&](std::size_t i, const expectation_config& e) {
-        const std::string at = where_expectation(i);
-        if (!e.workload.empty()) {
-            for (const workload_config& w : s.workloads) {
-                if (w.name != e.workload || !workload_silent(w)) continue;
-                doc_.report(at + "/workload", false,
-                            "workload " + quote(w.name) + " stops at " +
-                                sim::format_duration(w.stop.value_or(s.duration)) + ", before the warmup ends (" +
-                                sim::format_duration(s.warmup) + "): the check would see none of its requests");
-            }
-        } else if (std::all_of(s.workloads.begin(), s.workloads.end(), workload_silent)) {
-            doc_.report(at, false,
-                        "every workload stops before the warmup ends (" + sim::format_duration(s.warmup) +
-                            "): the check would see no requests");
+    const std::optional<duration> faults_end = last_fault_end(s);
+    // One expectation's view of what requests reach, reporting at its keys.
+    class scope final : public expectation_scope {
+    public:
+        scope(const loader& l, const scenario& s, const traffic& t, std::optional<duration> faults_end,
+              std::size_t index)
+            : l_(l), s_(s), t_(t), faults_end_(faults_end), at_(where_expectation(index)) {}
+        const scenario& config() const override { return s_; }
+        void report(std::string_view key, std::string message) const override {
+            l_.doc_.report(key.empty() ? at_ : at_ + "/" + std::string(key), false, std::move(message));
         }
-    };
-    const auto check_service = [&](std::size_t i, const expectation_config& e) {
-        if (e.service.empty() || t.services.contains(e.service)) return;
-        doc_.report(where_expectation(i) + "/service", false,
-                    "service " + quote(e.service) +
-                        " receives no requests (no workload reaches it, directly or through calls): the check "
-                        "would see nothing");
+        // The requests a check sees are those after the warmup.
+        bool silent(const workload_config& w) const {
+            return w.start >= s_.duration || w.stop.value_or(s_.duration) <= s_.warmup;
+        }
+        void needs_workload_requests(const std::string& workload) const override {
+            if (!workload.empty()) {
+                for (const workload_config& w : s_.workloads) {
+                    if (w.name != workload || !silent(w)) continue;
+                    report("workload", "workload " + quote(w.name) + " stops at " +
+                                           sim::format_duration(w.stop.value_or(s_.duration)) +
+                                           ", before the warmup ends (" + sim::format_duration(s_.warmup) +
+                                           "): the check would see none of its requests");
+                }
+            } else if (std::all_of(s_.workloads.begin(), s_.workloads.end(),
+                                   [&](const workload_config& w) { return silent(w); })) {
+                report("", "every workload stops before the warmup ends (" + sim::format_duration(s_.warmup) +
+                               "): the check would see no requests");
+            }
+        }
+        void needs_requests_at(const std::string& service, const std::string& endpoint) const override {
+            if (service.empty()) return;
+            if (!t_.services.contains(service)) {
+                report("service", "service " + quote(service) +
+                                      " receives no requests (no workload reaches it, directly or through calls): "
+                                      "the check would see nothing");
+            } else if (!endpoint.empty() && !t_.reaches(service, endpoint)) {
+                report("endpoint", "endpoint " + quote(endpoint) + " of service " + quote(service) +
+                                       " receives no requests (no workload reaches it, directly or through calls): "
+                                       "the check would see nothing");
+            }
+        }
+        void needs_writes_at(const std::string& service) const override {
+            const service_config* svc = s_.find_service(service);
+            bool written = false;
+            for (const endpoint_config& ep : svc == nullptr ? std::vector<endpoint_config>{} : svc->endpoints) {
+                written |= ep.write.has_value() && t_.endpoints.contains({service, ep.path, ep.version});
+            }
+            if (!written) {
+                report("service", "no write endpoint of service " + quote(service) +
+                                      " receives requests (no workload reaches one, directly or through calls): the "
+                                      "check would see no writes");
+            }
+        }
+        bool receives_requests(const std::string& service) const override { return t_.services.contains(service); }
+        bool calls(const std::string& from, const std::string& to) const override {
+            return t_.edges.contains({from, to});
+        }
+        std::optional<duration> last_fault_end() const override { return faults_end_; }
+
+    private:
+        const loader& l_;
+        const scenario& s_;
+        const traffic& t_;
+        std::optional<duration> faults_end_;
+        std::string at_;
     };
     for (std::size_t i = 0; i < s.expectations.size(); ++i) {
         const expectation_config& e = s.expectations[i];
-        const std::string at = where_expectation(i);
-        if (e.check == "slo" || e.check == "goodput" || e.check == "metastability") {
-            if (e.service.empty()) check_workload(i, e);
-        }
-        if (e.check == "slo" || e.check == "queue_growth" || e.check == "retry_amplification" ||
-            e.check == "no_unauthenticated" || e.check == "breaker") {
-            check_service(i, e);
-        }
-        if (e.check == "slo" && !e.service.empty() && !e.endpoint.empty() && t.services.contains(e.service) &&
-            !t.reaches(e.service, e.endpoint)) {
-            doc_.report(at + "/endpoint", false,
-                        "endpoint " + quote(e.endpoint) + " of service " + quote(e.service) +
-                            " receives no requests (no workload reaches it, directly or through calls): the check "
-                            "would see nothing");
-        }
-        if (e.check == "no_lost_writes" || e.check == "no_duplicate_effects" || e.check == "convergence") {
-            const service_config* svc = s.find_service(e.service);
-            bool written = false;
-            for (const endpoint_config& ep : svc->endpoints) {
-                written |= ep.write.has_value() && t.endpoints.contains({e.service, ep.path, ep.version});
-            }
-            if (!written) {
-                doc_.report(at + "/service", false,
-                            "no write endpoint of service " + quote(e.service) +
-                                " receives requests (no workload reaches one, directly or through calls): the "
-                                "check would see no writes");
-            }
-        }
-        if (e.check == "breaker" && t.services.contains(e.service)) {
-            if (!t.edges.contains({e.service, e.to_service})) {
-                doc_.report(at + "/to", false,
-                            "service " + quote(e.service) + " never calls " + quote(e.to_service) +
-                                " (no endpoint of it that requests reach calls or publishes to " + quote(e.to_service) +
-                                "): there is no edge for the check to see");
-            } else if (!s.policy_for(e.service, e.to_service).circuit_breaker) {
-                doc_.report(at + "/to", false,
-                            "the edge " + quote(e.service) + " -> " + quote(e.to_service) +
-                                " has no circuit breaker (no \"breaker\" in its edge or in default_edge): the "
-                                "check would test nothing");
-            }
-        }
-        if (e.check == "metastability") {
-            const std::optional<duration> trigger = e.trigger_end ? e.trigger_end : last_fault_end(s);
-            if (!e.trigger_end && s.faults.empty() && !s.nemesis) {
-                doc_.report(at, false,
-                            "no fault is scheduled and no \"trigger_end\" is given: there is nothing to recover "
-                            "from");
-            } else if (trigger && (*trigger >= s.duration || e.within >= s.duration - *trigger)) {
-                doc_.report(at + "/within", false,
-                            "recovery would be judged from " + sim::format_duration(*trigger) + " + " +
-                                sim::format_duration(e.within) + " (trigger end + within), not before the run ends (" +
-                                sim::format_duration(s.duration) + "): the check would see no window");
-            }
-        }
+        const checker_info* checker = find_checker(e.check);
+        if (checker != nullptr && e.parameters) checker->observes(e, scope(*this, s, t, faults_end, i));
     }
 }
 

@@ -207,35 +207,22 @@ struct network_config {
     std::vector<link_override> links;
 };
 
-// Scenario fault kinds; each maps onto one sim::kernel::fault_spec per target node.
-enum class fault_kind : std::uint8_t { crash, pause, slow, clock, link, partition, abort, delay };
+// What a fault kind read of one scenario fault (harness/fault_kinds/fault_kind.hpp).
+class fault_parameters;
 
-// One scheduled fault. Targets are a service (every instance) or one instance of
-// it (1-based). Without `length` a fault lasts until the run ends.
+// One scheduled fault: its timing, its kind and what the kind read. Without `length`
+// a fault lasts until the run ends.
 struct fault_config {
-    fault_kind kind = fault_kind::crash;
+    std::string kind;  // a registered fault kind's name
     sim::duration at{0};
     sim::duration length{0};        // 0: until the run ends
     sim::duration repeat_every{0};  // 0: once
     std::optional<sim::duration> repeat_until;
+    // The service it targets (every instance, or one: 1-based) as its kind read it;
+    // "" when the kind names no single service (most partitions).
     std::string service;
-    std::uint32_t instance = 0;     // 0: every instance
-    bool restart = true;            // crash: restart at the end
-    double slow_factor = 2;         // slow
-    sim::duration clock_offset{0};  // clock
-    double clock_drift_ppm = 0;
-    std::string to_service;  // link: to this service's instances ("" = every node)
-    sim::kernel::link_config link;
-    // partition
-    sim::kernel::partition_shape shape = sim::kernel::partition_shape::groups;
-    std::vector<std::vector<std::string>> groups;         // service names
-    std::vector<std::string> from_services, to_services;  // one_way
-    sim::kernel::cut_mode cut = sim::kernel::cut_mode::drop;
-    // abort / delay (Istio-style, on `endpoint` or every path)
-    std::string endpoint;
-    double probability = 1;
-    std::uint16_t status = 503;
-    sim::duration delay{0};
+    std::uint32_t instance = 0;                          // 0: every instance
+    std::shared_ptr<const fault_parameters> parameters;  // null only in a file with errors
 };
 
 // A seeded nemesis over the given services' instances (empty: every service).
@@ -251,30 +238,17 @@ struct nemesis_config {
 
 // --- expectations -----------------------------------------------------------------
 
-// The parameters of every checker kind; each kind reads the fields it documents.
+// What a checker read of its expectation: its own parameter struct, declared in its
+// own file (harness/checkers/).
+class checker_parameters;
+
 struct expectation_config {
-    std::string check;  // checker name, e.g. "slo"
+    std::string check;  // a registered checker's name, e.g. "slo"
     std::string label;  // as the report names it; default: derived from the parameters
-    std::string service;
-    std::string endpoint;  // "" = every endpoint of the service
-    std::string workload;
-    std::string to_service;  // edge targets (breaker)
-    sim::duration window = sim::seconds(10);
-    std::optional<double> error_rate_max;
-    std::optional<double> latency_quantile;
-    std::optional<sim::duration> latency_max;
-    std::optional<double> max_ratio;            // retry amplification
-    std::optional<double> min_ratio;            // goodput
-    std::optional<std::uint64_t> max_depth;     // queue growth
-    std::optional<std::uint32_t> max_services;  // blast radius
-    std::optional<sim::duration> trigger_end;   // metastability; default: end of the last fault
-    sim::duration within{0};
-    std::string state;                  // breaker: open, closed, half_open
-    std::string when;                   // breaker: ever, never, at_end
-    std::vector<std::string> replicas;  // convergence: replica services of `service`
     // A check that observed nothing (no requests, no writes, no calls) fails with
     // "no samples" unless this is set: an empty run must not pass by accident.
     bool allow_empty = false;
+    std::shared_ptr<const checker_parameters> parameters;  // null only in a file with errors
 };
 
 // --- scheduled actions (harness/world/actions.cpp) ---------------------------------

@@ -376,6 +376,15 @@ std::string object_reader::enumeration(std::string_view key, std::initializer_li
     return std::string(index ? std::data(choices)[*index] : fallback);
 }
 
+std::optional<std::size_t> object_reader::pick(std::string_view key, std::span<const std::string_view> names) {
+    const value_reader value = member(key);
+    if (!value.present()) {
+        missing(key);
+        return std::nullopt;
+    }
+    return value.pick(names);
+}
+
 object_reader object_reader::object(std::string_view key) {
     const value_reader value = member(key);
     if (!value.present()) missing(key);

@@ -227,6 +227,10 @@ public:
     E choice(std::string_view key, std::initializer_list<std::pair<std::string_view, std::type_identity_t<E>>> choices,
              E fallback);
 
+    // The index of the required string at key among names, for lists only known at
+    // run time (a registry's); nullopt when missing (reported) or not among them.
+    std::optional<std::size_t> pick(std::string_view key, std::span<const std::string_view> names);
+
     object_reader object(std::string_view key);  // required
     std::optional<object_reader> maybe_object(std::string_view key);
     // Missing: empty, and reported only if limits.min_items > 0.

@@ -12,8 +12,8 @@
 #include "harness/kinds/serving.hpp"
 #include "harness/workload/generator.hpp"
 #include "harness/world/actions.hpp"
-#include "sim/kernel/faults.hpp"
-#include "sim/kernel/nemesis.hpp"
+#include "harness/world/faults.hpp"
+#include "harness/world/network.hpp"
 
 namespace meshsim::harness {
 
@@ -52,110 +52,6 @@ std::size_t world_context::edge_stats(const std::string& from, const std::string
 namespace {
 
 using ctx_t = world_context;
-
-std::vector<std::string> nodes_of(const ctx_t& ctx, const std::string& service, std::uint32_t instance) {
-    std::vector<std::string> names;
-    const service_config* s = ctx.config.find_service(service);
-    if (s == nullptr) return names;
-    for (std::uint32_t i = 1; i <= s->instances; ++i) {
-        if (instance == 0 || instance == i) names.push_back(instance_name(service, i));
-    }
-    return names;
-}
-
-std::vector<std::string> nodes_of(const ctx_t& ctx, const std::vector<std::string>& services) {
-    std::vector<std::string> names;
-    for (const auto& s : services) {
-        for (auto& n : nodes_of(ctx, s, 0)) names.push_back(std::move(n));
-    }
-    return names;
-}
-
-sim::kernel::fault_spec timing_of(const fault_config& f, std::string label) {
-    sim::kernel::fault_spec spec;
-    spec.name = std::move(label);
-    spec.at = sim::time_zero + f.at;
-    spec.length = f.length;
-    spec.repeat_every = f.repeat_every;
-    if (f.repeat_until) spec.repeat_until = sim::time_zero + *f.repeat_until;
-    return spec;
-}
-
-// One kernel fault spec per target node (a partition is one spec).
-std::vector<sim::kernel::fault_spec> specs_of(const ctx_t& ctx, const fault_config& f, std::size_t index) {
-    namespace k = sim::kernel;
-    std::vector<k::fault_spec> specs;
-    const std::string label = "faults[" + std::to_string(index) + "]";
-    if (f.kind == fault_kind::partition) {
-        k::partition_fault p;
-        p.shape = f.shape;
-        p.mode = f.cut;
-        for (const auto& g : f.groups) p.groups.push_back(nodes_of(ctx, g));
-        p.from = nodes_of(ctx, f.from_services);
-        p.to = nodes_of(ctx, f.to_services);
-        if (f.shape == k::partition_shape::isolate) p.node = instance_name(f.service, f.instance);
-        k::fault_spec spec = timing_of(f, label);
-        spec.what = p;
-        specs.push_back(std::move(spec));
-        return specs;
-    }
-    if (f.kind == fault_kind::link) {
-        k::fault_spec spec = timing_of(f, label);
-        spec.what =
-            k::link_fault{nodes_of(ctx, f.service, f.instance),
-                          f.to_service.empty() ? std::vector<std::string>{} : nodes_of(ctx, f.to_service, 0), f.link};
-        specs.push_back(std::move(spec));
-        return specs;
-    }
-    for (const std::string& node : nodes_of(ctx, f.service, f.instance)) {
-        k::fault_spec spec = timing_of(f, label + " " + node);
-        switch (f.kind) {
-            case fault_kind::crash: spec.what = k::crash_fault{node, f.restart}; break;
-            case fault_kind::pause: spec.what = k::pause_fault{node}; break;
-            case fault_kind::slow: spec.what = k::slow_fault{node, f.slow_factor}; break;
-            case fault_kind::clock: spec.what = k::clock_fault{node, f.clock_offset, f.clock_drift_ppm}; break;
-            case fault_kind::abort:
-            case fault_kind::delay: {
-                k::service_fault_rule rule;
-                rule.port = service_port;
-                rule.path = f.endpoint;
-                if (f.kind == fault_kind::abort) {
-                    rule.abort_probability = f.probability;
-                    rule.abort_status = f.status;
-                } else {
-                    rule.delay_probability = f.probability;
-                    rule.delay = f.delay;
-                }
-                spec.what = k::service_fault{node, rule};
-                break;
-            }
-            default: break;
-        }
-        specs.push_back(std::move(spec));
-    }
-    return specs;
-}
-
-void configure_network(ctx_t& ctx) {
-    simulation& sim = ctx.sim;
-    sim.net().set_default_link(ctx.config.network.defaults);
-    for (const link_override& o : ctx.config.network.links) {
-        const auto expand = [&](const std::string& s) {
-            std::vector<sim::node_id> ids;
-            if (s == "*") {
-                for (std::size_t i = 0; i < sim.node_count(); ++i) ids.push_back(static_cast<sim::node_id>(i));
-            } else {
-                for (const auto& a : ctx.instances.at(s)) ids.push_back(a.node);
-            }
-            return ids;
-        };
-        for (const sim::node_id from : expand(o.from)) {
-            for (const sim::node_id to : expand(o.to)) {
-                if (from != to) sim.net().set_link(from, to, o.link);
-            }
-        }
-    }
-}
 
 void register_stats(ctx_t& ctx) {
     for (const service_config& s : ctx.config.services) {
@@ -224,34 +120,10 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<world_c
         boot_order.push_back(sim.add_node(workload_node_name(plan.config->name),
                                           [&ctx, &plan](sim::runtime& rt) { run_workload(rt, plan, ctx.obs); }));
     }
-    configure_network(ctx);
+    configure_network(s.network, ctx.instances, sim);
     prepare_autoscalers(ctx);
     schedule_actions(ctx);
-    for (std::size_t i = 0; i < s.faults.size(); ++i) {
-        for (auto& spec : specs_of(ctx, s.faults[i], i)) fault_specs_.push_back(std::move(spec));
-    }
-    if (s.nemesis) {
-        sim::kernel::nemesis_options o;
-        o.mode = s.nemesis->mode;
-        o.start = sim::time_zero + s.nemesis->start;
-        o.stop = sim::time_zero + s.nemesis->stop.value_or(s.duration);
-        o.fault_length = s.nemesis->fault_length;
-        o.interval = s.nemesis->interval;
-        if (!s.nemesis->kinds.empty()) o.kinds = s.nemesis->kinds;
-        o.nodes = nodes_of(ctx, s.nemesis->services);
-        if (o.nodes.empty()) {
-            for (const auto& svc_config : s.services) {
-                for (auto& n : nodes_of(ctx, svc_config.name, 0)) o.nodes.push_back(std::move(n));
-            }
-        }
-        fault_errors_ = sim::kernel::validate(o, sim);
-        for (auto& spec : sim::kernel::make_nemesis_plan(o, sim, s.seed).faults)
-            fault_specs_.push_back(std::move(spec));
-    }
-    if (fault_errors_.empty()) {
-        sim::kernel::fault_injector injector(sim);
-        fault_errors_ = injector.schedule(fault_specs_);
-    }
+    fault_errors_ = schedule_faults(s, sim, fault_specs_);
     for (const sim::node_id id : boot_order) sim.start(id);
 }
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <type_traits>
+#include <utility>
 
 #include "sim/kernel/simulation.hpp"
 
@@ -21,17 +23,54 @@ std::string_view to_string(partition_shape s) {
     return "unknown";
 }
 
+namespace {
+
+template <class... Kinds>
+constexpr std::array<std::string_view, sizeof...(Kinds)> names_of(const std::variant<Kinds...>*) {
+    return {Kinds::name...};
+}
+constexpr auto fault_kind_names = names_of(static_cast<const fault_params*>(nullptr));
+
+template <std::size_t... I>
+constexpr std::array<fault_kind, sizeof...(I)> kinds_of(std::index_sequence<I...>) {
+    return {static_cast<fault_kind>(I)...};
+}
+
+static_assert(std::variant_size_v<fault_params> == static_cast<std::size_t>(fault_kind::delay) + 1,
+              "fault_kind lists every fault_params alternative");
+static_assert(
+    std::is_same_v<std::variant_alternative_t<static_cast<std::size_t>(fault_kind::slow), fault_params>, slow_fault>);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<static_cast<std::size_t>(fault_kind::abort), fault_params>, abort_fault>);
+
+}  // namespace
+
+const std::array<fault_kind, fault_kind_count>& all_fault_kinds() {
+    static constexpr auto kinds = kinds_of(std::make_index_sequence<fault_kind_count>{});
+    return kinds;
+}
+
 std::string_view to_string(fault_kind k) {
-    switch (k) {
-        case fault_kind::link: return "link";
-        case fault_kind::partition: return "partition";
-        case fault_kind::crash: return "crash";
-        case fault_kind::pause: return "pause";
-        case fault_kind::clock: return "clock";
-        case fault_kind::slow: return "slow";
-        case fault_kind::service: return "service";
-    }
-    return "unknown";
+    const auto i = static_cast<std::size_t>(k);
+    return i < fault_kind_names.size() ? fault_kind_names[i] : "unknown";
+}
+
+service_fault_rule abort_fault::rule() const {
+    service_fault_rule r;
+    r.port = port;
+    r.path = path;
+    r.abort_probability = probability;
+    r.abort_status = status;
+    return r;
+}
+
+service_fault_rule delay_fault::rule() const {
+    service_fault_rule r;
+    r.port = port;
+    r.path = path;
+    r.delay_probability = probability;
+    r.delay = delay;
+    return r;
 }
 
 // ---------------------------------------------------------------- validation
@@ -130,9 +169,22 @@ struct checker {
         }
     }
 
-    void operator()(const service_fault& f, const std::string& where) {
+    void probability(const std::string& where, double p) {
+        if (!(p > 0 && p <= 1)) fail(where + ".probability", "must be in (0, 1], got " + std::to_string(p));
+    }
+
+    void operator()(const abort_fault& f, const std::string& where) {
         node(where + ".node", f.node);
-        for (const std::string& e : f.rule.validate(where + ".rule")) errors.push_back(e);
+        probability(where, f.probability);
+        if (f.status < 100 || f.status > 599) {
+            fail(where + ".status", "must be an HTTP status in [100, 599], got " + std::to_string(f.status));
+        }
+    }
+
+    void operator()(const delay_fault& f, const std::string& where) {
+        node(where + ".node", f.node);
+        probability(where, f.probability);
+        if (f.delay.count() < 0) fail(where + ".delay", "must not be negative, got " + format_duration(f.delay));
     }
 };
 
@@ -200,14 +252,16 @@ struct json_of {
         return {{"node", f.node}, {"offset", dur(f.offset)}, {"drift_ppm", f.drift_ppm}};
     }
     nlohmann::json operator()(const slow_fault& f) const { return {{"node", f.node}, {"factor", f.factor}}; }
-    nlohmann::json operator()(const service_fault& f) const {
+    nlohmann::json operator()(const abort_fault& f) const {
+        return {
+            {"node", f.node}, {"port", f.port}, {"path", f.path}, {"probability", f.probability}, {"status", f.status}};
+    }
+    nlohmann::json operator()(const delay_fault& f) const {
         return {{"node", f.node},
-                {"port", f.rule.port},
-                {"path", f.rule.path},
-                {"delay_probability", f.rule.delay_probability},
-                {"delay", dur(f.rule.delay)},
-                {"abort_probability", f.rule.abort_probability},
-                {"abort_status", f.rule.abort_status}};
+                {"port", f.port},
+                {"path", f.path},
+                {"probability", f.probability},
+                {"delay", dur(f.delay)}};
     }
 };
 }  // namespace
@@ -324,9 +378,13 @@ struct fault_injector::state {
         a.prev_slowness = n.slowness();
         n.set_slowness(f.factor);
     }
-    void apply(const service_fault& f, active_fault& a, nlohmann::json&) {
+    void apply(const abort_fault& f, active_fault& a, nlohmann::json&) {
         a.node = resolve(f.node);
-        a.handle = sim.get_node(a.node).service_faults().add(f.rule);
+        a.handle = sim.get_node(a.node).service_faults().add(f.rule());
+    }
+    void apply(const delay_fault& f, active_fault& a, nlohmann::json&) {
+        a.node = resolve(f.node);
+        a.handle = sim.get_node(a.node).service_faults().add(f.rule());
     }
 
     void end(std::uint64_t id) {
@@ -351,7 +409,8 @@ struct fault_injector::state {
                 break;
             }
             case fault_kind::slow: sim.get_node(a.node).set_slowness(a.prev_slowness); break;
-            case fault_kind::service: sim.get_node(a.node).service_faults().remove(a.handle); break;
+            case fault_kind::abort:
+            case fault_kind::delay: sim.get_node(a.node).service_faults().remove(a.handle); break;
         }
         sim.trace().record(sim.now(), event_kind::fault_end, a.node, id, static_cast<std::uint64_t>(a.kind), a.detail);
         active.erase(it);

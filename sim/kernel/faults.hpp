@@ -28,9 +28,14 @@ class simulation;
 // control stream "faults") at every occurrence.
 inline constexpr const char* any_node = "*";
 
+// Each parameter struct names its kind (`name`): the one name a user meets in a
+// scenario's "kind", a nemesis's kinds, summary.json and the fault_start/fault_end
+// events (whose `b` is the kind's index in fault_params).
+
 // Links from every node of `from` to every node of `to` (empty = every node)
 // take `config` while the fault lasts (an overlay: the newest one wins).
 struct link_fault {
+    static constexpr std::string_view name = "link";
     std::vector<std::string> from{};
     std::vector<std::string> to{};
     link_config config{};
@@ -40,6 +45,7 @@ enum class partition_shape : std::uint8_t { groups, one_way, halves, random_halv
 std::string_view to_string(partition_shape s);
 
 struct partition_fault {
+    static constexpr std::string_view name = "partition";
     partition_shape shape = partition_shape::halves;
     std::vector<std::vector<std::string>> groups{};  // groups: disjoint, non-empty (unnamed nodes: one more group)
     std::vector<std::string> from{};                 // one_way: messages from these ...
@@ -51,12 +57,14 @@ struct partition_fault {
 // The node crashes (volatile state and unsynced writes lost); at the end of the
 // fault it restarts as a fresh process, unless restart_at_end is false.
 struct crash_fault {
+    static constexpr std::string_view name = "crash";
     std::string node{};
     bool restart_at_end = true;
 };
 
 // Stop the world (SIGSTOP): nothing of the node runs; its timers fire late, at resume.
 struct pause_fault {
+    static constexpr std::string_view name = "pause";
     std::string node{};
 };
 
@@ -64,6 +72,7 @@ struct pause_fault {
 // million, + = fast) from the start; the end restores the previous clock. Timers
 // armed while the clock was wrong keep the true deadline they were armed with.
 struct clock_fault {
+    static constexpr std::string_view name = "clock";
     std::string node{};
     duration offset{0};
     double drift_ppm = 0;
@@ -71,25 +80,46 @@ struct clock_fault {
 
 // compute() work on the node is multiplied by factor (> 0; 1 = normal).
 struct slow_fault {
+    static constexpr std::string_view name = "slow";
     std::string node{};
     double factor = 2;
 };
 
-// Istio-style: requests the node serves (rule.port / rule.path) get a delay and/or
-// an injected status on the rule's fractions.
-struct service_fault {
+// Istio-style (HTTPFaultInjection.abort): on `probability` of the requests the node
+// serves on `port` (0 = every port) and `path` ("" = every path, "/a/*" = a prefix),
+// answer `status` without running the handler.
+struct abort_fault {
+    static constexpr std::string_view name = "abort";
     std::string node{};
-    service_fault_rule rule{};
+    port_id port = 0;
+    std::string path{};
+    double probability = 1;
+    std::uint16_t status = 503;
+    service_fault_rule rule() const;
 };
 
-using fault_params =
-    std::variant<link_fault, partition_fault, crash_fault, pause_fault, clock_fault, slow_fault, service_fault>;
+// Istio-style (HTTPFaultInjection.delay): on `probability` of the requests the node
+// serves on `port` and `path` (as for abort_fault), wait `delay` before the handler.
+struct delay_fault {
+    static constexpr std::string_view name = "delay";
+    std::string node{};
+    port_id port = 0;
+    std::string path{};
+    double probability = 1;
+    duration delay{0};
+    service_fault_rule rule() const;
+};
 
-// In the variant's order.
-enum class fault_kind : std::uint8_t { link, partition, crash, pause, clock, slow, service };
-inline constexpr std::array<fault_kind, 7> all_fault_kinds{fault_kind::link,   fault_kind::partition, fault_kind::crash,
-                                                           fault_kind::pause,  fault_kind::clock,     fault_kind::slow,
-                                                           fault_kind::service};
+// New kinds go at the end: a kind's index is in the trace (`b` of fault events).
+using fault_params = std::variant<link_fault, partition_fault, crash_fault, pause_fault, clock_fault, slow_fault,
+                                  abort_fault, delay_fault>;
+
+// In the variant's order (static_asserts in faults.cpp keep the two in step).
+enum class fault_kind : std::uint8_t { link, partition, crash, pause, clock, slow, abort, delay };
+inline constexpr std::size_t fault_kind_count = std::variant_size_v<fault_params>;
+// Every kind, in the variant's order.
+const std::array<fault_kind, fault_kind_count>& all_fault_kinds();
+// The kind's name (its parameter struct's `name`).
 std::string_view to_string(fault_kind k);
 
 struct fault_spec {

@@ -68,15 +68,10 @@ fault_params random_fault(fault_kind kind, const std::vector<std::string>& targe
             return f;
         }
         case fault_kind::slow: return slow_fault{victim, rng.uniform(2, 10)};
-        case fault_kind::service: {
-            service_fault f;
-            f.node = victim;
-            f.rule.abort_probability = rng.uniform(0.1, 0.5);
-            f.rule.abort_status = 503;
-            f.rule.delay_probability = rng.uniform(0.1, 0.5);
-            f.rule.delay = milliseconds(rng.uniform_int(10, 500));
-            return f;
-        }
+        case fault_kind::abort: return abort_fault{.node = victim, .probability = rng.uniform(0.1, 0.5)};
+        case fault_kind::delay:
+            return delay_fault{
+                .node = victim, .probability = rng.uniform(0.1, 0.5), .delay = milliseconds(rng.uniform_int(10, 500))};
     }
     return pause_fault{victim};
 }

@@ -24,8 +24,8 @@ struct nemesis_options {
     // flip_flop: quiet time between one fault's end and the next one's start.
     // staggered / swarm: mean time between starts (each gap uniform in [0.5, 1.5] of it).
     duration interval = seconds(5);
-    std::vector<fault_kind> kinds{all_fault_kinds.begin(), all_fault_kinds.end()};  // kinds it may use
-    std::vector<std::string> nodes{};                                               // targets; empty = every node
+    std::vector<fault_kind> kinds{all_fault_kinds().begin(), all_fault_kinds().end()};  // kinds it may use
+    std::vector<std::string> nodes{};                                                   // targets; empty = every node
 };
 
 struct nemesis_plan {

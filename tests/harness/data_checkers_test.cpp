@@ -25,11 +25,18 @@ check_result judge(const expectation_config& e, const data_ledger& data,
     return results.front();
 }
 
-expectation_config expect(std::string check, std::string service) {
-    expectation_config e;
-    e.check = std::move(check);
-    e.service = std::move(service);
-    return e;
+// An expectation as a scenario file writes it, read by its checker's own reader.
+expectation_config expect(const std::string& json) {
+    diagnostics out;
+    const auto e = parse_expectation(json, out);
+    INFO(out.format());
+    REQUIRE(e);
+    return *e;
+}
+
+expectation_config expect(const std::string& check, const std::string& service) {
+    if (service.empty()) return expect(R"({"check": ")" + check + R"("})");
+    return expect(R"({"check": ")" + check + R"(", "service": ")" + service + R"("})");
 }
 
 }  // namespace
@@ -92,9 +99,8 @@ TEST_CASE("convergence: on time, late, in flight at the end, and phantom records
     data.applied(1, 0, "b", at_ms(3700));
     data.applied(1, 0, "d", at_ms(5050));
     data.set_replicated(1, 0, {"a", "b", "d"});
-    expectation_config e = expect("convergence", "orders");
-    e.replicas = {"search"};
-    e.within = sim::seconds(1);
+    const expectation_config e =
+        expect(R"({"check": "convergence", "service": "orders", "replicas": ["search"], "within": "1s"})");
 
     const check_result ok = judge(e, data, at_ms(3000));
     CHECK(ok.passed);

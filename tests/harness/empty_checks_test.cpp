@@ -49,58 +49,33 @@ struct empty_run {
     }
 };
 
-expectation_config expect(std::string check) {
-    expectation_config e;
-    e.check = std::move(check);
-    return e;
+// An expectation as a scenario file writes it, read by its checker's own reader.
+expectation_config expect(const std::string& json) {
+    diagnostics out;
+    const auto e = parse_expectation(json, out);
+    INFO(out.format());
+    REQUIRE(e);
+    return *e;
 }
 
 // One expectation per checker, each about something the empty run never saw.
 std::map<std::string, expectation_config> one_of_each() {
-    std::map<std::string, expectation_config> all;
-    auto slo = expect("slo");
-    slo.workload = "buyers";
-    slo.error_rate_max = 0.01;
-    all["slo"] = slo;
-    auto amplification = expect("retry_amplification");
-    amplification.service = "back";
-    amplification.max_ratio = 1.5;
-    all["retry_amplification"] = amplification;
-    auto goodput = expect("goodput");
-    goodput.min_ratio = 0.99;
-    all["goodput"] = goodput;
-    auto queue = expect("queue_growth");
-    queue.service = "back";
-    queue.max_depth = 10;
-    all["queue_growth"] = queue;
-    auto blast = expect("blast_radius");
-    blast.error_rate_max = 0.05;
-    blast.max_services = 0;
-    all["blast_radius"] = blast;
-    auto meta = expect("metastability");
-    meta.within = sim::seconds(1);
-    meta.window = sim::seconds(1);
-    meta.min_ratio = 0.99;
-    all["metastability"] = meta;
-    auto breaker = expect("breaker");
-    breaker.service = "front";
-    breaker.to_service = "back";
-    breaker.state = "open";
-    breaker.when = "never";
-    all["breaker"] = breaker;
-    auto lost = expect("no_lost_writes");
-    lost.service = "back";
-    all["no_lost_writes"] = lost;
-    auto duplicates = expect("no_duplicate_effects");
-    duplicates.service = "back";
-    all["no_duplicate_effects"] = duplicates;
-    all["no_unauthenticated"] = expect("no_unauthenticated");
-    auto convergence = expect("convergence");
-    convergence.service = "back";
-    convergence.replicas = {"front"};
-    convergence.within = sim::seconds(1);
-    all["convergence"] = convergence;
-    return all;
+    return {
+        {"slo", expect(R"({"check": "slo", "workload": "buyers", "error_rate_max": 0.01})")},
+        {"retry_amplification", expect(R"({"check": "retry_amplification", "service": "back", "max": 1.5})")},
+        {"goodput", expect(R"({"check": "goodput", "min_ratio": 0.99})")},
+        {"queue_growth", expect(R"({"check": "queue_growth", "service": "back", "max_depth": 10})")},
+        {"blast_radius", expect(R"({"check": "blast_radius", "error_rate_max": 0.05, "max_services": 0})")},
+        {"metastability",
+         expect(R"({"check": "metastability", "within": "1s", "window": "1s", "goodput_min_ratio": 0.99})")},
+        {"breaker",
+         expect(R"({"check": "breaker", "service": "front", "to": "back", "state": "open", "when": "never"})")},
+        {"no_lost_writes", expect(R"({"check": "no_lost_writes", "service": "back"})")},
+        {"no_duplicate_effects", expect(R"({"check": "no_duplicate_effects", "service": "back"})")},
+        {"no_unauthenticated", expect(R"({"check": "no_unauthenticated"})")},
+        {"convergence",
+         expect(R"({"check": "convergence", "service": "back", "replicas": ["front"], "within": "1s"})")},
+    };
 }
 
 }  // namespace
@@ -172,13 +147,10 @@ TEST_CASE("checks that saw something judge it as before", "[harness][checkers][e
         run.obs.completion(buyers, at_ms(3000 + 100 * i), at_ms(3010 + 100 * i),
                            i == 0 ? svc::outcome::http(503) : svc::outcome::success());
     }
-    auto goodput = one_of_each().at("goodput");
-    goodput.min_ratio = 0.75;
-    const check_result ok = run.judge(goodput);
+    const check_result ok = run.judge(expect(R"({"check": "goodput", "min_ratio": 0.75})"));
     CHECK(ok.passed);
     CHECK(ok.measured == "75% (3 / 4)");
-    goodput.min_ratio = 0.8;
-    CHECK_FALSE(run.judge(goodput).passed);
+    CHECK_FALSE(run.judge(expect(R"({"check": "goodput", "min_ratio": 0.8})")).passed);
 
     // Metastability judges only the windows with answers, and says how many had none.
     const check_result meta = run.judge(one_of_each().at("metastability"));

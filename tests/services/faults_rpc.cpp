@@ -120,14 +120,10 @@ TEST_CASE("service fault on rpc_server: 25% +- 2% of 5,000 requests answer 503, 
     world.start(0);
     world.start(1);
     fault_injector faults(world);
-    service_fault f{.node = "server", .rule = {}};
-    f.rule.port = api_port;
-    f.rule.path = "/state";
-    f.rule.abort_probability = 0.25;
-    f.rule.abort_status = 503;
-    f.rule.delay_probability = 0.4;
-    f.rule.delay = sim::milliseconds(100);
-    REQUIRE(faults.schedule(fault_spec{.what = f}).empty());
+    const abort_fault aborts{.node = "server", .port = api_port, .path = "/state", .probability = 0.25, .status = 503};
+    const delay_fault delays{
+        .node = "server", .port = api_port, .path = "/state", .probability = 0.4, .delay = sim::milliseconds(100)};
+    REQUIRE(faults.schedule({fault_spec{.what = aborts}, fault_spec{.what = delays}}).empty());
     world.run();
     CHECK(aborted / static_cast<double>(requests) == Approx(0.25).margin(0.02));  // sd 0.006
     CHECK(aborted + ok == requests);

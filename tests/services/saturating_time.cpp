@@ -156,10 +156,8 @@ TEST_CASE("a delay fault or a pause of duration::max() delays for ever, not for 
         simulation sim({.seed = 1});
         const auto server = add_server(sim, 0ms);
         fault_injector faults(sim);
-        service_fault_rule rule;
-        rule.delay_probability = 1;
-        rule.delay = forever;
-        REQUIRE(faults.schedule({fault_spec{.at = sim::time_zero, .what = service_fault{"server", rule}}}).empty());
+        const delay_fault forever_delay{.node = "server", .probability = 1, .delay = forever};
+        REQUIRE(faults.schedule({fault_spec{.at = sim::time_zero, .what = forever_delay}}).empty());
         edge_policy policy = bare_policy();
         policy.timeout_per_try = 1s;
         const call_outcome out = one_call(sim, server, policy);

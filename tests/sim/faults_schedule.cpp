@@ -57,9 +57,10 @@ TEST_CASE("invalid fault specs are rejected with the parameter named") {
     CHECK(mentions(errors_of({.what = slow_fault{"n0", 0}}), "fault.slow.factor"));
     CHECK(mentions(errors_of({.what = clock_fault{"n0", {}, -2e6}}), "fault.clock.drift_ppm"));
 
-    service_fault svc{.node = "n0", .rule = {}};
-    svc.rule.abort_probability = 2;
-    CHECK(mentions(errors_of({.what = svc}), "fault.service.rule.abort_probability"));
+    CHECK(mentions(errors_of({.what = abort_fault{.node = "n0", .probability = 2}}), "fault.abort.probability"));
+    CHECK(mentions(errors_of({.what = abort_fault{.node = "n0", .status = 42}}), "fault.abort.status"));
+    CHECK(mentions(errors_of({.what = delay_fault{.node = "n0", .probability = 0}}), "fault.delay.probability"));
+    CHECK(mentions(errors_of({.what = delay_fault{.node = "n0", .delay = milliseconds(-1)}}), "fault.delay.delay"));
 
     CHECK(mentions(errors_of({.length = milliseconds(-1), .what = pause_fault{"n0"}}), "fault.length"));
     CHECK(mentions(errors_of({.length = seconds(2), .repeat_every = seconds(1), .what = pause_fault{"n0"}}),
@@ -240,10 +241,8 @@ std::pair<std::uint64_t, std::uint64_t> run_everything(std::uint64_t seed) {
     world.net().set_default_link(lossy);
     world.get_node(3).disk().set_unsynced_survival(0.5, random_stream(seed, "disk"));
 
-    service_fault svc{.node = "n2", .rule = {}};
-    svc.rule.abort_probability = 0.3;
-    svc.rule.delay_probability = 0.3;
-    svc.rule.delay = milliseconds(20);
+    const abort_fault aborts{.node = "n2", .probability = 0.3};
+    const delay_fault delays{.node = "n2", .probability = 0.3, .delay = milliseconds(20)};
     link_fault slow_link{.from = {"n1"}, .to = {}, .config = lossy};
     slow_link.config.latency = duration_distribution::pareto(milliseconds(1), 1.5);
     fault_injector faults(world);
@@ -259,7 +258,8 @@ std::pair<std::uint64_t, std::uint64_t> run_everything(std::uint64_t seed) {
         fault_spec{.at = ms(350), .length = milliseconds(300), .what = pause_fault{"n4"}},
         fault_spec{.at = ms(50), .length = seconds(2), .what = clock_fault{"n5", milliseconds(700), 5000}},
         fault_spec{.at = ms(60), .length = seconds(1), .what = slow_fault{"n6", 4}},
-        fault_spec{.at = ms(10), .length = seconds(2), .what = svc},
+        fault_spec{.at = ms(10), .length = seconds(2), .what = aborts},
+        fault_spec{.at = ms(10), .length = seconds(2), .what = delays},
         fault_spec{.at = ms(400), .length = milliseconds(400), .what = slow_link},
     });
     REQUIRE(errors.empty());

@@ -1,0 +1,115 @@
+// Faults of the network between services: a degraded link, a partition.
+#include <set>
+
+#include "harness/fault_kinds/fault_kind.hpp"
+#include "harness/scenario/link_reader.hpp"
+
+namespace meshsim::harness {
+
+namespace k = sim::kernel;
+
+namespace {
+
+// Links from the target's instances to `to`'s (every node when empty).
+class link_parameters final : public fault_parameters {
+public:
+    link_parameters(fault_target from, std::string to, k::link_config link)
+        : from_(std::move(from)), to_(std::move(to)), link_(std::move(link)) {}
+    std::vector<placed_fault> place(const fault_nodes& nodes) const override {
+        return {{"", k::link_fault{nodes.of(from_.service, from_.instance),
+                                   to_.empty() ? std::vector<std::string>{} : nodes.of(to_, 0), link_}}};
+    }
+
+private:
+    fault_target from_;
+    std::string to_;
+    k::link_config link_;
+};
+
+class partition_parameters final : public fault_parameters {
+public:
+    k::partition_shape shape = k::partition_shape::groups;
+    k::cut_mode mode = k::cut_mode::drop;
+    std::vector<std::vector<std::string>> groups;  // services
+    std::vector<std::string> from, to;             // one_way: services
+    fault_target isolated;                         // isolate
+
+    std::vector<placed_fault> place(const fault_nodes& nodes) const override {
+        k::partition_fault p;
+        p.shape = shape;
+        p.mode = mode;
+        for (const auto& g : groups) p.groups.push_back(nodes.of(g));
+        p.from = nodes.of(from);
+        p.to = nodes.of(to);
+        if (shape == k::partition_shape::isolate) {
+            const auto node = nodes.of(isolated.service, isolated.instance);
+            if (!node.empty()) p.node = node.front();
+        }
+        return {{"", std::move(p)}};
+    }
+};
+
+}  // namespace
+
+fault_kind_info link_fault_kind() {
+    return {
+        k::fault_kind::link,
+        "latency, jitter, loss, duplication, reordering, corruption, bandwidth on links from a service",
+        [](object_reader& r, fault_reading& names, fault_target& target) -> std::shared_ptr<const fault_parameters> {
+            target = read_fault_target(r, names);
+            const std::string to = r.optional<std::string>("to", "", {.non_empty = true});
+            if (!to.empty()) names.service_named(r.member("to"), to);
+            const k::link_config link = read_link(r, k::link_config{});
+            for (const std::string& e : link.validate("link")) r.error(e);
+            return std::make_shared<const link_parameters>(target, to, link);
+        }};
+}
+
+fault_kind_info partition_fault_kind() {
+    return {
+        k::fault_kind::partition, "cut: groups, one_way, halves, random_halves, isolate, majorities_ring, bridge",
+        [](object_reader& r, fault_reading& names, fault_target& target) -> std::shared_ptr<const fault_parameters> {
+            auto p = std::make_shared<partition_parameters>();
+            const auto services = [&](const value_reader& list, std::vector<std::string>& into) {
+                for (const value_reader& name : list.array({.min_items = 1})) {
+                    into.push_back(name.as<std::string>());
+                    names.service_named(name, into.back());
+                }
+            };
+            using k::partition_shape;
+            p->shape = r.choice<partition_shape>("shape",
+                                                 {{"groups", partition_shape::groups},
+                                                  {"one_way", partition_shape::one_way},
+                                                  {"halves", partition_shape::halves},
+                                                  {"random_halves", partition_shape::random_halves},
+                                                  {"isolate", partition_shape::isolate},
+                                                  {"majorities_ring", partition_shape::majorities_ring},
+                                                  {"bridge", partition_shape::bridge}},
+                                                 partition_shape::groups);
+            p->mode =
+                r.choice<k::cut_mode>("mode", {{"drop", k::cut_mode::drop}, {"hold", k::cut_mode::hold}}, p->mode);
+            if (p->shape == partition_shape::groups) {
+                for (const value_reader& group : r.array("groups", {.min_items = 2})) {
+                    p->groups.emplace_back();
+                    services(group, p->groups.back());
+                }
+                std::set<std::string> seen;
+                for (const auto& group : p->groups) {
+                    for (const auto& name : group) {
+                        if (!name.empty() && !seen.insert(name).second)
+                            r.error("groups", "partition names service " + quote(name) + " twice");
+                    }
+                }
+            } else if (p->shape == partition_shape::one_way) {
+                services(r.member("from"), p->from);
+                services(r.member("to"), p->to);
+                if (!r.has("from") || !r.has("to")) r.error("a one_way partition needs \"from\" and \"to\"");
+            } else if (p->shape == partition_shape::isolate) {
+                p->isolated = read_fault_target(r, names, 1);
+                target = p->isolated;
+            }
+            return p;
+        }};
+}
+
+}  // namespace meshsim::harness
