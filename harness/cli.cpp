@@ -27,6 +27,7 @@
 #include "harness/scenario/loader.hpp"
 #include "harness/summary.hpp"
 #include "harness/terminal_text.hpp"
+#include "harness/world/actions.hpp"
 #include "meshsim_version.hpp"
 #include "reports/events_jsonl.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -221,6 +222,11 @@ int list_command() {
     std::printf("checkers:\n");
     for (const checker_info& c : all_checkers()) {
         std::printf("  %-22s %s\n", std::string(c.name).c_str(), std::string(c.description).c_str());
+    }
+    std::printf("action kinds (top-level \"actions\"):\n");
+    for (const action_kind& k : all_action_kinds()) {
+        std::printf("  %-22s %s\n", std::string(k.name).c_str(), std::string(k.description).c_str());
+        std::printf("  %-22s keys: %s\n", "", std::string(k.keys).c_str());
     }
     return exit_pass;
 }

@@ -10,4 +10,11 @@ namespace meshsim::harness {
 void read_synthetic(object_reader& r, service_config& s, kind_reader& load);
 void run_synthetic(instance_env& env);
 
+// operations (discovery.cpp)
+void read_registry(object_reader& r, service_config& s, kind_reader& load);
+void run_registry(instance_env& env);
+// autoscaler.cpp
+void read_autoscaler(object_reader& r, service_config& s, kind_reader& load);
+void run_autoscaler(instance_env& env);
+
 }  // namespace meshsim::harness

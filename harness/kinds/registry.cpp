@@ -11,6 +11,16 @@ const std::vector<service_kind>& all_service_kinds() {
          "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, "
          "criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records",
          "concurrency, queue, endpoints, api_keys, rate_limit", read_synthetic, run_synthetic},
+        // operations
+        {"registry",
+         "service discovery: instances of services with a \"discovery\" key register and heartbeat; entries "
+         "expire after the TTL; callers resolve through it from a cached list",
+         "ttl, expiry_check", read_registry, run_registry},
+        {"autoscaler",
+         "adds and removes instances of a stateless service by utilisation (requests in the system per slot); "
+         "callers follow through the mesh's pool",
+         "service, min, initial, scale_up_at, scale_down_at, sample, interval, cooldown, startup, drain",
+         read_autoscaler, run_autoscaler},
     };
     return kinds;
 }

@@ -9,7 +9,9 @@
 #include <memory>
 #include <optional>
 
+#include "harness/kinds/discovery.hpp"
 #include "harness/kinds/serving.hpp"
+#include "harness/world/actions.hpp"
 #include "services/messaging/outbox.hpp"
 
 namespace meshsim::harness {
@@ -51,6 +53,7 @@ struct instance_state {
     const service_config& config;
     std::size_t service;
     svc::rpc_client client;
+    caller_edges callees;  // makes the edges: configured instances, or followed through a registry
     std::map<std::string, std::unique_ptr<svc::call_edge>, std::less<>> edges;  // by callee service
     std::vector<endpoint_plan> plans;                                           // parallel to config.endpoints
     std::vector<endpoint_probe> probes;  // parallel to config.endpoints; never reallocated
@@ -66,7 +69,8 @@ struct instance_state {
           config(cfg),
           service(c.service_index.at(cfg.name)),
           client(r),
-          server(r, template_config(cfg)) {
+          callees(r, c),
+          server(r, with_registration(template_config(cfg), c, cfg)) {
         for (const auto& e : cfg.endpoints) {
             for (const auto& call : e.calls) add_edge(call.service);
             if (e.write) {
@@ -86,9 +90,7 @@ struct instance_state {
 private:
     void add_edge(const std::string& callee) {
         if (edges.contains(callee)) return;
-        edges.emplace(callee,
-                      std::make_unique<svc::call_edge>(client, config.name + "->" + callee, ctx.instances.at(callee),
-                                                       ctx.config.policy_for(config.name, callee)));
+        edges.emplace(callee, callees.edge(client, config.name, callee));
     }
 
     const endpoint_config* callee_endpoint(const std::string& service, const std::string& path, int version) const {
@@ -140,6 +142,7 @@ bool make_call(instance_state& st, const call_plan& plan, const request_scope& s
     if (!scope.principal.empty()) req.head.set(principal_header, scope.principal);
     svc::call_options options;
     options.scope = &scope.call;
+    st.callees.follow(*plan.edge, call.service);
     if (plan.to_write) {
         // Derived from the request's own key, a retried request repeats its writes'
         // keys downstream too; without one, each call draws a fresh key.
@@ -309,7 +312,11 @@ svc::response handle(instance_state& st, const endpoint_config& e, std::size_t e
     const endpoint_plan& plan = st.plans[endpoint];
     request_scope scope{ec.scope, principal_of(st, req, ec), req.head.get(svc::header::idempotency_key)};
     st.ctx.data.served(st.service, !scope.principal.empty(), st.rt.now());
-    if (e.error_rate > 0 && plan.errors->bernoulli(e.error_rate)) return status(e.error_status);
+    if (e.flag) {
+        if (const auto failed = serve_flagged(st.rt, st.ctx.config, e)) return status(*failed);
+    } else if (e.error_rate > 0 && plan.errors->bernoulli(e.error_rate)) {
+        return status(e.error_status);
+    }
     if (!e.calls.empty() && !fan_out(st, e, plan, scope)) return status(502);
     if (e.replica) {
         if (auto bad = apply_event(st, req)) return *bad;

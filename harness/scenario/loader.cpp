@@ -12,10 +12,12 @@
 
 #include "harness/checkers/checker.hpp"
 #include "harness/fault_kinds/fault_kind.hpp"
+#include "harness/kinds/discovery.hpp"
 #include "harness/kinds/service_kind.hpp"
 #include "harness/scenario/limits.hpp"
 #include "harness/scenario/link_reader.hpp"
 #include "harness/scenario/reader.hpp"
+#include "harness/world/actions.hpp"
 
 namespace meshsim::harness {
 
@@ -322,6 +324,7 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
     if (auto w = r.maybe_object("write")) e.write = read_write(*w);
     e.replica = r.optional<bool>("replica", e.replica);
     if (r.valid() && e.write && e.replica) r.error("an endpoint is either a \"write\" or a \"replica\", not both");
+    read_flag_variant(r, e, *this);
     r.finish();
     return e;
 }
@@ -374,6 +377,7 @@ service_config loader::read_service(object_reader r) {
     endpoint_at_.emplace_back();
     s.instances = r.optional<std::uint32_t>("instances", s.instances, {.min = 1, .max = 10'000});
     r.allow({"description"});
+    read_discovery(r, s, *this);
     const std::vector<std::string_view> kinds = service_kind_names();
     const value_reader kind_at = r.member("kind");
     const service_kind* kind = find_service_kind(s.kind);
@@ -647,6 +651,7 @@ scenario loader::read() {
     for (const value_reader& item : root.array("faults", {.max_items = max_faults}))
         s.faults.push_back(read_fault(item.object()));
     if (auto n = root.maybe_object("nemesis")) s.nemesis = read_nemesis(*n);
+    read_actions(root, s, *this);
     for (const value_reader& item : root.array("expectations", {.max_items = max_expectations})) {
         s.expectations.push_back(read_expectation(item.object()));
     }

@@ -80,6 +80,15 @@ struct write_config {
     std::vector<publish_target> publish_to;
 };
 
+// An endpoint's behaviour while a feature flag is on for the request (the flag's
+// rollout percentage, read at request time: harness/world/actions.cpp).
+struct flag_variant {
+    std::string flag;                  // a "flag" action's name
+    std::optional<double> error_rate;  // instead of the endpoint's
+    std::uint16_t error_status = 500;
+    std::optional<sim::duration_distribution> extra_time;  // spent after the service time
+};
+
 struct endpoint_config {
     std::string path;
     int version = 1;
@@ -95,6 +104,18 @@ struct endpoint_config {
     std::optional<write_config> write;
     // Stores every event it receives as a replica record (synced before it answers).
     bool replica = false;
+    std::optional<flag_variant> flag;
+};
+
+// Self-registration with a registry service (harness/kinds/discovery.cpp): each
+// instance registers and heartbeats; callers resolve its instances through the
+// registry, keeping a cached list they refresh every `cache` (and keep using while
+// the registry cannot be reached).
+struct discovery_settings {
+    std::string registry;  // a service of kind "registry"
+    sim::duration heartbeat = sim::seconds(1);
+    sim::duration cache = sim::seconds(5);
+    sim::duration call_timeout = sim::milliseconds(200);  // of register, heartbeat and lookup calls
 };
 
 // A service kind's own parameters (harness/kinds/): each kind derives its struct.
@@ -116,6 +137,7 @@ struct service_config {
     std::vector<endpoint_config> endpoints;
     // Accepted API keys; empty: no authentication. Unknown key 401.
     std::vector<std::string> api_keys;
+    std::optional<discovery_settings> discovery;  // "discovery": registered, callers resolve through it
 };
 
 // --- call edges -------------------------------------------------------------------
@@ -229,6 +251,18 @@ struct expectation_config {
     std::shared_ptr<const checker_parameters> parameters;  // null only in a file with errors
 };
 
+// --- scheduled actions (harness/world/actions.cpp) ---------------------------------
+
+// Changes an operator makes during the run, beside the faults: feature flag rollouts,
+// rolling restarts, blue/green switches. Each action kind is registered once.
+struct action_params {
+    virtual ~action_params() = default;
+};
+struct action_config {
+    std::string kind;
+    std::shared_ptr<const action_params> params;
+};
+
 // --- the scenario -----------------------------------------------------------------
 
 struct scenario {
@@ -245,6 +279,7 @@ struct scenario {
     network_config network;
     std::vector<fault_config> faults;
     std::optional<nemesis_config> nemesis;
+    std::vector<action_config> actions;
     std::vector<expectation_config> expectations;
     // Hash of the file's canonical JSON, so a summary names exactly what ran.
     std::uint64_t source_hash = 0;

@@ -15,6 +15,7 @@
 #include "harness/workload/generator.hpp"
 #include "harness/world/data_ledger.hpp"
 #include "harness/world/observations.hpp"
+#include "harness/world/pools.hpp"
 #include "sim/kernel/simulation.hpp"
 
 namespace meshsim::harness {
@@ -37,6 +38,7 @@ struct world_context {
     std::vector<std::int64_t> queued;  // per service, over all instances
     std::vector<workload_plan> workload_plans;
     data_ledger data;
+    endpoint_pools pools;  // set by deploys and autoscalers; callers follow them
 
     world_context(const scenario& s, sim::kernel::simulation& w);
 

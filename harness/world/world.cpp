@@ -7,9 +7,11 @@
 
 #include <stdexcept>
 
+#include "harness/kinds/autoscaler.hpp"
 #include "harness/kinds/service_kind.hpp"
 #include "harness/kinds/serving.hpp"
 #include "harness/workload/generator.hpp"
+#include "harness/world/actions.hpp"
 #include "harness/world/faults.hpp"
 #include "harness/world/network.hpp"
 
@@ -95,7 +97,7 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<world_c
                     kind->run(env);
                 });
             ctx.instances[svc_config.name].push_back({id, service_port});
-            boot_order.push_back(id);
+            if (!held_back(s, svc_config, i)) boot_order.push_back(id);
         }
     }
     ctx.workload_plans.reserve(s.workloads.size());
@@ -119,6 +121,8 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<world_c
                                           [&ctx, &plan](sim::runtime& rt) { run_workload(rt, plan, ctx.obs); }));
     }
     configure_network(s.network, ctx.instances, sim);
+    prepare_autoscalers(ctx);
+    schedule_actions(ctx);
     fault_errors_ = schedule_faults(s, sim, fault_specs_);
     for (const sim::node_id id : boot_order) sim.start(id);
 }

@@ -262,6 +262,16 @@ bool discovery_client::refresh(const std::string& service) {
     for (const auto& j : r.reply->body["instances"]) {
         if (auto info = instance_from_json(j)) fresh.push_back(std::move(*info));
     }
+    // A registry keeps its table in memory: restarted, it answers an empty list until
+    // the instances' next heartbeats (404) make them register again. Taken as is, that
+    // answer would leave every caller without an instance for a whole refresh, so an
+    // empty answer never replaces a non-empty list: the cache keeps it, marked stale
+    // (Eureka's self-preservation guards the same moment). When every instance really
+    // is gone, calls to the kept list fail as they would with none.
+    if (fresh.empty() && !entry.instances.empty()) {
+        mark(service, entry, true);
+        return false;
+    }
     if (fresh != entry.instances) {
         entry.instances = std::move(fresh);
         ++entry.generation;

@@ -152,7 +152,9 @@ struct discovery_config {
 
 // Client side ("smart client"): caches the instance list per watched service and
 // refreshes it periodically. When a refresh fails the cached list stays in use and
-// the entry is marked stale (record_state "discovery/<service>" -> "stale").
+// the entry is marked stale (record_state "discovery/<service>" -> "stale"); so it
+// does when the registry answers an empty list while the cache holds instances (a
+// registry restarted empty, before the instances registered again).
 class discovery_client {
 public:
     discovery_client(rpc_client& client, sim::address registry, discovery_config config);
