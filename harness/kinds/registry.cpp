@@ -11,6 +11,23 @@ const std::vector<service_kind>& all_service_kinds() {
          "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, "
          "criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records",
          "concurrency, queue, endpoints, api_keys, rate_limit", read_synthetic, run_synthetic},
+        // messaging
+        {"broker",
+         "event streams: topics as durable append-only logs (one partition per instance), per-group offsets, "
+         "at-least-once delivery; producers name it in a write's publish_to with a topic",
+         "ack_timeout, max_batch", read_broker, run_broker},
+        {"consumer",
+         "a consumer group reading one topic of a broker: each event processed with a service time, then acked; "
+         "dedupe by event id; its effects are replica records of the event's source",
+         "broker, topic, service_time, dedupe, poll_interval, max_batch", read_consumer, run_consumer},
+        {"job_queue",
+         "a durable job queue: POST /jobs answers 202 once the job is synced; workers take jobs, failed or "
+         "unreported attempts are retried with backoff, then dead-lettered after max_attempts",
+         "max_attempts, in_flight, backoff_base, backoff_max, visibility_timeout", read_job_queue, run_job_queue},
+        {"worker",
+         "async workers of a job_queue: each job run with a service time; dedupe by job id; poison jobs "
+         "(poison_rate) fail every attempt, error_rate fails single attempts",
+         "queue, service_time, dedupe, concurrency, poison_rate, error_rate, poll_interval", read_worker, run_worker},
     };
     return kinds;
 }

@@ -190,7 +190,13 @@ bool fan_out(instance_state& st, const endpoint_config& e, const endpoint_plan& 
 bool publish(instance_state& st, const endpoint_plan& plan, const svc::event& ev) {
     bool all = true;
     for (const publish_plan& pp : plan.publish_plans) {
+        // A broker appends the whole event to the target's topic; a replica takes the payload.
         svc::request req{pp.method, pp.target->endpoint, pp.target->version, {}, ev.payload};
+        if (!pp.target->topic.empty()) {
+            svc::event routed = ev;
+            routed.topic = pp.target->topic;
+            req.body = {{"event", svc::to_json(routed)}};
+        }
         req.head.set(principal_header, "service:" + st.config.name);
         if (!pp.target->api_key.empty()) req.head.set(svc::header::api_key, pp.target->api_key);
         svc::call_options options;

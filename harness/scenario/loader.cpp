@@ -112,7 +112,9 @@ private:
     std::vector<value_reader> edge_at_;
     std::vector<std::vector<value_reader>> endpoint_at_;                      // per service, per endpoint
     std::vector<std::pair<value_reader, publish_target>> publish_target_at_;  // must name replica endpoints
+    std::vector<std::pair<value_reader, publish_target>> publish_topic_at_;   // must name brokers
     std::vector<std::pair<value_reader, std::string>> write_service_refs_;    // must have a write endpoint
+    std::vector<std::pair<value_reader, std::string>> effect_service_refs_;   // ... or apply effects of its kind
     struct replica_reference {
         value_reader at;
         std::string source;
@@ -407,7 +409,12 @@ write_config loader::read_write(object_reader& w) {
         publish_target target;
         read_target(t, target.service, target.endpoint, target.version);
         target.api_key = t.optional<std::string>("api_key", "", {.non_empty = true});
-        if (t.valid()) publish_target_at_.push_back({t.member("endpoint"), target});
+        const bool has_topic = t.has("topic");
+        target.topic = t.optional<std::string>("topic", "", {.non_empty = true});
+        // A topic that could not be read was reported where it is.
+        if (t.valid() && (!has_topic || !target.topic.empty()))
+            publish_target_at_.push_back({t.member("endpoint"), target});
+        if (t.valid() && !target.topic.empty()) publish_topic_at_.push_back({t.member("topic"), target});
         t.finish();
         c.publish_to.push_back(std::move(target));
     }
@@ -731,7 +738,11 @@ expectation_config loader::read_expectation(object_reader r) {
         e.min_ratio = ratio("goodput_min_ratio");
     } else if (e.check == "no_lost_writes" || e.check == "no_duplicate_effects") {
         service(true);
-        write_service_refs_.emplace_back(r.member("service"), e.service);
+        if (e.check == "no_duplicate_effects") {
+            effect_service_refs_.emplace_back(r.member("service"), e.service);
+        } else {
+            write_service_refs_.emplace_back(r.member("service"), e.service);
+        }
     } else if (e.check == "no_unauthenticated") {
         service(false);
     } else if (e.check == "convergence") {
@@ -997,9 +1008,23 @@ void loader::check_combinations(const scenario& s) {
             if (f.kind == fault_kind::link) doc_.report(where, false, e);
         }
     }
+    for (const auto& [at, target] : publish_topic_at_) {
+        const service_config* svc = s.find_service(target.service);
+        if (svc != nullptr && svc->kind != "broker") {
+            at.error("\"topic\" applies to a service of kind \"broker\"; " + quote(target.service) + " is of kind " +
+                     quote(svc->kind));
+        }
+    }
     for (const auto& [at, target] : publish_target_at_) {
         const service_config* svc = s.find_service(target.service);
         if (svc == nullptr) continue;
+        if (svc->kind == "broker") {
+            if (target.topic.empty()) {
+                at.error("publishing to broker " + quote(target.service) +
+                         " needs a \"topic\" (the stream its consumers subscribe to)");
+            }
+            continue;
+        }
         for (const endpoint_config& e : svc->endpoints) {
             if (e.path == target.endpoint && e.version == target.version && !e.replica) {
                 at.error("endpoint " + quote(target.endpoint) + " of service " + quote(target.service) +
@@ -1011,7 +1036,9 @@ void loader::check_combinations(const scenario& s) {
         const service_config* source = s.find_service(ref.source);
         if (source == nullptr) continue;
         for (const std::string& replica : ref.replicas) {
-            if (s.find_service(replica) == nullptr) continue;
+            const service_config* replica_service = s.find_service(replica);
+            // Other kinds (a broker's consumer) check what feeds them themselves.
+            if (replica_service == nullptr || replica_service->kind != "synthetic") continue;
             bool fed = false;
             for (const endpoint_config& e : source->endpoints) {
                 if (!e.write) continue;
@@ -1022,6 +1049,10 @@ void loader::check_combinations(const scenario& s) {
                              ": no write endpoint of " + quote(ref.source) + " publishes to it");
             }
         }
+    }
+    for (const auto& [at, name] : effect_service_refs_) {
+        const service_config* svc = s.find_service(name);
+        if (svc != nullptr && !svc->applies_effects) write_service_refs_.emplace_back(at, name);
     }
     for (const auto& [at, name] : write_service_refs_) {
         const service_config* svc = s.find_service(name);
@@ -1288,7 +1319,7 @@ void loader::check_expectations_observe(const scenario& s) {
         }
         if (e.check == "no_lost_writes" || e.check == "no_duplicate_effects" || e.check == "convergence") {
             const service_config* svc = s.find_service(e.service);
-            bool written = false;
+            bool written = svc->applies_effects;  // fed by its kind (a broker's topic, a job queue), not by requests
             for (const endpoint_config& ep : svc->endpoints) {
                 written |= ep.write.has_value() && t.endpoints.contains({e.service, ep.path, ep.version});
             }
