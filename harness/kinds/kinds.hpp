@@ -19,5 +19,7 @@ void read_job_queue(object_reader& r, service_config& s, kind_reader& load);
 void run_job_queue(instance_env& env);
 void read_worker(object_reader& r, service_config& s, kind_reader& load);
 void run_worker(instance_env& env);
+void read_webhook(object_reader& r, service_config& s, kind_reader& load);
+void run_webhook(instance_env& env);
 
 }  // namespace meshsim::harness

@@ -28,6 +28,11 @@ const std::vector<service_kind>& all_service_kinds() {
          "async workers of a job_queue: each job run with a service time; dedupe by job id; poison jobs "
          "(poison_rate) fail every attempt, error_rate fails single attempts",
          "queue, service_time, dedupe, concurrency, poison_rate, error_rate, poll_interval", read_worker, run_worker},
+        {"webhook",
+         "webhook delivery: takes its publishers' events (202 once queued durably) and POSTs each to every "
+         "subscriber endpoint, retrying with backoff until accepted, dead-lettering after max_attempts",
+         "subscribers, max_attempts, in_flight, backoff_base, backoff_max, delivery_timeout", read_webhook,
+         run_webhook},
     };
     return kinds;
 }

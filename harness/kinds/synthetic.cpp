@@ -289,8 +289,13 @@ void apply_write(instance_state& st, const endpoint_config& e, std::size_t endpo
 
 // A replica endpoint: stores the event's record under its source, synced.
 std::optional<svc::response> apply_event(instance_state& st, const svc::request& req) {
-    const std::string source = req.body.is_object() ? req.body.value("source", std::string{}) : std::string{};
-    const std::string key = req.body.is_object() ? req.body.value("key", std::string{}) : std::string{};
+    // A published event's payload, or a delivered event ({"event": {..., "payload": ...}}, a webhook's).
+    const nlohmann::json* body = &req.body;
+    if (body->is_object() && body->contains("event") && (*body)["event"].is_object() &&
+        (*body)["event"].contains("payload"))
+        body = &(*body)["event"]["payload"];
+    const std::string source = body->is_object() ? body->value("source", std::string{}) : std::string{};
+    const std::string key = body->is_object() ? body->value("key", std::string{}) : std::string{};
     const std::size_t source_index = st.ctx.data.service_index(source);
     if (key.empty() || source_index >= st.ctx.data.service_names().size()) return status(400);
     sim::store& disk = st.rt.durable_store();

@@ -1025,6 +1025,7 @@ void loader::check_combinations(const scenario& s) {
             }
             continue;
         }
+        if (svc->kind != "synthetic") continue;  // other kinds take events on endpoints of their own (a webhook's)
         for (const endpoint_config& e : svc->endpoints) {
             if (e.path == target.endpoint && e.version == target.version && !e.replica) {
                 at.error("endpoint " + quote(target.endpoint) + " of service " + quote(target.service) +
@@ -1042,7 +1043,12 @@ void loader::check_combinations(const scenario& s) {
             bool fed = false;
             for (const endpoint_config& e : source->endpoints) {
                 if (!e.write) continue;
-                for (const publish_target& t : e.write->publish_to) fed |= t.service == replica;
+                for (const publish_target& t : e.write->publish_to) {
+                    const service_config* via = s.find_service(t.service);
+                    fed |= t.service == replica ||
+                           (via != nullptr && std::find(via->forwards_to.begin(), via->forwards_to.end(), replica) !=
+                                                  via->forwards_to.end());
+                }
             }
             if (!fed) {
                 ref.at.error("service " + quote(replica) + " receives no events from " + quote(ref.source) +

@@ -122,6 +122,9 @@ struct service_config {
     // The kind applies effects the data checkers judge without write endpoints (a
     // consumer's events, a worker's jobs): no_duplicate_effects may name it.
     bool applies_effects = false;
+    // Services whose endpoints this kind delivers the events it receives to (a
+    // webhook's subscribers): a replica fed through it counts as fed by its publishers.
+    std::vector<std::string> forwards_to;
     std::uint32_t instances = 1;
     station_config station;
     std::vector<endpoint_config> endpoints;

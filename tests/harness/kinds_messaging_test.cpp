@@ -179,3 +179,52 @@ TEST_CASE("a poison job ends in the dead-letter queue after max_attempts", "[har
     CHECK(some.logs["job_dead_lettered"] < some.logs["job_enqueued"] / 4);
     CHECK(some.logs["job_done"] + some.logs["job_dead_lettered"] == some.logs["job_enqueued"]);
 }
+
+namespace {
+
+std::string hooks(int max_attempts, const std::string& faults) {
+    return R"({"name": "hooks", "duration": "6s",
+  "services": [
+    {"name": "orders", "concurrency": 16,
+     "endpoints": [{"path": "/o", "method": "POST", "service_time": "1ms",
+                    "write": {"publish_to": [{"service": "hooks", "endpoint": "/webhooks/publish"}]}}]},
+    {"name": "hooks", "kind": "webhook", "subscribers": [{"service": "partner", "endpoint": "/cb"}],
+     "max_attempts": )" +
+           std::to_string(max_attempts) + R"(, "in_flight": 8, "backoff_base": "50ms", "backoff_max": "500ms",
+     "delivery_timeout": "100ms"},
+    {"name": "partner", "endpoints": [{"path": "/cb", "method": "POST", "replica": true}]}],
+  "edges": [{"from": "orders", "to": "hooks", "timeout": "50ms", "retry": {"max_attempts": 3}}],
+  "workloads": [{"name": "w", "service": "orders", "endpoint": "/o", "open": {"rate_per_s": 50}, "stop": "4s"}],
+  "faults": )" +
+           faults + R"(,
+  "expectations": [{"check": "convergence", "service": "orders", "replicas": ["partner"], "within": "2s"},
+                   {"check": "no_lost_writes", "service": "orders"}]})";
+}
+
+}  // namespace
+
+TEST_CASE("webhook deliveries to a crashed subscriber are retried until it accepts them",
+          "[harness][kinds][messaging]") {
+    const std::string down = R"([{"kind": "crash", "service": "partner", "at": "1s", "for": "1500ms"}])";
+    outcome patient = run_text(hooks(20, down), at_ms(2500));
+    CHECK(patient.checks["convergence"] == "pass");
+    CHECK(patient.logs["job_failed"] > 0);  // not vacuous: deliveries did fail while it was down
+    CHECK(patient.logs["job_dead_lettered"] == 0);
+    CHECK(patient.logs["job_done"] == patient.logs["webhook_queued"]);
+    CHECK(patient.log_after["job_done"] > 0);
+    // Giving up after 2 attempts dead-letters what fell due during the outage.
+    outcome impatient = run_text(hooks(2, down));
+    CHECK(impatient.checks["convergence"] != "pass");
+    CHECK(impatient.logs["job_dead_lettered"] > 10);
+}
+
+TEST_CASE("a webhook service crash keeps its queued deliveries", "[harness][kinds][messaging]") {
+    // The subscriber is down first, so deliveries are queued when the webhook service crashes.
+    outcome o = run_text(hooks(20, R"([{"kind": "crash", "service": "partner", "at": "1s", "for": "1s"},
+                                       {"kind": "crash", "service": "hooks", "at": "1500ms", "for": "300ms"}])"),
+                         at_ms(1800));
+    CHECK(o.checks["convergence"] == "pass");
+    CHECK(o.checks["no_lost_writes"] == "pass");
+    CHECK(o.log_after["job_done"] > 20);  // queued before the crash, delivered after the restart
+    CHECK(o.logs["job_dead_lettered"] == 0);
+}
