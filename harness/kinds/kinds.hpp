@@ -21,5 +21,7 @@ void read_worker(object_reader& r, service_config& s, kind_reader& load);
 void run_worker(instance_env& env);
 void read_webhook(object_reader& r, service_config& s, kind_reader& load);
 void run_webhook(instance_env& env);
+void read_reconciler(object_reader& r, service_config& s, kind_reader& load);
+void run_reconciler(instance_env& env);
 
 }  // namespace meshsim::harness

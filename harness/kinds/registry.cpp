@@ -33,6 +33,10 @@ const std::vector<service_kind>& all_service_kinds() {
          "subscriber endpoint, retrying with backoff until accepted, dead-lettering after max_attempts",
          "subscribers, max_attempts, in_flight, backoff_base, backoff_max, delivery_timeout", read_webhook,
          run_webhook},
+        {"reconciler",
+         "anti-entropy: every interval lists a source of truth's records and a replica's copies and sends "
+         "each missing one to the replica endpoint (repairs what lost events left out)",
+         "source, replica, endpoint, version, api_key, interval, page_size", read_reconciler, run_reconciler},
     };
     return kinds;
 }

@@ -339,6 +339,38 @@ svc::response handle(instance_state& st, const endpoint_config& e, std::size_t e
     return status(200);
 }
 
+// What a reconciler (kinds/reconciler.cpp) compares: this instance's record keys
+// under a prefix ("data/", or "replica/<source>/"), in key order and by pages:
+// GET /reconcile/records {prefix, after, limit} -> {records: [suffix...], more}.
+void serve_records(instance_state& st) {
+    bool reconciled = false;  // only services a reconciler talks to serve it
+    for (const service_config& s : st.ctx.config.services) {
+        reconciled |= s.kind == "reconciler" &&
+                      std::find(s.talks_to.begin(), s.talks_to.end(), st.config.name) != s.talks_to.end();
+    }
+    if (!reconciled) return;
+    svc::endpoint_spec spec;
+    spec.path = "/reconcile/records";
+    st.server.add_endpoint(std::move(spec), [&st](const svc::request& req, svc::endpoint_context&) {
+        const std::string prefix = req.body.is_object() ? req.body.value("prefix", std::string{}) : std::string{};
+        if (prefix != data_prefix && !prefix.starts_with(replica_prefix)) return status(400);
+        const std::string after = req.body.value("after", std::string{});
+        const std::size_t limit = std::max<std::size_t>(1, req.body.value("limit", std::size_t{100}));
+        nlohmann::json records = nlohmann::json::array();
+        bool more = false;
+        for (const std::string& key : st.rt.durable_store().keys(prefix)) {
+            const std::string suffix = key.substr(prefix.size());
+            if (!after.empty() && suffix <= after) continue;
+            if (records.size() == limit) {
+                more = true;
+                break;
+            }
+            records.push_back(suffix);
+        }
+        return svc::response{200, {}, {{"records", std::move(records)}, {"more", more}}};
+    });
+}
+
 }  // namespace
 
 void run_synthetic(instance_env& env) {
@@ -358,6 +390,7 @@ void run_synthetic(instance_env& env) {
             return handle(st, e, i, req, ec);
         });
     }
+    serve_records(st);
     start_outbox(st);
     start_flusher(st);
     st.server.serve();
