@@ -43,6 +43,8 @@ public:
     virtual void endpoint(const value_reader& at, const std::string& service, const std::string& path) = 0;
     // A service that must have a write endpoint.
     virtual void writing_service(const value_reader& at, const std::string& name) = 0;
+    // A service that must have a write endpoint, or apply effects by its kind (a consumer, a worker).
+    virtual void effect_service(const value_reader& at, const std::string& name) = 0;
     // Services that must each receive the events of source's writes.
     virtual void replicas(const value_reader& at, const std::string& source, const std::vector<std::string>& names) = 0;
 };
@@ -112,5 +114,13 @@ expectation_config read_expectation(object_reader& r, expectation_names& names);
 std::optional<expectation_config> parse_expectation(std::string_view json, diagnostics& out);
 
 std::vector<check_result> run_checkers(const run_view& run);
+
+// The source of truth and replicas a convergence expectation names; nullopt for other
+// checks (for kinds whose load checks follow what a convergence check expects of them).
+struct convergence_names {
+    const std::string& source;
+    const std::vector<std::string>& replicas;
+};
+std::optional<convergence_names> convergence_of(const expectation_config& e);
 
 }  // namespace meshsim::harness

@@ -31,6 +31,14 @@ std::shared_ptr<const checker_parameters> read_writing_service(object_reader& r,
     return p;
 }
 
+// A service whose writes or whose kind's effects (a consumer, a worker) the check judges.
+std::shared_ptr<const checker_parameters> read_effect_service(object_reader& r, expectation_names& names) {
+    auto p = std::make_shared<service_parameters>();
+    p->service = read_service(r, names, true);
+    names.effect_service(r.member("service"), p->service);
+    return p;
+}
+
 void writes_observed(const expectation_config& e, const expectation_scope& scope) {
     scope.needs_writes_at(parameters_of<service_parameters>(e).service);
 }
@@ -204,6 +212,12 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
 
 }  // namespace
 
+std::optional<convergence_names> convergence_of(const expectation_config& e) {
+    if (e.check != "convergence" || !e.parameters) return std::nullopt;
+    const auto& p = parameters_of<convergence_parameters>(e);
+    return convergence_names{p.service, p.replicas};
+}
+
 checker_info no_lost_writes_checker() {
     return {"no_lost_writes", "every write a service acknowledged is in its stores when the run ends",
             read_writing_service, writes_observed, check_no_lost_writes};
@@ -211,7 +225,7 @@ checker_info no_lost_writes_checker() {
 
 checker_info no_duplicate_effects_checker() {
     return {"no_duplicate_effects", "no write's effect applied more than once (retries and duplicates deduplicated)",
-            read_writing_service, writes_observed, check_no_duplicate_effects};
+            read_effect_service, writes_observed, check_no_duplicate_effects};
 }
 
 checker_info no_unauthenticated_checker() {

@@ -80,6 +80,7 @@ std::optional<expectation_config> parse_expectation(std::string_view json, diagn
         void workload(const value_reader&, const std::string&) override {}
         void endpoint(const value_reader&, const std::string&, const std::string&) override {}
         void writing_service(const value_reader&, const std::string&) override {}
+        void effect_service(const value_reader&, const std::string&) override {}
         void replicas(const value_reader&, const std::string&, const std::vector<std::string>&) override {}
     } names;
     const std::size_t before = out.count();

@@ -16,5 +16,18 @@ void run_registry(instance_env& env);
 // autoscaler.cpp
 void read_autoscaler(object_reader& r, service_config& s, kind_reader& load);
 void run_autoscaler(instance_env& env);
+// The messaging group: event streams (broker, consumer), async jobs (job_queue, worker).
+void read_broker(object_reader& r, service_config& s, kind_reader& load);
+void run_broker(instance_env& env);
+void read_consumer(object_reader& r, service_config& s, kind_reader& load);
+void run_consumer(instance_env& env);
+void read_job_queue(object_reader& r, service_config& s, kind_reader& load);
+void run_job_queue(instance_env& env);
+void read_worker(object_reader& r, service_config& s, kind_reader& load);
+void run_worker(instance_env& env);
+void read_webhook(object_reader& r, service_config& s, kind_reader& load);
+void run_webhook(instance_env& env);
+void read_reconciler(object_reader& r, service_config& s, kind_reader& load);
+void run_reconciler(instance_env& env);
 
 }  // namespace meshsim::harness

@@ -21,6 +21,32 @@ const std::vector<service_kind>& all_service_kinds() {
          "callers follow through the mesh's pool",
          "service, min, initial, scale_up_at, scale_down_at, sample, interval, cooldown, startup, drain",
          read_autoscaler, run_autoscaler},
+        // messaging
+        {"broker",
+         "event streams: topics as durable append-only logs (one partition per instance), per-group offsets, "
+         "at-least-once delivery; producers name it in a write's publish_to with a topic",
+         "ack_timeout, max_batch", read_broker, run_broker},
+        {"consumer",
+         "a consumer group reading one topic of a broker: each event processed with a service time, then acked; "
+         "dedupe by event id; its effects are replica records of the event's source",
+         "broker, topic, service_time, dedupe, poll_interval, max_batch", read_consumer, run_consumer},
+        {"job_queue",
+         "a durable job queue: POST /jobs answers 202 once the job is synced; workers take jobs, failed or "
+         "unreported attempts are retried with backoff, then dead-lettered after max_attempts",
+         "max_attempts, in_flight, backoff_base, backoff_max, visibility_timeout", read_job_queue, run_job_queue},
+        {"worker",
+         "async workers of a job_queue: each job run with a service time; dedupe by job id; poison jobs "
+         "(poison_rate) fail every attempt, error_rate fails single attempts",
+         "queue, service_time, dedupe, concurrency, poison_rate, error_rate, poll_interval", read_worker, run_worker},
+        {"webhook",
+         "webhook delivery: takes its publishers' events (202 once queued durably) and POSTs each to every "
+         "subscriber endpoint, retrying with backoff until accepted, dead-lettering after max_attempts",
+         "subscribers, max_attempts, in_flight, backoff_base, backoff_max, delivery_timeout", read_webhook,
+         run_webhook},
+        {"reconciler",
+         "anti-entropy: every interval lists a source of truth's records and a replica's copies and sends "
+         "each missing one to the replica endpoint (repairs what lost events left out)",
+         "source, replica, endpoint, version, api_key, interval, page_size", read_reconciler, run_reconciler},
     };
     return kinds;
 }

@@ -193,7 +193,13 @@ bool fan_out(instance_state& st, const endpoint_config& e, const endpoint_plan& 
 bool publish(instance_state& st, const endpoint_plan& plan, const svc::event& ev) {
     bool all = true;
     for (const publish_plan& pp : plan.publish_plans) {
+        // A broker appends the whole event to the target's topic; a replica takes the payload.
         svc::request req{pp.method, pp.target->endpoint, pp.target->version, {}, ev.payload};
+        if (!pp.target->topic.empty()) {
+            svc::event routed = ev;
+            routed.topic = pp.target->topic;
+            req.body = {{"event", svc::to_json(routed)}};
+        }
         req.head.set(principal_header, "service:" + st.config.name);
         if (!pp.target->api_key.empty()) req.head.set(svc::header::api_key, pp.target->api_key);
         svc::call_options options;
@@ -286,8 +292,13 @@ void apply_write(instance_state& st, const endpoint_config& e, std::size_t endpo
 
 // A replica endpoint: stores the event's record under its source, synced.
 std::optional<svc::response> apply_event(instance_state& st, const svc::request& req) {
-    const std::string source = req.body.is_object() ? req.body.value("source", std::string{}) : std::string{};
-    const std::string key = req.body.is_object() ? req.body.value("key", std::string{}) : std::string{};
+    // A published event's payload, or a delivered event ({"event": {..., "payload": ...}}, a webhook's).
+    const nlohmann::json* body = &req.body;
+    if (body->is_object() && body->contains("event") && (*body)["event"].is_object() &&
+        (*body)["event"].contains("payload"))
+        body = &(*body)["event"]["payload"];
+    const std::string source = body->is_object() ? body->value("source", std::string{}) : std::string{};
+    const std::string key = body->is_object() ? body->value("key", std::string{}) : std::string{};
     const std::size_t source_index = st.ctx.data.service_index(source);
     if (key.empty() || source_index >= st.ctx.data.service_names().size()) return status(400);
     sim::store& disk = st.rt.durable_store();
@@ -335,6 +346,38 @@ svc::response handle(instance_state& st, const endpoint_config& e, std::size_t e
     return status(200);
 }
 
+// What a reconciler (kinds/reconciler.cpp) compares: this instance's record keys
+// under a prefix ("data/", or "replica/<source>/"), in key order and by pages:
+// GET /reconcile/records {prefix, after, limit} -> {records: [suffix...], more}.
+void serve_records(instance_state& st) {
+    bool reconciled = false;  // only services a reconciler talks to serve it
+    for (const service_config& s : st.ctx.config.services) {
+        reconciled |= s.kind == "reconciler" &&
+                      std::find(s.talks_to.begin(), s.talks_to.end(), st.config.name) != s.talks_to.end();
+    }
+    if (!reconciled) return;
+    svc::endpoint_spec spec;
+    spec.path = "/reconcile/records";
+    st.server.add_endpoint(std::move(spec), [&st](const svc::request& req, svc::endpoint_context&) {
+        const std::string prefix = req.body.is_object() ? req.body.value("prefix", std::string{}) : std::string{};
+        if (prefix != data_prefix && !prefix.starts_with(replica_prefix)) return status(400);
+        const std::string after = req.body.value("after", std::string{});
+        const std::size_t limit = std::max<std::size_t>(1, req.body.value("limit", std::size_t{100}));
+        nlohmann::json records = nlohmann::json::array();
+        bool more = false;
+        for (const std::string& key : st.rt.durable_store().keys(prefix)) {
+            const std::string suffix = key.substr(prefix.size());
+            if (!after.empty() && suffix <= after) continue;
+            if (records.size() == limit) {
+                more = true;
+                break;
+            }
+            records.push_back(suffix);
+        }
+        return svc::response{200, {}, {{"records", std::move(records)}, {"more", more}}};
+    });
+}
+
 }  // namespace
 
 void run_synthetic(instance_env& env) {
@@ -354,6 +397,7 @@ void run_synthetic(instance_env& env) {
             return handle(st, e, i, req, ec);
         });
     }
+    serve_records(st);
     start_outbox(st);
     start_flusher(st);
     st.server.serve();

@@ -116,7 +116,9 @@ private:
     std::vector<value_reader> edge_at_;
     std::vector<std::vector<value_reader>> endpoint_at_;                      // per service, per endpoint
     std::vector<std::pair<value_reader, publish_target>> publish_target_at_;  // must name replica endpoints
+    std::vector<std::pair<value_reader, publish_target>> publish_topic_at_;   // must name brokers
     std::vector<std::pair<value_reader, std::string>> write_service_refs_;    // must have a write endpoint
+    std::vector<std::pair<value_reader, std::string>> effect_service_refs_;   // ... or apply effects of its kind
     struct replica_reference {
         value_reader at;
         std::string source;
@@ -354,7 +356,12 @@ write_config loader::read_write(object_reader& w) {
         publish_target target;
         read_target(t, target.service, target.endpoint, target.version);
         target.api_key = t.optional<std::string>("api_key", "", {.non_empty = true});
-        if (t.valid()) publish_target_at_.push_back({t.member("endpoint"), target});
+        const bool has_topic = t.has("topic");
+        target.topic = t.optional<std::string>("topic", "", {.non_empty = true});
+        // A topic that could not be read was reported where it is.
+        if (t.valid() && (!has_topic || !target.topic.empty()))
+            publish_target_at_.push_back({t.member("endpoint"), target});
+        if (t.valid() && !target.topic.empty()) publish_topic_at_.push_back({t.member("topic"), target});
         t.finish();
         c.publish_to.push_back(std::move(target));
     }
@@ -579,6 +586,9 @@ expectation_config loader::read_expectation(object_reader r) {
         }
         void writing_service(const value_reader& at, const std::string& name) override {
             l.write_service_refs_.emplace_back(at, name);
+        }
+        void effect_service(const value_reader& at, const std::string& name) override {
+            l.effect_service_refs_.emplace_back(at, name);
         }
         void replicas(const value_reader& at, const std::string& source,
                       const std::vector<std::string>& names) override {
@@ -821,9 +831,24 @@ void loader::check_combinations(const scenario& s) {
                             " instance(s); instance " + std::to_string(f.instance) + " does not exist");
         }
     }
+    for (const auto& [at, target] : publish_topic_at_) {
+        const service_config* svc = s.find_service(target.service);
+        if (svc != nullptr && svc->kind != "broker") {
+            at.error("\"topic\" applies to a service of kind \"broker\"; " + quote(target.service) + " is of kind " +
+                     quote(svc->kind));
+        }
+    }
     for (const auto& [at, target] : publish_target_at_) {
         const service_config* svc = s.find_service(target.service);
         if (svc == nullptr) continue;
+        if (svc->kind == "broker") {
+            if (target.topic.empty()) {
+                at.error("publishing to broker " + quote(target.service) +
+                         " needs a \"topic\" (the stream its consumers subscribe to)");
+            }
+            continue;
+        }
+        if (svc->kind != "synthetic") continue;  // other kinds take events on endpoints of their own (a webhook's)
         for (const endpoint_config& e : svc->endpoints) {
             if (e.path == target.endpoint && e.version == target.version && !e.replica) {
                 at.error("endpoint " + quote(target.endpoint) + " of service " + quote(target.service) +
@@ -835,17 +860,28 @@ void loader::check_combinations(const scenario& s) {
         const service_config* source = s.find_service(ref.source);
         if (source == nullptr) continue;
         for (const std::string& replica : ref.replicas) {
-            if (s.find_service(replica) == nullptr) continue;
+            const service_config* replica_service = s.find_service(replica);
+            // Other kinds (a broker's consumer) check what feeds them themselves.
+            if (replica_service == nullptr || replica_service->kind != "synthetic") continue;
             bool fed = false;
             for (const endpoint_config& e : source->endpoints) {
                 if (!e.write) continue;
-                for (const publish_target& t : e.write->publish_to) fed |= t.service == replica;
+                for (const publish_target& t : e.write->publish_to) {
+                    const service_config* via = s.find_service(t.service);
+                    fed |= t.service == replica ||
+                           (via != nullptr && std::find(via->forwards_to.begin(), via->forwards_to.end(), replica) !=
+                                                  via->forwards_to.end());
+                }
             }
             if (!fed) {
                 ref.at.error("service " + quote(replica) + " receives no events from " + quote(ref.source) +
                              ": no write endpoint of " + quote(ref.source) + " publishes to it");
             }
         }
+    }
+    for (const auto& [at, name] : effect_service_refs_) {
+        const service_config* svc = s.find_service(name);
+        if (svc != nullptr && !svc->applies_effects) write_service_refs_.emplace_back(at, name);
     }
     for (const auto& [at, name] : write_service_refs_) {
         const service_config* svc = s.find_service(name);
@@ -1110,7 +1146,8 @@ void loader::check_expectations_observe(const scenario& s) {
         }
         void needs_writes_at(const std::string& service) const override {
             const service_config* svc = s_.find_service(service);
-            bool written = false;
+            // Fed by its kind (a broker's topic, a job queue), not by requests; or by a write endpoint.
+            bool written = svc != nullptr && svc->applies_effects;
             for (const endpoint_config& ep : svc == nullptr ? std::vector<endpoint_config>{} : svc->endpoints) {
                 written |= ep.write.has_value() && t_.endpoints.contains({service, ep.path, ep.version});
             }

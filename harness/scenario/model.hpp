@@ -63,9 +63,10 @@ enum class publish_mode : std::uint8_t { outbox, dual_write };
 
 struct publish_target {
     std::string service;
-    std::string endpoint;  // a "replica" endpoint of that service
+    std::string endpoint;  // a "replica" endpoint of that service, or a broker's "/broker/publish"
     int version = 1;
     std::string api_key;  // sent as x-api-key; empty: none
+    std::string topic;    // a broker's topic the event is appended to; empty: not a broker
 };
 
 // A write endpoint stores one record per logical request, keyed by the request's
@@ -130,6 +131,12 @@ struct service_config {
     // Services this kind's instances call besides its endpoints' calls (a consumer's
     // broker, a worker's queue): each such edge gets its policy (edges, default_edge) and stats.
     std::vector<std::string> talks_to;
+    // The kind applies effects the data checkers judge without write endpoints (a
+    // consumer's events, a worker's jobs): no_duplicate_effects may name it.
+    bool applies_effects = false;
+    // Services whose endpoints this kind delivers the events it receives to (a
+    // webhook's subscribers): a replica fed through it counts as fed by its publishers.
+    std::vector<std::string> forwards_to;
     std::uint32_t instances = 1;
     // Admission (concurrency, queue, CoDel, criticality shedding, rate limit per consumer):
     // the keys a kind reads with read_station_keys; name and port are the world's.

@@ -1,6 +1,6 @@
 // Scenario files end to end: every broken file in bad_scenarios/ gives exactly the
-// diagnostics in its .expected file (and nothing is run; "{fault kinds}" and
-// "{checkers}" there stand for the registries' lists); every example in
+// diagnostics in its .expected file (and nothing is run; "{fault kinds}",
+// "{checkers}" and "{service kinds}" there stand for the registries' lists); every example in
 // scenarios/ validates and runs to a verdict; the built-in flagship is the file.
 #include <catch2/catch.hpp>
 
@@ -12,6 +12,7 @@
 #include "harness/checkers/checker.hpp"
 #include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/flagship.hpp"
+#include "harness/kinds/service_kind.hpp"
 #include "harness/runner.hpp"
 #include "harness/scenario/loader.hpp"
 
@@ -37,13 +38,14 @@ std::string one_of(const std::vector<std::string_view>& names) {
     return text;
 }
 
-// A golden file with the registries' lists in place of {fault kinds} and {checkers}:
-// the lists are generated from the registries, so a new fault kind or checker
-// changes no golden file.
+// A golden file with the registries' lists in place of {fault kinds}, {checkers} and
+// {service kinds}: the lists are generated from the registries, so a new fault kind,
+// checker or service kind changes no golden file.
 std::string expected_diagnostics(const fs::path& path) {
     std::string text = slurp(path);
     for (const auto& [placeholder, names] : {std::pair{std::string("{fault kinds}"), fault_kind_names()},
-                                             std::pair{std::string("{checkers}"), checker_names()}}) {
+                                             std::pair{std::string("{checkers}"), checker_names()},
+                                             std::pair{std::string("{service kinds}"), service_kind_names()}}) {
         for (std::size_t at; (at = text.find(placeholder)) != std::string::npos;)
             text.replace(at, placeholder.size(), one_of(names));
     }
