@@ -10,4 +10,9 @@ namespace meshsim::harness {
 void read_synthetic(object_reader& r, service_config& s, kind_reader& load);
 void run_synthetic(instance_env& env);
 
+// The platform group (gateway: the synthetic station with aggregating endpoints, run by run_synthetic).
+void read_gateway(object_reader& r, service_config& s, kind_reader& load);
+void read_database(object_reader& r, service_config& s, kind_reader& load);
+void run_database(instance_env& env);
+
 }  // namespace meshsim::harness

@@ -11,6 +11,15 @@ const std::vector<service_kind>& all_service_kinds() {
          "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, "
          "criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records",
          "concurrency, queue, endpoints, api_keys, rate_limit", read_synthetic, run_synthetic},
+        // The platform group.
+        {"gateway",
+         "an aggregating front door: each endpoint calls its parts in parallel; a failed optional part gives a "
+         "partial 200 (counted), a failed required one a 502",
+         "concurrency, queue, endpoints (each with calls), api_keys, rate_limit", read_gateway, run_synthetic},
+        {"database",
+         "a service-wide durable store: synthetic writes naming it keep their records and dedupe keys there "
+         "(synced before the answer); instances are shards by key; POST /records is a queueing station",
+         "concurrency, queue, service_time, rate_limit", read_database, run_database},
     };
     return kinds;
 }

@@ -29,6 +29,8 @@ public:
     endpoint_probe(observations& obs, std::size_t stats) : obs_(obs), stats_(stats) {}
     void arrived(sim::time_point at) override;
     void answered(sim::time_point arrived, sim::time_point at, std::uint16_t status) override;
+    // The answer being made is partial: an optional call failed (counted as flow_stats::partial).
+    void partial() { ++obs_.endpoint(stats_).partial; }
 
 private:
     observations& obs_;

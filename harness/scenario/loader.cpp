@@ -400,6 +400,8 @@ write_config loader::read_write(object_reader& w) {
                                   c.sync);
     c.sync_interval = w.optional<duration>("sync_interval", c.sync_interval, {.min = sim::microseconds(1)});
     c.dedupe = w.optional<bool>("dedupe", c.dedupe);
+    c.database = w.optional<std::string>("database", c.database, {.non_empty = true});
+    if (w.valid() && !c.database.empty()) service_reference(w.member("database"), c.database, {"database"});
     c.publish = w.choice<publish_mode>(
         "publish", {{"outbox", publish_mode::outbox}, {"dual_write", publish_mode::dual_write}}, c.publish);
     for (const value_reader& item : w.array("publish_to", {.max_items = max_publish_targets})) {
@@ -415,6 +417,11 @@ write_config loader::read_write(object_reader& w) {
         w.error("sync",
                 "\"sync\": \"periodic\" cannot be combined with \"publish_to\": a write is synced before its "
                 "event leaves (with its outbox entry, or before a dual write's call)");
+    }
+    if (w.valid() && !c.database.empty() && (w.has("sync") || w.has("publish") || w.has("publish_to"))) {
+        w.error("database",
+                "a write kept in a \"database\" is synced there before the answer and publishes no events: "
+                "leave out \"sync\", \"publish\" and \"publish_to\"");
     }
     if (w.valid() && w.has("sync_interval") && c.sync != write_sync::periodic) {
         w.error("sync_interval", "\"sync_interval\" applies only to \"sync\": \"periodic\"");

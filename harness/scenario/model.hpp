@@ -85,6 +85,9 @@ struct write_config {
     // Skip the write (and its effect) when the key was written before: the
     // instance keeps the keys it saw in its own store, next to the records.
     bool dedupe = false;
+    // A database service that keeps the records and the dedupe keys instead of the
+    // instance's own store (shared by every instance); empty: the instance's store.
+    std::string database;
     publish_mode publish = publish_mode::outbox;
     std::vector<publish_target> publish_to;
 };

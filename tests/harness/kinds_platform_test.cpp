@@ -1,0 +1,162 @@
+// The platform group's service kinds end to end (gateway, database): each under a
+// crash of one of its nodes, judged on the run's summary (outcomes, partial
+// answers, the data ledger), not only on "it ran".
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "harness/runner.hpp"
+#include "harness/scenario/loader.hpp"
+
+using namespace meshsim::harness;
+
+namespace {
+
+nlohmann::json run_text(const std::string& text) {
+    diagnostics diags;
+    auto s = load_scenario_text(text, "kinds.json", diags);
+    INFO(diags.format());
+    REQUIRE(s);
+    run_options options;
+    options.keep_events = false;
+    run_result r = run_scenario(std::move(*s), options);
+    REQUIRE(r.setup_errors.empty());
+    return r.summary;
+}
+
+std::uint64_t count(const nlohmann::json& j) { return j.get<std::uint64_t>(); }
+
+// A gateway over profile (required, 2 instances) and recommendations (optional);
+// `faults` is the scenario's fault list.
+std::string gateway_scenario(const std::string& faults) {
+    return R"({"name": "gw", "duration": "3s",
+  "services": [
+    {"name": "front", "kind": "gateway", "instances": 2, "concurrency": 32,
+     "endpoints": [{"path": "/page", "service_time": "500us",
+                    "calls": [{"service": "profile", "endpoint": "/p"},
+                              {"service": "recs", "endpoint": "/r", "required": false}]}]},
+    {"name": "profile", "instances": 2, "concurrency": 16, "endpoints": [{"path": "/p", "service_time": "1ms"}]},
+    {"name": "recs", "concurrency": 16, "endpoints": [{"path": "/r", "service_time": "2ms"}]}],
+  "edges": [{"from": "front", "to": "recs", "timeout": "30ms"},
+            {"from": "front", "to": "profile", "timeout": "30ms"}],
+  "workloads": [{"name": "users", "service": "front", "endpoint": "/page", "open": {"arrivals": "constant", "rate_per_s": 100},
+                 "client": {"timeout": "200ms", "retry": {"max_attempts": 3, "backoff_base": "5ms"}}}],
+  "faults": )" +
+           faults + "}";
+}
+
+const nlohmann::json& page_endpoint(const nlohmann::json& summary) {
+    return summary["services"]["front"]["endpoints"][0];
+}
+
+}  // namespace
+
+TEST_CASE("a gateway answers partial pages while an optional part is down, and only then", "[harness][kinds]") {
+    const nlohmann::json calm = run_text(gateway_scenario("[]"));
+    CHECK(count(page_endpoint(calm)["partial"]) == 0);
+    CHECK(count(calm["workloads"]["users"]["outcomes"]["failed"]) == 0);
+
+    // recs crashed for 1s of 3s: about a third of the 300 pages lack it, none fails.
+    const nlohmann::json s =
+        run_text(gateway_scenario(R"([{"kind": "crash", "service": "recs", "at": "1s", "for": "1s"}])"));
+    const nlohmann::json& page = page_endpoint(s);
+    CHECK(count(s["workloads"]["users"]["outcomes"]["failed"]) == 0);
+    CHECK(count(page["partial"]) >= 90);
+    CHECK(count(page["partial"]) <= 110);
+    CHECK(count(page["outcomes"]["by_status"]["200"]) == count(page["outcomes"]["total"]));
+}
+
+TEST_CASE("a gateway fails pages while a required part is down (502)", "[harness][kinds]") {
+    const nlohmann::json s =
+        run_text(gateway_scenario(R"([{"kind": "crash", "service": "profile", "at": "1s", "for": "1s"}])"));
+    const nlohmann::json& page = page_endpoint(s);
+    CHECK(count(page["outcomes"]["by_status"]["502"]) >= 200);  // each page tried 3 times during the crash
+    CHECK(count(s["workloads"]["users"]["outcomes"]["failed"]) >= 90);
+    CHECK(count(page["partial"]) == 0);
+}
+
+TEST_CASE("a crashed gateway instance: clients retry on the other, no page lost", "[harness][kinds]") {
+    const nlohmann::json s = run_text(
+        gateway_scenario(R"([{"kind": "crash", "service": "front", "instance": 1, "at": "1s", "for": "1s"}])"));
+    CHECK(count(s["workloads"]["users"]["outcomes"]["failed"]) == 0);
+    CHECK(count(s["workloads"]["users"]["retries"]) >= 40);  // half the pages of that second met the crashed one
+    CHECK(count(page_endpoint(s)["partial"]) == 0);
+}
+
+namespace {
+
+// Orders (2 instances) writing through a database of `shards` instances; `faults` as above.
+std::string database_scenario(int shards, const std::string& faults) {
+    return R"({"name": "db", "duration": "3s",
+  "services": [
+    {"name": "orders", "instances": 2, "concurrency": 32,
+     "endpoints": [{"path": "/o", "method": "POST", "service_time": "1ms",
+                    "write": {"dedupe": true, "database": "orders-db"}}]},
+    {"name": "orders-db", "kind": "database", "instances": )" +
+           std::to_string(shards) + R"(, "concurrency": 8, "service_time": "1ms"}],
+  "edges": [{"from": "orders", "to": "orders-db", "timeout": "50ms"}],
+  "workloads": [{"name": "w", "service": "orders", "endpoint": "/o", "open": {"arrivals": "constant", "rate_per_s": 200},
+                 "client": {"timeout": "100ms", "deadline": "3s",
+                            "retry": {"max_attempts": 10, "backoff_base": "50ms", "backoff_max": "200ms"}}}],
+  "faults": )" +
+           faults +
+           R"(, "expectations": [{"check": "no_lost_writes", "service": "orders"},
+                   {"check": "no_duplicate_effects", "service": "orders"}]})";
+}
+
+}  // namespace
+
+TEST_CASE("a crashed database keeps every write it acknowledged; writes wait for its restart", "[harness][kinds]") {
+    const nlohmann::json s =
+        run_text(database_scenario(1, R"([{"kind": "crash", "service": "orders-db", "at": "1s", "for": "500ms"}])"));
+    const nlohmann::json& data = s["services"]["orders"]["data"];
+    INFO(s["checks"].dump());
+    CHECK(s["verdict"] == "pass");
+    // Every write acknowledged (clients retried through the crash) is in the database, once.
+    CHECK(count(data["writes_acknowledged"]) >= 590);
+    CHECK(count(data["records_stored"]) >= count(data["writes_acknowledged"]));
+    CHECK(count(data["effects"]) == count(data["records_stored"]));
+    CHECK(count(data["duplicate_effects"]) == 0);
+    // The orders instances keep nothing themselves; the database's edge saw the crash.
+    CHECK(count(s["services"]["orders-db"]["endpoints"][0]["outcomes"]["ok"]) >= 590);
+    bool saw_failures = false;
+    for (const auto& e : s["edges"]) {
+        if (e["from"] == "orders" && e["to"] == "orders-db") saw_failures = count(e["outcomes"]["failed"]) > 0;
+    }
+    CHECK(saw_failures);
+    CHECK(count(s["workloads"]["w"]["retries"]) > 0);
+}
+
+TEST_CASE("a sharded database: one shard down fails only its keys", "[harness][kinds]") {
+    const nlohmann::json s = run_text(database_scenario(
+        2, R"([{"kind": "crash", "service": "orders-db", "instance": 2, "at": "1s", "restart": false}])"));
+    const nlohmann::json& data = s["services"]["orders"]["data"];
+    INFO(s["checks"].dump());
+    CHECK(s["verdict"] == "pass");  // nothing acknowledged is lost, nothing applied twice
+    // Before the crash both shards take writes; after it the keys of shard 2 (about
+    // half of the 400 sent) fail or still retry when the run ends, the others succeed.
+    const nlohmann::json& w = s["workloads"]["w"];
+    const std::uint64_t unanswered_ok = count(w["arrivals"]) - count(w["outcomes"]["ok"]);
+    CHECK(count(w["arrivals"]) == 599);  // constant 200/s from 5ms to 3s
+    CHECK(unanswered_ok >= 170);
+    CHECK(unanswered_ok <= 230);
+    CHECK(count(w["outcomes"]["ok"]) == count(data["writes_acknowledged"]));
+}
+
+TEST_CASE("a shared database catches the duplicates that per-instance dedupe lets through", "[harness][kinds]") {
+    const auto file = [](const std::string& name) {
+        diagnostics diags;
+        auto s = load_scenario_file(std::string(MESHSIM_SOURCE_DIR) + "/scenarios/" + name, diags);
+        REQUIRE(s);
+        run_options options;
+        options.keep_events = false;
+        return run_scenario(std::move(*s), options).summary;
+    };
+    const nlohmann::json shared = file("database.json");
+    const nlohmann::json local = file("database_fails.json");
+    CHECK(count(shared["services"]["orders"]["data"]["duplicate_effects"]) == 0);
+    CHECK(count(local["services"]["orders"]["data"]["duplicate_effects"]) > 0);
+    CHECK(local["checks"][0]["check"] == "no_duplicate_effects");
+    CHECK_FALSE(local["checks"][0]["passed"].get<bool>());
+    CHECK(local["checks"][1]["passed"].get<bool>());  // no_lost_writes holds either way
+}
