@@ -162,4 +162,37 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
     return r;
 }
 
+// The key a contend workload updates ends at least at the number of updates the
+// clients of every contend workload on that key saw succeed (a read-modify-write
+// whose write overwrote another's, unseen, is a lost update). More is no loss: an
+// update applied whose answer never arrived.
+check_result check_no_lost_updates(const expectation_config& e, const run_view& run) {
+    const auto& workloads = run.config.workloads;
+    const auto named = std::find_if(workloads.begin(), workloads.end(),
+                                    [&](const workload_config& w) { return w.name == e.workload; });
+    check_result r;
+    r.check = "no_lost_updates";
+    r.label = e.label.empty() ? "no lost update by workload " + e.workload : e.label;
+    if (named == workloads.end() || !named->contend) {  // the loader rejects both
+        r.passed = false;
+        r.measured = "workload " + e.workload + " is not a contend workload";
+        return r;
+    }
+    const std::string& key = named->contend->key;
+    std::uint64_t succeeded = 0;
+    for (std::size_t i = 0; i < workloads.size(); ++i) {
+        if (workloads[i].contend && workloads[i].service == named->service && workloads[i].contend->key == key)
+            succeeded += run.obs.workloads()[i].outcomes.ok();
+    }
+    const auto& values = run.data.service(run.data.service_index(named->service)).values;
+    const auto it = values.find(key);
+    const std::int64_t value = it == values.end() ? 0 : it->second;
+    r.expected = "key " + key + " of " + named->service + " ends at least at the updates that succeeded";
+    r.measured = count(succeeded, "successful update") + ", final value " + std::to_string(value);
+    r.passed = value >= static_cast<std::int64_t>(succeeded);
+    if (!r.passed) r.measured += " (" + std::to_string(static_cast<std::int64_t>(succeeded) - value) + " lost)";
+    if (succeeded == 0) judge_empty(r, e, "no update of " + key + " succeeded");
+    return r;
+}
+
 }  // namespace meshsim::harness::detail

@@ -38,6 +38,9 @@ const std::vector<checker_info>& all_checkers() {
         {"convergence",
          "after the last fault, every replica holds every record of its source within a time, and nothing else",
          detail::check_convergence},
+        {"no_lost_updates",
+         "a contend workload's key ends at least at the number of its clients' updates that succeeded (kv stores)",
+         detail::check_no_lost_updates},
     };
     return checkers;
 }

@@ -16,5 +16,6 @@ check_result check_no_lost_writes(const expectation_config& e, const run_view& r
 check_result check_no_duplicate_effects(const expectation_config& e, const run_view& run);
 check_result check_no_unauthenticated(const expectation_config& e, const run_view& run);
 check_result check_convergence(const expectation_config& e, const run_view& run);
+check_result check_no_lost_updates(const expectation_config& e, const run_view& run);
 
 }  // namespace meshsim::harness::detail

@@ -11,15 +11,12 @@
 
 #include "harness/kinds/kinds.hpp"
 #include "harness/kinds/serving.hpp"
-#include "sim/random.hpp"
 
 namespace meshsim::harness {
 
 namespace {
 
 const std::string records_path = "/records";
-
-struct database_params final : kind_params {};
 
 // One write: {"table": <calling service>, "key": <idempotency key>, "dedupe": bool}.
 svc::response apply_record(instance_env& env, const svc::request& req) {
@@ -47,37 +44,15 @@ svc::response apply_record(instance_env& env, const svc::request& req) {
 }  // namespace
 
 void read_database(object_reader& r, service_config& s, kind_reader& load) {
-    load.read_station_keys(r, s, false);
-    if (!s.endpoints.empty()) {
-        r.error("endpoints", "a database serves its own endpoint (POST " + records_path +
-                                 "): set its latency with \"service_time\"");
-    }
-    if (!s.api_keys.empty()) {
-        r.error("api_keys", "a database is reached only by the services whose writes name it: it takes no API keys");
-    }
-    endpoint_config e;
-    e.path = records_path;
-    e.method = "POST";
-    if (const value_reader v = r.member("service_time"); v.present()) e.service_time = load.read_distribution(v);
-    load.add_endpoint(s, std::move(e), r.member("service_time"));
-    s.params = std::make_shared<database_params>();
+    endpoint_config records;
+    records.path = records_path;
+    records.method = "POST";
+    read_own_endpoints(r, s, load, {records});
 }
 
 void run_database(instance_env& env) {
-    world_context& ctx = env.world;
-    const service_config& config = env.config;
-    svc::service server(env.rt, template_config(config));
-    endpoint_probe probe(ctx.obs, ctx.endpoint_index.at({config.name, records_path, 1}));
-    const endpoint_config& e = config.endpoints.front();
-    svc::endpoint_spec spec;
-    spec.method = e.method;
-    spec.path = e.path;
-    spec.service_time = e.service_time;
-    spec.observer = &probe;
-    server.add_endpoint(std::move(spec),
-                        [&env](const svc::request& req, svc::endpoint_context&) { return apply_record(env, req); });
-    observe_queue(ctx, env.rt, server, ctx.service_index.at(config.name));
-    server.serve();
+    serve_own_endpoints(env,
+                        {[&env](const svc::request& req, svc::endpoint_context&) { return apply_record(env, req); }});
 }
 
 database_client::database_client(world_context& ctx, sim::runtime& rt, svc::rpc_client& client,
@@ -91,7 +66,7 @@ database_client::database_client(world_context& ctx, sim::runtime& rt, svc::rpc_
 }
 
 bool database_client::write(const std::string& key, bool dedupe, const svc::call_scope& scope) {
-    svc::call_edge& shard = *shards_[sim::stable_hash(key) % shards_.size()];
+    svc::call_edge& shard = *shards_[shard_of(key, shards_.size())];
     svc::request req{"POST", records_path, 1, {}, {{"table", caller_}, {"key", key}, {"dedupe", dedupe}}};
     req.head.set(principal_header, "service:" + caller_);
     svc::call_options options;

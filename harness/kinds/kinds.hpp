@@ -14,5 +14,7 @@ void run_synthetic(instance_env& env);
 void read_gateway(object_reader& r, service_config& s, kind_reader& load);
 void read_database(object_reader& r, service_config& s, kind_reader& load);
 void run_database(instance_env& env);
+void read_kv(object_reader& r, service_config& s, kind_reader& load);
+void run_kv(instance_env& env);
 
 }  // namespace meshsim::harness

@@ -20,6 +20,10 @@ const std::vector<service_kind>& all_service_kinds() {
          "a service-wide durable store: synthetic writes naming it keep their records and dedupe keys there "
          "(synced before the answer); instances are shards by key; POST /records is a queueing station",
          "concurrency, queue, service_time, rate_limit", read_database, run_database},
+        {"kv",
+         "a versioned key-value store: GET /get gives value and version, PUT /put with if_version is a "
+         "compare-and-set (409 on a stale version); workloads with \"contend\" are its read-modify-write clients",
+         "concurrency, queue, service_time, rate_limit", read_kv, run_kv},
     };
     return kinds;
 }

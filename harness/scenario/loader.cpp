@@ -529,11 +529,18 @@ workload_config loader::read_workload(object_reader r) {
     w.name = r.required<std::string>("name", {.non_empty = true});
     workload_name_at_.push_back(r.member("name"));
     w.service = r.required<std::string>("service", {.non_empty = true});
-    w.endpoint = r.required<std::string>("endpoint", {.non_empty = true});
-    w.version = r.optional<int>("version", 1, {.min = 1, .max = 1000});
-    if (r.valid()) {
-        service_refs_.push_back({r.member("service"), w.service});
-        endpoint_refs_.push_back({r.member("endpoint"), w.service, w.endpoint, w.version});
+    // A contend workload's requests are a kv's GET and PUT: the service must be a kv, no endpoint is named.
+    const bool contend = r.has("contend");
+    if (contend) {
+        w.endpoint = kv_put_path;
+        if (r.valid() && !w.service.empty()) service_reference(r.member("service"), w.service, {"kv"});
+    } else {
+        w.endpoint = r.required<std::string>("endpoint", {.non_empty = true});
+        w.version = r.optional<int>("version", 1, {.min = 1, .max = 1000});
+        if (r.valid()) {
+            service_refs_.push_back({r.member("service"), w.service});
+            endpoint_refs_.push_back({r.member("endpoint"), w.service, w.endpoint, w.version});
+        }
     }
     w.api_key = r.optional<std::string>("api_key", "", {.non_empty = true});
     w.criticality = r.enumeration("criticality", {"CRITICAL_PLUS", "CRITICAL", "SHEDDABLE_PLUS", "SHEDDABLE"}, "");
@@ -547,7 +554,23 @@ workload_config loader::read_workload(object_reader r) {
         c->finish();
         w.closed = cl;
     }
-    if (r.valid() && w.open.has_value() == w.closed.has_value()) {
+    if (auto c = r.maybe_object("contend")) {
+        contend_config cc;
+        cc.key = c->required<std::string>("key", {.non_empty = true});
+        cc.clients = c->optional<std::uint32_t>("clients", cc.clients, {.min = 1, .max = 10'000});
+        cc.updates = c->optional<std::uint32_t>("updates", cc.updates, {.min = 1, .max = 1'000'000});
+        cc.compare_and_set = c->optional<bool>("compare_and_set", cc.compare_and_set);
+        c->finish();
+        w.contend = cc;
+    }
+    if (r.valid() && contend) {
+        for (const std::string_view key : {"endpoint", "version", "open", "closed"}) {
+            if (r.has(key)) {
+                r.error(key, "a \"contend\" workload updates its key through the kv's GET " + kv_get_path +
+                                 " and PUT " + kv_put_path + ": leave \"" + std::string(key) + "\" out");
+            }
+        }
+    } else if (r.valid() && w.open.has_value() == w.closed.has_value()) {
         r.error("a workload needs exactly one of \"open\" and \"closed\"");
     }
     if (auto c = r.maybe_object("client")) {
@@ -681,7 +704,7 @@ expectation_config loader::read_expectation(object_reader r) {
     expectation_config e;
     e.check = r.enumeration(
         "check", {"slo", "retry_amplification", "goodput", "queue_growth", "blast_radius", "metastability", "breaker",
-                  "no_lost_writes", "no_duplicate_effects", "no_unauthenticated", "convergence"});
+                  "no_lost_writes", "no_duplicate_effects", "no_unauthenticated", "convergence", "no_lost_updates"});
     e.label = r.optional<std::string>("label", "", {.non_empty = true});
     e.allow_empty = r.optional<bool>("allow_empty", false);
     if (e.check.empty()) {
@@ -750,6 +773,9 @@ expectation_config loader::read_expectation(object_reader r) {
         }
         e.within = r.required<duration>("within");
         replica_refs_.push_back({r.member("replicas"), e.service, e.replicas});
+    } else if (e.check == "no_lost_updates") {
+        e.workload = r.required<std::string>("workload", {.non_empty = true});
+        if (!e.workload.empty()) workload_refs_.emplace_back(r.member("workload"), e.workload);
     } else if (e.check == "breaker") {
         service(true);
         e.to_service = r.required<std::string>("to", {.non_empty = true});
@@ -1279,8 +1305,17 @@ void loader::check_expectations_observe(const scenario& s) {
     for (std::size_t i = 0; i < s.expectations.size(); ++i) {
         const expectation_config& e = s.expectations[i];
         const std::string at = where_expectation(i);
-        if (e.check == "slo" || e.check == "goodput" || e.check == "metastability") {
+        if (e.check == "slo" || e.check == "goodput" || e.check == "metastability" || e.check == "no_lost_updates") {
             if (e.service.empty()) check_workload(i, e);
+        }
+        if (e.check == "no_lost_updates") {
+            const auto w = std::find_if(s.workloads.begin(), s.workloads.end(),
+                                        [&](const workload_config& x) { return x.name == e.workload; });
+            if (w != s.workloads.end() && !w->contend) {
+                doc_.report(at + "/workload", false,
+                            "workload " + quote(e.workload) +
+                                " has no \"contend\": no_lost_updates judges the key a contend workload updates");
+            }
         }
         if (e.check == "slo" || e.check == "queue_growth" || e.check == "retry_amplification" ||
             e.check == "no_unauthenticated" || e.check == "breaker") {

@@ -295,6 +295,16 @@ void world::collect_data() {
         }
     }
     for (std::size_t i = 0; i < stored.size(); ++i) ctx.data.set_stored(i, std::move(stored[i]));
+    for (std::size_t i = 0; i < ctx.config.services.size(); ++i) {
+        std::map<std::string, std::int64_t> values;  // a kv store's keys (each on one shard)
+        for (const sim::address& a : ctx.instances.at(ctx.config.services[i].name)) {
+            const auto& disk = ctx.sim.get_node(a.node).disk();
+            for (const std::string& key : disk.keys(kv_prefix)) {
+                values[key.substr(kv_prefix.size())] = disk.get(key)->value("value", std::int64_t{0});
+            }
+        }
+        ctx.data.set_values(i, std::move(values));
+    }
     for (auto& [pair, keys] : replicated) ctx.data.set_replicated(pair.first, pair.second, std::move(keys));
 }
 
