@@ -16,5 +16,7 @@ void read_database(object_reader& r, service_config& s, kind_reader& load);
 void run_database(instance_env& env);
 void read_kv(object_reader& r, service_config& s, kind_reader& load);
 void run_kv(instance_env& env);
+void read_auth(object_reader& r, service_config& s, kind_reader& load);
+void run_auth(instance_env& env);
 
 }  // namespace meshsim::harness

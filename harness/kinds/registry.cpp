@@ -24,6 +24,10 @@ const std::vector<service_kind>& all_service_kinds() {
          "a versioned key-value store: GET /get gives value and version, PUT /put with if_version is a "
          "compare-and-set (409 on a stale version); workloads with \"contend\" are its read-modify-write clients",
          "concurrency, queue, service_time, rate_limit", read_kv, run_kv},
+        {"auth",
+         "issues API keys and revokes them on a schedule; synthetic services with \"auth\" validate keys "
+         "against it through a cache (cache_ttl)",
+         "keys, revoke, concurrency, queue, service_time, rate_limit", read_auth, run_auth},
     };
     return kinds;
 }

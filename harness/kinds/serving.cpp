@@ -59,15 +59,16 @@ void observe_queue(world_context& world, sim::runtime& rt, svc::service& server,
 
 void read_own_endpoints(object_reader& r, service_config& s, kind_reader& load, std::vector<endpoint_config> own) {
     load.read_station_keys(r, s, false);
+    const std::string a = std::string_view("aeiou").find(s.kind.front()) == std::string_view::npos ? "a " : "an ";
     std::string list;
     for (const endpoint_config& e : own) list += (list.empty() ? "" : ", ") + e.method + " " + e.path;
     if (!s.endpoints.empty()) {
         r.error("endpoints",
-                "a " + s.kind + " serves its own endpoints (" + list + "): set their latency with \"service_time\"");
+                a + s.kind + " serves its own endpoints (" + list + "): set their latency with \"service_time\"");
     }
     if (!s.api_keys.empty()) {
         r.error("api_keys",
-                "a " + s.kind + " is called only by what names it (services, workloads): it takes no API keys");
+                a + s.kind + " is called only by what names it (services, workloads): it takes no API keys");
     }
     s.endpoints.clear();
     const value_reader time = r.member("service_time");

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "harness/kinds/auth.hpp"
 #include "harness/kinds/database.hpp"
 #include "harness/kinds/serving.hpp"
 #include "services/messaging/outbox.hpp"
@@ -60,6 +61,7 @@ struct instance_state {
     std::optional<svc::outbox_relay> relay;
     std::vector<std::string> unsynced_keys;  // periodic sync: written, acknowledged, not yet durable
     std::uint64_t anonymous_writes = 0;      // writes that arrived without an idempotency key
+    std::optional<auth_client> auth;         // when the service validates keys against an auth service
     svc::service server;
 
     instance_state(sim::runtime& r, world_context& c, const service_config& cfg)
@@ -82,6 +84,8 @@ struct instance_state {
             probes.emplace_back(ctx.obs, ctx.endpoint_index.at({cfg.name, e.path, e.version}));
         }
         for (const std::string& key : cfg.api_keys) server.issue_key(key, {"*"});
+        if (const auto* p = dynamic_cast<const synthetic_params*>(cfg.params.get()); p && !p->auth.empty())
+            auth.emplace(ctx, rt, client, cfg.name, *p);
         observe_queue(ctx, rt, server, service);
     }
 
@@ -329,6 +333,15 @@ svc::response handle(instance_state& st, const endpoint_config& e, std::size_t e
                      svc::endpoint_context& ec) {
     const endpoint_plan& plan = st.plans[endpoint];
     request_scope scope{ec.scope, principal_of(st, req, ec), req.head.get(svc::header::idempotency_key)};
+    if (st.auth) {
+        // Keys checked with the auth service (fail closed: no answer, no service).
+        const std::string key = req.head.get(svc::header::api_key);
+        if (key.empty()) return status(401);
+        const auth_client::verdict v = st.auth->check(key, ec.scope);
+        if (v == auth_client::verdict::unavailable) return status(503);
+        if (v == auth_client::verdict::invalid) return status(401);
+        scope.principal = "key:" + key;
+    }
     st.ctx.data.served(st.service, !scope.principal.empty(), st.rt.now());
     if (e.error_rate > 0 && plan.errors->bernoulli(e.error_rate)) return status(e.error_status);
     svc::response answer = status(200);
@@ -385,6 +398,18 @@ void run_synthetic(instance_env& env) {
 }
 void read_synthetic(object_reader& r, service_config& s, kind_reader& load) {
     load.read_station_keys(r, s, true);
+    if (auto a = r.maybe_object("auth")) {
+        auto p = std::make_shared<synthetic_params>();
+        p->auth = a->required<std::string>("service", {.non_empty = true});
+        p->cache_ttl = a->optional<sim::duration>("cache_ttl", p->cache_ttl);
+        if (a->valid() && !p->auth.empty()) load.service_reference(a->member("service"), p->auth, {"auth"});
+        if (a->valid() && !s.api_keys.empty())
+            r.error("auth",
+                    "a service checks keys either itself (\"api_keys\") or with an auth service (\"auth\"), not both");
+        a->finish();
+        if (!p->auth.empty()) s.talks_to.push_back(p->auth);
+        s.params = std::move(p);
+    }
     for (const endpoint_config& e : s.endpoints) {
         if (e.write && !e.write->database.empty() &&
             std::find(s.talks_to.begin(), s.talks_to.end(), e.write->database) == s.talks_to.end())

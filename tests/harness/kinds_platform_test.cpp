@@ -210,3 +210,65 @@ TEST_CASE("a crashed kv store keeps every update it acknowledged", "[harness][ki
     CHECK(count(w["outcomes"]["ok"]) >= 200);
     CHECK(s["checks"][0]["passed"].get<bool>());
 }
+
+namespace {
+
+// An api checking keys with an auth service (`auth_instances` instances, cache
+// `ttl`); key "gone" is revoked at 2s; `faults` as above.
+std::string auth_scenario(const std::string& ttl, const std::string& faults) {
+    return R"({"name": "auth", "duration": "4s",
+  "services": [
+    {"name": "keys", "kind": "auth", "keys": ["ok", "gone"], "revoke": [{"key": "gone", "at": "2s"}]},
+    {"name": "api", "concurrency": 16, "auth": {"service": "keys", "cache_ttl": ")" +
+           ttl + R"("}, "endpoints": [{"path": "/x"}]}],
+  "edges": [{"from": "api", "to": "keys", "timeout": "20ms"}],
+  "workloads": [
+    {"name": "ok", "service": "api", "endpoint": "/x", "api_key": "ok", "open": {"arrivals": "constant", "rate_per_s": 100}},
+    {"name": "gone", "service": "api", "endpoint": "/x", "api_key": "gone", "open": {"arrivals": "constant", "rate_per_s": 100}},
+    {"name": "typo", "service": "api", "endpoint": "/x", "api_key": "okk", "open": {"arrivals": "constant", "rate_per_s": 10}}],
+  "faults": )" +
+           faults + R"(, "expectations": [{"check": "no_unauthenticated"}]})";
+}
+
+// Successful requests of a workload per 1s bucket.
+std::vector<std::uint64_t> goodput_series(const nlohmann::json& summary, const std::string& workload) {
+    std::vector<std::uint64_t> out;
+    for (const auto& b : summary["workloads"][workload]["series"]) out.push_back(count(b["goodput"]));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a revoked key stops working within the cache TTL; unknown keys never work", "[harness][kinds]") {
+    for (const std::string ttl : {"0s", "500ms"}) {
+        INFO(ttl);
+        const nlohmann::json s = run_text(auth_scenario(ttl, "[]"));
+        CHECK(s["verdict"] == "pass");
+        const std::vector<std::uint64_t> gone = goodput_series(s, "gone");
+        REQUIRE(gone.size() == 4);
+        CHECK(gone[1] == 100);
+        // Revoked at 2s: nothing after the TTL; with no cache, nothing after 2s at all.
+        CHECK(gone[2] <= (ttl == "0s" ? 1U : 50U));
+        CHECK(gone[3] == 0);
+        CHECK(count(s["workloads"]["typo"]["outcomes"]["ok"]) == 0);
+        CHECK(count(s["workloads"]["ok"]["outcomes"]["failed"]) == 0);
+    }
+    // The cache saves calls: with a 500ms TTL a few per key, not one per request.
+    const nlohmann::json cached = run_text(auth_scenario("500ms", "[]"));
+    CHECK(count(cached["edges"][0]["outcomes"]["total"]) <= 30);
+}
+
+TEST_CASE("a crashed auth service: cached keys work for the TTL, then requests are refused (fail closed)",
+          "[harness][kinds]") {
+    const nlohmann::json s =
+        run_text(auth_scenario("500ms", R"([{"kind": "crash", "service": "keys", "at": "1s", "for": "1s"}])"));
+    CHECK(s["verdict"] == "pass");  // nothing served unauthenticated
+    const std::vector<std::uint64_t> ok = goodput_series(s, "ok");
+    REQUIRE(ok.size() == 4);
+    CHECK(ok[0] >= 99);  // the first second: 100 sent from 10ms on, the last answered in the next
+    CHECK(ok[1] >= 1);   // the answer cached before the crash, for up to 500ms
+    CHECK(ok[1] <= 60);  // then 503: auth cannot be asked
+    CHECK(ok[3] >= 99);  // back after the restart
+    CHECK(count(s["workloads"]["ok"]["outcomes"]["by_status"]["503"]) >= 40);
+    CHECK(count(s["services"]["api"]["data"]["served_unauthenticated"]) == 0);
+}
