@@ -107,6 +107,7 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
         nlohmann::json e = flow_json(obs, obs.endpoints()[i], &obs.queue_depths()[s], false);
         e["path"] = k.path;
         e["version"] = k.version;
+        e["partial"] = obs.endpoints()[i].partial;
         services[k.service]["endpoints"].push_back(std::move(e));
     }
     nlohmann::json edges = nlohmann::json::array();

@@ -6,7 +6,7 @@
 
 namespace meshsim::harness {
 
-// Defined in slo.cpp, cascades.cpp and data.cpp.
+// Defined in slo.cpp, cascades.cpp, data.cpp and updates.cpp.
 checker_info slo_checker();
 checker_info retry_amplification_checker();
 checker_info goodput_checker();
@@ -18,6 +18,7 @@ checker_info no_lost_writes_checker();
 checker_info no_duplicate_effects_checker();
 checker_info no_unauthenticated_checker();
 checker_info convergence_checker();
+checker_info no_lost_updates_checker();
 
 nlohmann::json check_result::to_json() const {
     nlohmann::json j = {{"check", check},       {"label", label},       {"passed", passed},
@@ -39,6 +40,7 @@ const std::vector<checker_info>& all_checkers() {
         no_duplicate_effects_checker(),
         no_unauthenticated_checker(),
         convergence_checker(),
+        no_lost_updates_checker(),
     };
     return checkers;
 }

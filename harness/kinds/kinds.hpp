@@ -29,5 +29,13 @@ void read_webhook(object_reader& r, service_config& s, kind_reader& load);
 void run_webhook(instance_env& env);
 void read_reconciler(object_reader& r, service_config& s, kind_reader& load);
 void run_reconciler(instance_env& env);
+// The platform group (gateway: the synthetic station with aggregating endpoints, run by run_synthetic).
+void read_gateway(object_reader& r, service_config& s, kind_reader& load);
+void read_database(object_reader& r, service_config& s, kind_reader& load);
+void run_database(instance_env& env);
+void read_kv(object_reader& r, service_config& s, kind_reader& load);
+void run_kv(instance_env& env);
+void read_auth(object_reader& r, service_config& s, kind_reader& load);
+void run_auth(instance_env& env);
 
 }  // namespace meshsim::harness

@@ -47,6 +47,23 @@ const std::vector<service_kind>& all_service_kinds() {
          "anti-entropy: every interval lists a source of truth's records and a replica's copies and sends "
          "each missing one to the replica endpoint (repairs what lost events left out)",
          "source, replica, endpoint, version, api_key, interval, page_size", read_reconciler, run_reconciler},
+        // The platform group.
+        {"gateway",
+         "an aggregating front door: each endpoint calls its parts in parallel; a failed optional part gives a "
+         "partial 200 (counted), a failed required one a 502",
+         "concurrency, queue, endpoints (each with calls), api_keys, rate_limit", read_gateway, run_synthetic},
+        {"database",
+         "a service-wide durable store: synthetic writes naming it keep their records and dedupe keys there "
+         "(synced before the answer); instances are shards by key; POST /records is a queueing station",
+         "concurrency, queue, service_time, rate_limit", read_database, run_database},
+        {"kv",
+         "a versioned key-value store: GET /get gives value and version, PUT /put with if_version is a "
+         "compare-and-set (409 on a stale version); workloads with \"contend\" are its read-modify-write clients",
+         "concurrency, queue, service_time, rate_limit", read_kv, run_kv},
+        {"auth",
+         "issues API keys and revokes them on a schedule; synthetic services with \"auth\" validate keys "
+         "against it through a cache (cache_ttl)",
+         "keys, revoke, concurrency, queue, service_time, rate_limit", read_auth, run_auth},
     };
     return kinds;
 }

@@ -1,6 +1,10 @@
 #include "harness/kinds/serving.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <optional>
+
+#include "sim/random.hpp"
 
 namespace meshsim::harness {
 
@@ -43,5 +47,50 @@ void observe_queue(world_context& world, sim::runtime& rt, svc::service& server,
                               static_cast<std::uint64_t>(std::max<std::int64_t>(0, world.queued[service])));
     });
 }
+
+void read_own_endpoints(object_reader& r, service_config& s, kind_reader& load, std::vector<endpoint_config> own) {
+    load.read_station_keys(r, s, false);
+    const std::string a = std::string_view("aeiou").find(s.kind.front()) == std::string_view::npos ? "a " : "an ";
+    std::string list;
+    for (const endpoint_config& e : own) list += (list.empty() ? "" : ", ") + e.method + " " + e.path;
+    if (!s.endpoints.empty()) {
+        r.error("endpoints",
+                a + s.kind + " serves its own endpoints (" + list + "): set their latency with \"service_time\"");
+    }
+    if (!s.api_keys.empty()) {
+        r.error("api_keys",
+                a + s.kind + " is called only by what names it (services, workloads): it takes no API keys");
+    }
+    s.endpoints.clear();
+    const value_reader time = r.member("service_time");
+    const std::optional<sim::duration_distribution> service_time =
+        time.present() ? std::optional(load.read_distribution(time)) : std::nullopt;
+    for (endpoint_config& e : own) {
+        if (service_time) e.service_time = *service_time;
+        load.add_endpoint(s, std::move(e), time);
+    }
+}
+
+void serve_own_endpoints(instance_env& env, const std::vector<svc::endpoint_handler>& handlers) {
+    world_context& ctx = env.world;
+    const service_config& config = env.config;
+    svc::service server(env.rt, template_config(config));
+    std::deque<endpoint_probe> probes;  // never moved: the template keeps their addresses
+    for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
+        const endpoint_config& e = config.endpoints[i];
+        probes.emplace_back(ctx.obs, ctx.endpoint_index.at({config.name, e.path, e.version}));
+        svc::endpoint_spec spec;
+        spec.method = e.method;
+        spec.path = e.path;
+        spec.api_version = e.version;
+        spec.service_time = e.service_time;
+        spec.observer = &probes.back();
+        server.add_endpoint(std::move(spec), handlers.at(i));
+    }
+    observe_queue(ctx, env.rt, server, ctx.service_index.at(config.name));
+    server.serve();
+}
+
+std::size_t shard_of(std::string_view key, std::size_t shards) { return sim::stable_hash(key) % shards; }
 
 }  // namespace meshsim::harness

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "harness/kinds/service_kind.hpp"
 #include "harness/scenario/model.hpp"
 #include "harness/world/context.hpp"
 #include "services/platform/client.hpp"
@@ -29,6 +30,8 @@ public:
     endpoint_probe(observations& obs, std::size_t stats) : obs_(obs), stats_(stats) {}
     void arrived(sim::time_point at) override;
     void answered(sim::time_point arrived, sim::time_point at, std::uint16_t status) override;
+    // The answer being made is partial: an optional call failed (counted as flow_stats::partial).
+    void partial() { ++obs_.endpoint(stats_).partial; }
 
 private:
     observations& obs_;
@@ -47,5 +50,18 @@ svc::call_outcome call_on_edge(world_context& world, sim::runtime& rt, svc::call
 
 // The queue-depth series of a service follows its instances' template queues.
 void observe_queue(world_context& world, sim::runtime& rt, svc::service& server, std::size_t service);
+
+// A kv store's records are kv/<key> (kv_prefix, with its paths in model.hpp).
+
+// A kind that serves only endpoints of its own (a database's POST /records): reads
+// the station keys and "service_time" (of every one of them), refuses "endpoints"
+// and "api_keys" from the file (only services that name it call it), and adds `own`.
+void read_own_endpoints(object_reader& r, service_config& s, kind_reader& load, std::vector<endpoint_config> own);
+// Serves config.endpoints (those read_own_endpoints added), each with its handler
+// (same order) and counted by its probe, on the platform's service template.
+void serve_own_endpoints(instance_env& env, const std::vector<svc::endpoint_handler>& handlers);
+
+// Which of `shards` instances holds a key (a store's instances are shards): stable across runs.
+std::size_t shard_of(std::string_view key, std::size_t shards);
 
 }  // namespace meshsim::harness

@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 
+#include "harness/kinds/auth.hpp"
+#include "harness/kinds/database.hpp"
 #include "harness/kinds/discovery.hpp"
 #include "harness/kinds/serving.hpp"
 #include "harness/world/actions.hpp"
@@ -42,7 +44,8 @@ struct endpoint_plan {
     sim::random_stream* errors = nullptr;  // only when error_rate > 0
     sim::random_stream* calls = nullptr;   // only when it has calls
     std::vector<call_plan> call_plans;
-    std::vector<publish_plan> publish_plans;  // write endpoints
+    std::vector<publish_plan> publish_plans;    // write endpoints
+    std::unique_ptr<database_client> database;  // write endpoints that keep their records in a database
 };
 
 // Everything one running instance of a synthetic service owns. Lives in the
@@ -61,6 +64,7 @@ struct instance_state {
     std::optional<svc::outbox_relay> relay;
     std::vector<std::string> unsynced_keys;  // periodic sync: written, acknowledged, not yet durable
     std::uint64_t anonymous_writes = 0;      // writes that arrived without an idempotency key
+    std::optional<auth_client> auth;         // when the service validates keys against an auth service
     svc::service server;
 
     instance_state(sim::runtime& r, world_context& c, const service_config& cfg)
@@ -84,6 +88,8 @@ struct instance_state {
             probes.emplace_back(ctx.obs, ctx.endpoint_index.at({cfg.name, e.path, e.version}));
         }
         for (const std::string& key : cfg.api_keys) server.issue_key(key, {"*"});
+        if (const auto* p = dynamic_cast<const synthetic_params*>(cfg.params.get()); p && !p->auth.empty())
+            auth.emplace(ctx, rt, client, cfg.name, *p);
         observe_queue(ctx, rt, server, service);
     }
 
@@ -120,6 +126,8 @@ private:
                     pp.method = ce->method;
                 plan.publish_plans.push_back(std::move(pp));
             }
+            if (!e.write->database.empty())
+                plan.database = std::make_unique<database_client>(ctx, rt, client, config.name, e.write->database);
         }
         return plan;
     }
@@ -134,7 +142,7 @@ struct request_scope {
     std::string key;
 };
 
-// One downstream call; true when it succeeded or did not matter.
+// One downstream call; true when it succeeded.
 bool make_call(instance_state& st, const call_plan& plan, const request_scope& scope) {
     const downstream_call& call = *plan.call;
     svc::request req{plan.method, call.endpoint, call.version, {}, nullptr};
@@ -153,37 +161,54 @@ bool make_call(instance_state& st, const call_plan& plan, const request_scope& s
         }
     }
     const svc::call_outcome out = call_on_edge(st.ctx, st.rt, *plan.edge, plan.edge_stats, std::move(req), options);
-    return !call.required || out.result.kind == svc::outcome_kind::ok;
+    return out.result.kind == svc::outcome_kind::ok;
 }
 
-// The downstream calls of one request; false when a required one failed.
-bool fan_out(instance_state& st, const endpoint_config& e, const endpoint_plan& plan, const request_scope& scope) {
+// What the downstream calls of one request got: a failed required call fails the
+// request; failed optional ones (service + path) make its answer partial.
+struct fanout_result {
+    bool ok = true;
+    std::vector<std::string> missing;
+
+    void note(const downstream_call& call, bool succeeded) {
+        if (succeeded) return;
+        if (call.required)
+            ok = false;
+        else
+            missing.push_back(call.service + call.endpoint);
+    }
+};
+
+// The downstream calls of one request.
+fanout_result fan_out(instance_state& st, const endpoint_config& e, const endpoint_plan& plan,
+                      const request_scope& scope) {
     sim::random_stream& draw = *plan.calls;
     std::vector<const call_plan*> chosen;
     for (const call_plan& cp : plan.call_plans) {
         const downstream_call& call = *cp.call;
         if (call.probability >= 1.0 || draw.bernoulli(call.probability)) chosen.push_back(&cp);
     }
+    fanout_result got;
     if (e.fanout == fanout_mode::sequential) {
         for (const call_plan* call : chosen) {
-            if (!make_call(st, *call, scope)) return false;
+            got.note(*call->call, make_call(st, *call, scope));
+            if (!got.ok) return got;
         }
-        return true;
+        return got;
     }
     // Parallel: one fiber per call; the handler waits for all of them.
     struct join {
         std::size_t pending;
-        bool ok = true;
         sim::wait_list done;
-    } j{chosen.size(), true, {}};
+    } j{chosen.size(), {}};
     for (const call_plan* call : chosen) {
-        st.rt.spawn("fanout", [&st, &j, call, &scope] {
-            if (!make_call(st, *call, scope)) j.ok = false;
+        st.rt.spawn("fanout", [&st, &j, &got, call, &scope] {
+            got.note(*call->call, make_call(st, *call, scope));
             if (--j.pending == 0) j.done.wake_all(st.rt);
         });
     }
     while (j.pending > 0) sim::wait_on(st.rt, j.done, sim::time_never);
-    return j.ok;
+    return got;
 }
 
 // --- writes, events and replicas -----------------------------------------------------
@@ -322,28 +347,48 @@ svc::response handle(instance_state& st, const endpoint_config& e, std::size_t e
                      svc::endpoint_context& ec) {
     const endpoint_plan& plan = st.plans[endpoint];
     request_scope scope{ec.scope, principal_of(st, req, ec), req.head.get(svc::header::idempotency_key)};
+    if (st.auth) {
+        // Keys checked with the auth service (fail closed: no answer, no service).
+        const std::string key = req.head.get(svc::header::api_key);
+        if (key.empty()) return status(401);
+        const auth_client::verdict v = st.auth->check(key, ec.scope);
+        if (v == auth_client::verdict::unavailable) return status(503);
+        if (v == auth_client::verdict::invalid) return status(401);
+        scope.principal = "key:" + key;
+    }
     st.ctx.data.served(st.service, !scope.principal.empty(), st.rt.now());
     if (e.flag) {
         if (const auto failed = serve_flagged(st.rt, st.ctx.config, e)) return status(*failed);
     } else if (e.error_rate > 0 && plan.errors->bernoulli(e.error_rate)) {
         return status(e.error_status);
     }
-    if (!e.calls.empty() && !fan_out(st, e, plan, scope)) return status(502);
+    svc::response answer = status(200);
+    if (!e.calls.empty()) {
+        fanout_result got = fan_out(st, e, plan, scope);
+        if (!got.ok) return status(502);
+        if (!got.missing.empty()) {
+            // Degraded: answered without the optional parts that failed (a gateway's partial answer).
+            st.probes[endpoint].partial();
+            answer.body = {{"partial", true}, {"missing", std::move(got.missing)}};
+        }
+    }
     if (e.replica) {
         if (auto bad = apply_event(st, req)) return *bad;
     }
     if (e.write) {
         if (scope.key.empty()) scope.key = st.rt.node_name() + "#" + std::to_string(++st.anonymous_writes);
         // A key already written is a retry or a duplicate: with dedupe, answered
-        // again without a second effect.
-        if (!e.write->dedupe || !st.rt.durable_store().get(data_prefix + scope.key)) {
+        // again without a second effect (by the database, when the records are there).
+        if (plan.database) {
+            if (!plan.database->write(scope.key, e.write->dedupe, scope.call)) return status(502);
+        } else if (!e.write->dedupe || !st.rt.durable_store().get(data_prefix + scope.key)) {
             apply_write(st, e, endpoint, scope.key);
         } else {
             st.rt.log("write_deduplicated", {{"key", scope.key}});
         }
         st.ctx.data.acked(st.service, scope.key, st.rt.now());
     }
-    return status(200);
+    return answer;
 }
 
 // What a reconciler (kinds/reconciler.cpp) compares: this instance's record keys
@@ -402,6 +447,25 @@ void run_synthetic(instance_env& env) {
     start_flusher(st);
     st.server.serve();
 }
-void read_synthetic(object_reader& r, service_config& s, kind_reader& load) { load.read_station_keys(r, s, true); }
+void read_synthetic(object_reader& r, service_config& s, kind_reader& load) {
+    load.read_station_keys(r, s, true);
+    if (auto a = r.maybe_object("auth")) {
+        auto p = std::make_shared<synthetic_params>();
+        p->auth = a->required<std::string>("service", {.non_empty = true});
+        p->cache_ttl = a->optional<sim::duration>("cache_ttl", p->cache_ttl);
+        if (a->valid() && !p->auth.empty()) load.service_reference(a->member("service"), p->auth, {"auth"});
+        if (a->valid() && !s.api_keys.empty())
+            r.error("auth",
+                    "a service checks keys either itself (\"api_keys\") or with an auth service (\"auth\"), not both");
+        a->finish();
+        if (!p->auth.empty()) s.talks_to.push_back(p->auth);
+        s.params = std::move(p);
+    }
+    for (const endpoint_config& e : s.endpoints) {
+        if (e.write && !e.write->database.empty() &&
+            std::find(s.talks_to.begin(), s.talks_to.end(), e.write->database) == s.talks_to.end())
+            s.talks_to.push_back(e.write->database);
+    }
+}
 
 }  // namespace meshsim::harness

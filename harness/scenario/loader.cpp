@@ -349,6 +349,8 @@ write_config loader::read_write(object_reader& w) {
                                   c.sync);
     c.sync_interval = w.optional<duration>("sync_interval", c.sync_interval, {.min = sim::microseconds(1)});
     c.dedupe = w.optional<bool>("dedupe", c.dedupe);
+    c.database = w.optional<std::string>("database", c.database, {.non_empty = true});
+    if (w.valid() && !c.database.empty()) service_reference(w.member("database"), c.database, {"database"});
     c.publish = w.choice<publish_mode>(
         "publish", {{"outbox", publish_mode::outbox}, {"dual_write", publish_mode::dual_write}}, c.publish);
     for (const value_reader& item : w.array("publish_to", {.max_items = max_publish_targets})) {
@@ -369,6 +371,11 @@ write_config loader::read_write(object_reader& w) {
         w.error("sync",
                 "\"sync\": \"periodic\" cannot be combined with \"publish_to\": a write is synced before its "
                 "event leaves (with its outbox entry, or before a dual write's call)");
+    }
+    if (w.valid() && !c.database.empty() && (w.has("sync") || w.has("publish") || w.has("publish_to"))) {
+        w.error("database",
+                "a write kept in a \"database\" is synced there before the answer and publishes no events: "
+                "leave out \"sync\", \"publish\" and \"publish_to\"");
     }
     if (w.valid() && w.has("sync_interval") && c.sync != write_sync::periodic) {
         w.error("sync_interval", "\"sync_interval\" applies only to \"sync\": \"periodic\"");
@@ -470,11 +477,18 @@ workload_config loader::read_workload(object_reader r) {
     w.name = r.required<std::string>("name", {.non_empty = true});
     workload_name_at_.push_back(r.member("name"));
     w.service = r.required<std::string>("service", {.non_empty = true});
-    w.endpoint = r.required<std::string>("endpoint", {.non_empty = true});
-    w.version = r.optional<int>("version", 1, {.min = 1, .max = 1000});
-    if (r.valid()) {
-        service_refs_.push_back({r.member("service"), w.service});
-        endpoint_refs_.push_back({r.member("endpoint"), w.service, w.endpoint, w.version});
+    // A contend workload's requests are a kv's GET and PUT: the service must be a kv, no endpoint is named.
+    const bool contend = r.has("contend");
+    if (contend) {
+        w.endpoint = kv_put_path;
+        if (r.valid() && !w.service.empty()) service_reference(r.member("service"), w.service, {"kv"});
+    } else {
+        w.endpoint = r.required<std::string>("endpoint", {.non_empty = true});
+        w.version = r.optional<int>("version", 1, {.min = 1, .max = 1000});
+        if (r.valid()) {
+            service_refs_.push_back({r.member("service"), w.service});
+            endpoint_refs_.push_back({r.member("endpoint"), w.service, w.endpoint, w.version});
+        }
     }
     w.api_key = r.optional<std::string>("api_key", "", {.non_empty = true});
     w.criticality = r.enumeration("criticality", {"CRITICAL_PLUS", "CRITICAL", "SHEDDABLE_PLUS", "SHEDDABLE"}, "");
@@ -488,7 +502,23 @@ workload_config loader::read_workload(object_reader r) {
         c->finish();
         w.closed = cl;
     }
-    if (r.valid() && w.open.has_value() == w.closed.has_value()) {
+    if (auto c = r.maybe_object("contend")) {
+        contend_config cc;
+        cc.key = c->required<std::string>("key", {.non_empty = true});
+        cc.clients = c->optional<std::uint32_t>("clients", cc.clients, {.min = 1, .max = 10'000});
+        cc.updates = c->optional<std::uint32_t>("updates", cc.updates, {.min = 1, .max = 1'000'000});
+        cc.compare_and_set = c->optional<bool>("compare_and_set", cc.compare_and_set);
+        c->finish();
+        w.contend = cc;
+    }
+    if (r.valid() && contend) {
+        for (const std::string_view key : {"endpoint", "version", "open", "closed"}) {
+            if (r.has(key)) {
+                r.error(key, "a \"contend\" workload updates its key through the kv's GET " + kv_get_path +
+                                 " and PUT " + kv_put_path + ": leave \"" + std::string(key) + "\" out");
+            }
+        }
+    } else if (r.valid() && w.open.has_value() == w.closed.has_value()) {
         r.error("a workload needs exactly one of \"open\" and \"closed\"");
     }
     if (auto c = r.maybe_object("client")) {

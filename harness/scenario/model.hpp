@@ -77,6 +77,9 @@ struct write_config {
     // Skip the write (and its effect) when the key was written before: the
     // instance keeps the keys it saw in its own store, next to the records.
     bool dedupe = false;
+    // A database service that keeps the records and the dedupe keys instead of the
+    // instance's own store (shared by every instance); empty: the instance's store.
+    std::string database;
     publish_mode publish = publish_mode::outbox;
     std::vector<publish_target> publish_to;
 };
@@ -187,6 +190,23 @@ struct closed_loop_config {
     sim::duration_distribution think_time = sim::duration_distribution::constant(sim::duration{0});
 };
 
+// The read-modify-write clients of a kv store (kind "kv"): each of `clients` makes
+// `updates` increments of `key`, one after another: GET /get, then PUT /put of
+// value + 1 with "if_version" (compare-and-set); a 409 Conflict waits the client
+// policy's retry backoff and starts the update over, until it succeeds. Without
+// compare_and_set the PUT is blind (last writer wins), so updates can be lost.
+struct contend_config {
+    std::string key;
+    std::uint32_t clients = 1;
+    std::uint32_t updates = 1;
+    bool compare_and_set = true;
+};
+
+// A kv store's endpoints and records (kv/<key> = {"value", "version"}).
+inline const std::string kv_get_path = "/get";
+inline const std::string kv_put_path = "/put";
+inline const std::string kv_prefix = "kv/";
+
 struct workload_config {
     std::string name;
     std::string service;
@@ -198,6 +218,7 @@ struct workload_config {
     std::optional<sim::duration> stop;  // default: the scenario's duration
     std::optional<open_loop_config> open;
     std::optional<closed_loop_config> closed;
+    std::optional<contend_config> contend;  // endpoint: the kv's PUT /put
     edge_policy client = scenario_edge_defaults();
 };
 

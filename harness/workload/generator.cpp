@@ -1,8 +1,11 @@
 #include "harness/workload/generator.hpp"
 
 #include <memory>
+#include <optional>
 
+#include "harness/kinds/serving.hpp"
 #include "harness/workload/rate_schedule.hpp"
+#include "services/platform/backoff.hpp"
 #include "services/platform/client.hpp"
 
 namespace meshsim::harness {
@@ -14,8 +17,16 @@ namespace {
 struct client_state {
     svc::rpc_client client;
     svc::call_edge edge;
+    // A contend workload's key lives on one shard of the store: every client calls that instance.
+    std::optional<svc::call_edge> shard_edge;
     client_state(sim::runtime& rt, const workload_plan& plan)
-        : client(rt), edge(client, "client->" + plan.config->service, plan.instances, plan.config->client) {}
+        : client(rt), edge(client, "client->" + plan.config->service, plan.instances, plan.config->client) {
+        if (const auto& c = plan.config->contend) {
+            shard_edge.emplace(client, "client->" + plan.config->service,
+                               std::vector<sim::address>{plan.instances[shard_of(c->key, plan.instances.size())]},
+                               plan.config->client);
+        }
+    }
 };
 
 void one_request(sim::runtime& rt, client_state& st, const workload_plan& plan, observations& obs) {
@@ -74,12 +85,67 @@ void closed_loop(sim::runtime& rt, const std::shared_ptr<client_state>& st, cons
     }
 }
 
+// Counts one call of a read-modify-write update into the workload's attempts; true when it was answered 2xx.
+bool counted(flow_stats& stats, const svc::call_outcome& out) {
+    stats.attempts += out.attempts_sent;
+    stats.retries += out.retries;
+    return out.result.kind == svc::outcome_kind::ok;
+}
+
+// One update of a contend workload, counted as one request of the workload (its
+// latency is the update's completion time, its attempts every GET and PUT sent):
+// read, then write value + 1 (if the version is unchanged); a 409 Conflict counts
+// as a retry, waits the client's retry backoff and starts over.
+void one_update(sim::runtime& rt, svc::call_edge& edge, const workload_plan& plan, observations& obs,
+                sim::random_stream& jitter) {
+    const contend_config& c = *plan.config->contend;
+    flow_stats& stats = obs.workload(plan.stats_index);
+    const sim::time_point started = rt.now();
+    obs.arrival(stats, started);
+    const svc::backoff backoff(plan.config->client.retry.backoff);
+    sim::duration wait{0};
+    for (std::uint32_t conflicts = 0;; ++conflicts) {
+        const svc::call_outcome read = edge.call(svc::request{"GET", kv_get_path, 1, {}, {{"key", c.key}}});
+        if (!counted(stats, read) || !read.reply || !read.reply->body.is_object()) {
+            obs.completion(stats, started, rt.now(), read.result);
+            return;
+        }
+        const nlohmann::json& got = read.reply->body;
+        nlohmann::json body{{"key", c.key}, {"value", got.value("value", std::int64_t{0}) + 1}};
+        if (c.compare_and_set) body["if_version"] = got.value("version", std::int64_t{0});
+        const svc::call_outcome write = edge.call(svc::request{"PUT", kv_put_path, 1, {}, std::move(body)});
+        if (counted(stats, write) || write.result.http_status != 409) {
+            obs.completion(stats, started, rt.now(), write.result);
+            return;
+        }
+        ++stats.retries;
+        wait = backoff.delay(conflicts, wait, jitter);
+        rt.sleep_for(wait);
+    }
+}
+
+// `clients` fibers, each making its updates one after another (until the workload stops).
+void contend_loop(sim::runtime& rt, const std::shared_ptr<client_state>& st, const workload_plan& plan,
+                  observations& obs) {
+    const contend_config& c = *plan.config->contend;
+    rt.sleep_until(sim::time_zero + plan.config->start);
+    for (std::uint32_t u = 0; u < c.clients; ++u) {
+        rt.spawn("contender", [&rt, st, &plan, &obs, &c, u] {
+            sim::random_stream& jitter = rt.random("backoff/" + std::to_string(u));
+            for (std::uint32_t i = 0; i < c.updates && rt.now() < plan.stop; ++i)
+                one_update(rt, *st->shard_edge, plan, obs, jitter);
+        });
+    }
+}
+
 }  // namespace
 
 void run_workload(sim::runtime& rt, const workload_plan& plan, observations& obs) {
     auto st = std::make_shared<client_state>(rt, plan);
     if (plan.config->open) {
         open_loop(rt, st, plan, obs);
+    } else if (plan.config->contend) {
+        contend_loop(rt, st, plan, obs);
     } else {
         closed_loop(rt, st, plan, obs);
     }

@@ -58,4 +58,8 @@ const std::set<std::string>& data_ledger::replicated(std::size_t replica, std::s
     return it == replicated_.end() ? none : it->second;
 }
 
+void data_ledger::set_values(std::size_t service, std::map<std::string, std::int64_t> values) {
+    services_[service].values = std::move(values);
+}
+
 }  // namespace meshsim::harness

@@ -26,7 +26,8 @@ struct service_data {
     std::uint64_t served_authenticated = 0;
     std::uint64_t served_unauthenticated = 0;
     std::optional<sim::time_point> first_unauthenticated;
-    std::set<std::string> stored;  // records in the instances' stores at the end
+    std::set<std::string> stored;                // records in the instances' stores at the end
+    std::map<std::string, std::int64_t> values;  // kv stores: each key's value at the end
 };
 
 class data_ledger {
@@ -42,6 +43,7 @@ public:
     // At the end of the run: the records a service's stores hold, and a replica's copies of a source's.
     void set_stored(std::size_t service, std::set<std::string> keys);
     void set_replicated(std::size_t replica, std::size_t source, std::set<std::string> keys);
+    void set_values(std::size_t service, std::map<std::string, std::int64_t> values);
 
     std::size_t service_index(std::string_view name) const;  // services().size() when unknown
     const std::vector<std::string>& service_names() const { return names_; }

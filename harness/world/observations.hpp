@@ -48,6 +48,7 @@ struct flow_stats {
     std::uint64_t attempts = 0;  // edges and workloads: attempts sent (retries and hedges included)
     std::uint64_t retries = 0;   // edges and workloads: retries the clients decided (svc::call_outcome)
     std::uint64_t hedges = 0;    // edges and workloads: hedged attempts launched
+    std::uint64_t partial = 0;   // endpoints: answered 200 without the optional calls that failed
     svc::histogram latency;      // completions after the warmup
     std::vector<bucket> buckets;
 };

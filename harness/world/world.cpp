@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "harness/kinds/autoscaler.hpp"
+#include "harness/kinds/database.hpp"
 #include "harness/kinds/service_kind.hpp"
 #include "harness/kinds/serving.hpp"
 #include "harness/workload/generator.hpp"
@@ -147,21 +148,38 @@ sim::time_point world::last_fault_end() const {
 void world::collect_data() {
     world_context& ctx = *ctx_;
     std::map<std::pair<std::size_t, std::size_t>, std::set<std::string>> replicated;
+    std::vector<std::set<std::string>> stored(ctx.config.services.size());
     for (std::size_t i = 0; i < ctx.config.services.size(); ++i) {
-        std::set<std::string> stored;
         for (const sim::address& a : ctx.instances.at(ctx.config.services[i].name)) {
             const auto& disk = ctx.sim.get_node(a.node).disk();
-            for (const std::string& key : disk.keys(data_prefix)) stored.insert(key.substr(data_prefix.size()));
-            for (const std::string& key : disk.keys(replica_prefix)) {
-                const std::string rest = key.substr(replica_prefix.size());  // "<source>/<key>"
-                const std::size_t slash = rest.find('/');
-                const std::size_t source = ctx.data.service_index(rest.substr(0, slash));
-                if (slash != std::string::npos && source < ctx.config.services.size()) {
-                    replicated[{i, source}].insert(rest.substr(slash + 1));
+            for (const std::string& key : disk.keys(data_prefix)) stored[i].insert(key.substr(data_prefix.size()));
+            // "<prefix><service>/<key>": a record of another service (an unknown one is skipped).
+            const auto each_by_service = [&](const std::string& prefix, const auto& take) {
+                for (const std::string& key : disk.keys(prefix)) {
+                    const std::string rest = key.substr(prefix.size());
+                    const std::size_t slash = rest.find('/');
+                    const std::size_t owner = ctx.data.service_index(rest.substr(0, slash));
+                    if (slash != std::string::npos && owner < stored.size()) take(owner, rest.substr(slash + 1));
                 }
+            };
+            // A database's records are its callers'; replica copies are the replica's, by source.
+            each_by_service(table_prefix,
+                            [&](std::size_t owner, std::string k) { stored[owner].insert(std::move(k)); });
+            each_by_service(replica_prefix, [&](std::size_t source, std::string k) {
+                replicated[{i, source}].insert(std::move(k));
+            });
+        }
+    }
+    for (std::size_t i = 0; i < stored.size(); ++i) ctx.data.set_stored(i, std::move(stored[i]));
+    for (std::size_t i = 0; i < ctx.config.services.size(); ++i) {
+        std::map<std::string, std::int64_t> values;  // a kv store's keys (each on one shard)
+        for (const sim::address& a : ctx.instances.at(ctx.config.services[i].name)) {
+            const auto& disk = ctx.sim.get_node(a.node).disk();
+            for (const std::string& key : disk.keys(kv_prefix)) {
+                values[key.substr(kv_prefix.size())] = disk.get(key)->value("value", std::int64_t{0});
             }
         }
-        ctx.data.set_stored(i, std::move(stored));
+        ctx.data.set_values(i, std::move(values));
     }
     for (auto& [pair, keys] : replicated) ctx.data.set_replicated(pair.first, pair.second, std::move(keys));
 }

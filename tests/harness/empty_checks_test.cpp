@@ -30,13 +30,19 @@ struct empty_run {
         w.name = "buyers";
         w.service = "front";
         w.endpoint = "/buy";
-        config.workloads = {w};
+        workload_config bumpers;  // a kv's contending clients (no_lost_updates)
+        bumpers.name = "bumpers";
+        bumpers.service = "back";
+        bumpers.endpoint = kv_put_path;
+        bumpers.contend = contend_config{"likes", 2, 10, true};
+        config.workloads = {w, bumpers};
         obs.add_service("front");
         obs.add_service("back");
         obs.add_endpoint({"front", "/buy", 1});
         obs.add_endpoint({"back", "/charge", 1});
         obs.add_edge("front", "back");
         obs.add_workload("buyers");
+        obs.add_workload("bumpers");
     }
 
     check_result judge(const expectation_config& e) {
@@ -75,6 +81,7 @@ std::map<std::string, expectation_config> one_of_each() {
         {"no_unauthenticated", expect(R"({"check": "no_unauthenticated"})")},
         {"convergence",
          expect(R"({"check": "convergence", "service": "back", "replicas": ["front"], "within": "1s"})")},
+        {"no_lost_updates", expect(R"({"check": "no_lost_updates", "workload": "bumpers"})")},
     };
 }
 
@@ -119,6 +126,7 @@ TEST_CASE("the empty verdicts name what was missing", "[harness][checkers][empty
     CHECK(measured("no_duplicate_effects") == "no samples: back applied no write");
     CHECK(measured("no_unauthenticated") == "no samples: no request served by any service");
     CHECK(measured("convergence") == "no samples: back holds no committed record to replicate");
+    CHECK(measured("no_lost_updates") == "no samples: no update of likes succeeded");
 }
 
 TEST_CASE("goodput of 0 answered requests is not 100%", "[harness][checkers][empty]") {
