@@ -138,9 +138,7 @@ std::uint32_t job_owner(const std::string& id, std::uint32_t instances) {
     return static_cast<std::uint32_t>(h % instances) + 1;
 }
 
-void read_job_queue(object_reader& r, service_config& s, kind_reader& load) {
-    auto p = std::make_shared<job_queue_params>();
-    svc::job_queue_config& q = p->queue;
+void read_retry_keys(object_reader& r, svc::job_queue_config& q) {
     q.max_attempts = r.optional<std::uint32_t>("max_attempts", q.max_attempts, {.min = 1, .max = 1000});
     q.worker_count = r.optional<std::size_t>("in_flight", q.worker_count, {.min = 1, .max = 10'000});
     q.backoff.base_delay =
@@ -148,6 +146,12 @@ void read_job_queue(object_reader& r, service_config& s, kind_reader& load) {
     q.backoff.max_delay = r.optional<sim::duration>("backoff_max", q.backoff.max_delay, {.min = sim::microseconds(1)});
     if (r.valid() && q.backoff.max_delay < q.backoff.base_delay)
         r.error("backoff_max", "\"backoff_max\" is below \"backoff_base\"");
+}
+
+void read_job_queue(object_reader& r, service_config& s, kind_reader& load) {
+    auto p = std::make_shared<job_queue_params>();
+    svc::job_queue_config& q = p->queue;
+    read_retry_keys(r, q);
     p->visibility_timeout =
         r.optional<sim::duration>("visibility_timeout", p->visibility_timeout, {.min = sim::milliseconds(1)});
     endpoint_config enqueue;

@@ -10,6 +10,7 @@
 
 #include <memory>
 
+#include "harness/kinds/messaging.hpp"
 #include "harness/kinds/serving.hpp"
 #include "services/messaging/webhook.hpp"
 
@@ -48,13 +49,7 @@ void read_webhook(object_reader& r, service_config& s, kind_reader& load) {
         t.finish();
         p->subscribers.push_back(std::move(sub));
     }
-    q.max_attempts = r.optional<std::uint32_t>("max_attempts", q.max_attempts, {.min = 1, .max = 1000});
-    q.worker_count = r.optional<std::size_t>("in_flight", q.worker_count, {.min = 1, .max = 10'000});
-    q.backoff.base_delay =
-        r.optional<sim::duration>("backoff_base", q.backoff.base_delay, {.min = sim::microseconds(1)});
-    q.backoff.max_delay = r.optional<sim::duration>("backoff_max", q.backoff.max_delay, {.min = sim::microseconds(1)});
-    if (r.valid() && q.backoff.max_delay < q.backoff.base_delay)
-        r.error("backoff_max", "\"backoff_max\" is below \"backoff_base\"");
+    read_retry_keys(r, q);
     p->hooks.delivery_timeout =
         r.optional<sim::duration>("delivery_timeout", p->hooks.delivery_timeout, {.min = sim::microseconds(1)});
     endpoint_config publish;
