@@ -81,13 +81,19 @@ std::optional<std::uint64_t> parse_seed(const std::string& text, std::string& er
 }
 
 // Loads FILE, or the built-in flagship when there is none; prints diagnostics.
-std::optional<scenario> load(const std::optional<std::string>& file) {
+// With run_for (--until), the file is judged as the run that will happen.
+std::optional<scenario> load(const std::optional<std::string>& file, std::optional<sim::duration> run_for = {}) {
     diagnostics diags;
-    std::optional<scenario> s =
-        !file ? load_scenario_text(flagship_scenario_text(), "flagship", diags) : load_scenario_file(*file, diags);
+    const load_options options{run_for};
+    std::optional<scenario> s = !file ? load_scenario_text(flagship_scenario_text(), "flagship", diags, options)
+                                      : load_scenario_file(*file, diags, options);
     if (!diags.empty()) std::cerr << printable_lines(diags.format());  // errors, or warnings beside a usable scenario
-    if (s && !file) s->source_file.clear();                            // reproduce with `meshsim run`, no file
-    if (s && file && *file == "-") s->source_file = "-";               // reproduce from stdin again
+    if (!s && run_for) {
+        std::cerr << "meshsim: (judged as run with --until " << sim::format_duration_hms(*run_for)
+                  << ", not the file's duration)\n";
+    }
+    if (s && !file) s->source_file.clear();               // reproduce with `meshsim run`, no file
+    if (s && file && *file == "-") s->source_file = "-";  // reproduce from stdin again
     return s;
 }
 
@@ -162,7 +168,7 @@ int run_command(const run_args& args) {
         options.until = *until.value;
     }
     if (args.file && args.file->empty()) return bad_input("run: expected a scenario file, got \"\"");
-    std::optional<scenario> s = load(args.file);
+    std::optional<scenario> s = load(args.file, options.until);
     if (!s) return exit_bad_input;
 
     std::string error;

@@ -157,6 +157,8 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
     const sim::time_point faults_over = run.last_fault_end;
     std::vector<std::string> missing, phantom;
     std::size_t in_flight = 0;
+    std::size_t judged = 0;  // records that reached a replica, or were due there before the end
+    std::size_t absent = 0;  // due before the end and never arrived
     std::optional<sim::time_point> first;
     sim::duration caught_up{0};  // after the last fault: when the replicas had every earlier record
     sim::duration max_lag{0};
@@ -171,12 +173,15 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
             const sim::time_point due = sim::saturating_add(from, p.within);
             const auto got = applied.find(key);
             if (held.contains(key) && got != applied.end()) {
+                ++judged;
                 const sim::duration lag = std::max(sim::duration{0}, got->second - from);
                 max_lag = std::max(max_lag, lag);
                 if (commit->second <= faults_over) caught_up = std::max(caught_up, lag);
                 if (got->second > due && (!first || due < *first)) first = due;
                 if (got->second > due) missing.push_back(replica_name + ":" + key);
             } else if (due <= run.end) {
+                ++judged;
+                ++absent;
                 missing.push_back(replica_name + ":" + key);
                 if (!first || due < *first) first = due;
             } else {
@@ -198,15 +203,27 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
                               : e.label;
     r.expected = "every record of " + p.service + " at " + replicas + " within " + sim::format_duration_hms(p.within) +
                  " (of its commit, or of the last fault's end), and nothing else";
-    r.measured = "caught up " + format_latency(caught_up) + " after the last fault ended; max lag " +
-                 format_latency(max_lag) + "; " + std::to_string(missing.size()) + " missing or late, " +
+    // "Caught up" only when no due record is absent: it would read as recovery.
+    r.measured = (absent == 0 ? "caught up " + format_latency(caught_up) + " after the last fault ended"
+                              : std::string("not caught up")) +
+                 "; max lag " + format_latency(max_lag) + "; " + std::to_string(missing.size()) + " missing or late, " +
                  std::to_string(phantom.size()) + " phantom, " + std::to_string(in_flight) + " in flight at the end" +
                  examples(missing.empty() ? phantom : missing);
     r.passed = missing.empty() && phantom.empty();
     if (!r.passed) r.first_failed = first;
     const bool any_record = std::any_of(src.stored.begin(), src.stored.end(),
                                         [&](const std::string& key) { return src.committed.contains(key); });
-    if (!any_record) judge_empty(r, e, p.service + " holds no committed record to replicate");
+    if (!any_record) {
+        judge_empty(r, e, p.service + " holds no committed record to replicate");
+    } else if (judged == 0) {
+        // Every record still in flight (a fault that lasts to the end, or within too long):
+        // nothing was due, so nothing was judged.
+        judge_empty(r, e,
+                    "no record of " + p.service + " was due at a replica before the run ended (" +
+                        std::to_string(in_flight) + " in flight; due " + sim::format_duration_hms(p.within) +
+                        " after the later of its commit and the last fault's end, " +
+                        detail::format_instant(faults_over) + ")");
+    }
     return r;
 }
 

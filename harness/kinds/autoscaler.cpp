@@ -105,6 +105,14 @@ void read_autoscaler(object_reader& r, service_config& s, kind_reader& load) {
     s.params = std::move(p);
 }
 
+std::string scaler_of(const scenario& sc, const std::string& service) {
+    for (const service_config& other : sc.services) {
+        const autoscaler_params* p = autoscaler_of(other);
+        if (p != nullptr && p->service == service) return other.name;
+    }
+    return {};
+}
+
 bool held_back(const scenario& sc, const service_config& s, std::uint32_t instance) {
     for (const service_config& other : sc.services) {
         const autoscaler_params* p = autoscaler_of(other);

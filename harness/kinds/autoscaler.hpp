@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "harness/scenario/model.hpp"
 #include "harness/world/context.hpp"
@@ -13,6 +14,8 @@ namespace meshsim::harness {
 // True when instance (1-based) of s is beyond its autoscaler's `initial`: its node
 // exists but is not started.
 bool held_back(const scenario& sc, const service_config& s, std::uint32_t instance);
+// The autoscaler service that scales `service`; "" when none does.
+std::string scaler_of(const scenario& sc, const std::string& service);
 // Each scaled service's pool: its first `initial` instances.
 void prepare_autoscalers(world_context& ctx);
 

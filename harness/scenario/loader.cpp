@@ -53,7 +53,7 @@ struct endpoint_ref {
 
 class loader final : public kind_reader {
 public:
-    explicit loader(const document_reader& doc) : doc_(doc) {}
+    loader(const document_reader& doc, const load_options& options) : doc_(doc), options_(options) {}
     scenario read();
 
     // --- what service kinds read through (harness/kinds/service_kind.hpp) ---
@@ -98,6 +98,7 @@ private:
     std::string unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& known);
 
     const document_reader& doc_;
+    const load_options& options_;
     std::vector<reference> service_refs_;
     struct kind_reference {
         value_reader at;
@@ -660,6 +661,10 @@ scenario loader::read() {
         root.required<duration>("duration", {.min = sim::milliseconds(1), .max = run_limits::max_run_duration});
     s.warmup = root.optional<duration>("warmup", s.warmup);
     warmup_at_ = root.member("warmup");
+    if (options_.run_for) {
+        s.duration = *options_.run_for;
+        if (s.warmup >= s.duration) s.warmup = duration{0};
+    }
     s.bucket = root.optional<duration>("bucket", s.bucket, {.min = sim::milliseconds(1)});
     bucket_at_ = root.member("bucket");
     for (const value_reader& item : root.array("services", {.min_items = 1, .max_items = max_services})) {
@@ -709,7 +714,8 @@ scenario loader::read() {
         warn_unretryable_edges(s);
     }
     // Costs are estimated from values that are all valid, or they could mislead.
-    if (doc_.out().count() == errors_before) check_limits(s);
+    // With --until the runner checks the limits, naming --until rather than the file.
+    if (doc_.out().count() == errors_before && !options_.run_for) check_limits(s);
     return s;
 }
 
@@ -848,7 +854,8 @@ void loader::check_combinations(const scenario& s) {
         warmup_at_.error("warmup (" + sim::format_duration(s.warmup) + ") must be shorter than the duration (" +
                          sim::format_duration(s.duration) + ")");
     }
-    if (s.bucket > s.duration && s.duration.count() > 0) {
+    // A short --until may end inside the first bucket: the series then has one partial bucket.
+    if (s.bucket > s.duration && s.duration.count() > 0 && !options_.run_for) {
         bucket_at_.error("bucket (" + sim::format_duration(s.bucket) + ") must not be longer than the duration");
     }
     for (std::size_t i = 0; i < s.faults.size(); ++i) {
@@ -1209,10 +1216,10 @@ void loader::check_expectations_observe(const scenario& s) {
 
 std::uint64_t canonical_hash(const nlohmann::json& value) { return sim::stable_hash(value.dump()); }
 
-std::optional<scenario> finish_load(const json_source& source, diagnostics& out) {
+std::optional<scenario> finish_load(const json_source& source, diagnostics& out, const load_options& options) {
     const std::size_t before = out.count();
     document_reader doc(source, out);
-    loader l(doc);
+    loader l(doc, options);
     scenario s = l.read();
     if (out.count() != before) return std::nullopt;
     s.source_hash = canonical_hash(source.value());
@@ -1255,16 +1262,18 @@ const edge_policy& scenario::policy_for(std::string_view from, std::string_view 
     return default_edge;
 }
 
-std::optional<scenario> load_scenario_text(std::string_view text, std::string file, diagnostics& out) {
+std::optional<scenario> load_scenario_text(std::string_view text, std::string file, diagnostics& out,
+                                           const load_options& options) {
     const auto source = parse_json(text, std::move(file), out);
     if (!source) return std::nullopt;
-    return finish_load(*source, out);
+    return finish_load(*source, out, options);
 }
 
-std::optional<scenario> load_scenario_file(const std::filesystem::path& path, diagnostics& out) {
+std::optional<scenario> load_scenario_file(const std::filesystem::path& path, diagnostics& out,
+                                           const load_options& options) {
     const auto source = load_json_file(path, out);
     if (!source) return std::nullopt;
-    return finish_load(*source, out);
+    return finish_load(*source, out, options);
 }
 
 }  // namespace meshsim::harness

@@ -14,7 +14,17 @@
 
 namespace meshsim::harness {
 
-std::optional<scenario> load_scenario_text(std::string_view text, std::string file, diagnostics& out);
-std::optional<scenario> load_scenario_file(const std::filesystem::path& path, diagnostics& out);
+struct load_options {
+    // Run for this long instead of the file's duration (`meshsim run --until`): every
+    // check that depends on the run's length (schedules, actions, workloads that would
+    // start after the end, vacuous expectations) judges the run that will happen. A
+    // warmup not shorter than it is dropped, as the runner does.
+    std::optional<sim::duration> run_for;
+};
+
+std::optional<scenario> load_scenario_text(std::string_view text, std::string file, diagnostics& out,
+                                           const load_options& options = {});
+std::optional<scenario> load_scenario_file(const std::filesystem::path& path, diagnostics& out,
+                                           const load_options& options = {});
 
 }  // namespace meshsim::harness

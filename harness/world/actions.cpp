@@ -1,9 +1,12 @@
 #include "harness/world/actions.hpp"
 
+#include "harness/kinds/autoscaler.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
 
+#include "harness/kinds/autoscaler.hpp"
 #include "harness/scenario/diagnostics.hpp"
 
 namespace meshsim::harness {
@@ -106,6 +109,14 @@ void schedule_flag(const action_config& a, world_context& ctx) {
 
 // --- deploys --------------------------------------------------------------------------
 
+// The service a rolling restart or blue/green switch deploys; "" for other actions.
+std::string deploy_target(const action_config& a) {
+    if (a.params == nullptr) return {};
+    if (a.kind == "rolling_restart") return static_cast<const rolling_restart_params&>(*a.params).service;
+    if (a.kind == "blue_green") return static_cast<const blue_green_params&>(*a.params).service;
+    return {};
+}
+
 // A deploy's target: a service whose callers follow the mesh's pool, starting
 // before the run ends.
 void check_deploy_target(kind_reader& load, object_reader& r, const std::string& service, sim::duration at,
@@ -124,6 +135,16 @@ void check_deploy_target(kind_reader& load, object_reader& r, const std::string&
         if (at >= sc.duration)
             at_at.error("at " + sim::format_duration(at) + " is not before the end of the run (" +
                         sim::format_duration(sc.duration) + ")");
+        // One owner of the pool callers follow: a deploy beside an autoscaler, or beside
+        // another deploy, would each set it from a fleet the other has changed.
+        if (const std::string scaler = scaler_of(sc, service); !scaler.empty())
+            service_at.error("service " + quote(service) + " is scaled by autoscaler " + quote(scaler) +
+                             ", which owns its pool; deploy a service that is not autoscaled");
+        std::size_t deploys = 0;
+        for (const action_config& a : sc.actions) deploys += deploy_target(a) == service ? 1 : 0;
+        if (deploys > 1)
+            service_at.error("service " + quote(service) + " has " + std::to_string(deploys) +
+                             " deploys; one deploy per service (each owns the pool its callers follow)");
     });
 }
 

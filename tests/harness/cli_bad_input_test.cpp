@@ -3,6 +3,8 @@
 // inputs that look odd but are fine (a FIFO, a pipe, "-") are read.
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include "cli_testing.hpp"
@@ -187,4 +189,23 @@ TEST_CASE("usage and help name the command as it is typed", "[harness][cli][bad_
     }
     const cli_result top = run_meshsim({"--help"});
     CHECK(top.out.find("Usage: meshsim [OPTIONS] SUBCOMMAND") != std::string::npos);
+}
+
+TEST_CASE("run with --until is judged as the run that will happen: what falls after it is bad input, located",
+          "[harness][cli][bad_input]") {
+    const scratch_dir dir;
+    const std::string out = (dir / "out").string();
+    // Rollout steps at 10s, 20s and 30s: with --until 5s none would happen and the run would
+    // pass without ever switching the flag.
+    const std::string flags = source_path("scenarios/feature_flag.json").string();
+    const cli_result r = run_meshsim({"run", flags, "--until", "5s", "--out", out, "--quiet"}, dir.path());
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("feature_flag.json:20:25: error: rollout step at 10s is not before the end of the run (5s)") !=
+          std::string::npos);
+    CHECK(r.err.find("(judged as run with --until 5s, not the file's duration)") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "out" / "summary.json"));
+    // The same --until on a file with nothing after it runs.
+    const std::string basic = source_path("scenarios/basic.json").string();
+    CHECK(run_meshsim({"run", basic, "--until", "5s", "--out", out, "--quiet"}, dir.path()).exit_code == 0);
 }

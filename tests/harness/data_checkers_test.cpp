@@ -113,8 +113,7 @@ TEST_CASE("convergence: on time, late, in flight at the end, and phantom records
     const check_result bad = judge(e, data, at_ms(3000));
     CHECK_FALSE(bad.passed);
     CHECK(bad.measured ==
-          "caught up 700ms after the last fault ended; max lag 700ms; 1 missing or late, 1 phantom, "
-          "1 in flight at the end (e.g. search:d)");
+          "not caught up; max lag 700ms; 1 missing or late, 1 phantom, 1 in flight at the end (e.g. search:d)");
     CHECK(bad.first_failed == at_ms(4000));  // the phantom's arrival, before d fell due at 6s
 
     // A late record fails from when it fell due.
@@ -128,6 +127,32 @@ TEST_CASE("convergence: on time, late, in flight at the end, and phantom records
     CHECK(l.first_failed == at_ms(4000));
     INFO(l.measured);
     CHECK(l.measured.starts_with("caught up 1.5s after the last fault ended"));
+}
+
+TEST_CASE("convergence: nothing due before the end is no samples, not a pass") {
+    // A fault that lasts (almost) to the end: every record is still in flight, and
+    // a replica that never received one must not pass by default.
+    data_ledger data({"orders", "search"});
+    data.committed(0, "a", at_ms(1000));
+    data.committed(0, "b", at_ms(2000));
+    data.set_stored(0, {"a", "b"});
+    const expectation_config e =
+        expect(R"({"check": "convergence", "service": "orders", "replicas": ["search"], "within": "1s"})");
+    const check_result r = judge(e, data, at_ms(9500));  // due at 10.5s, after the 10s end
+    CHECK_FALSE(r.passed);
+    CHECK(r.measured ==
+          "no samples: no record of orders was due at a replica before the run ended (2 in flight; due 1s after the "
+          "later of its commit and the last fault's end, 9.500s)");
+    // One record that did arrive is something judged: then in-flight records are not failures.
+    data.applied(1, 0, "a", at_ms(9600));
+    data.set_replicated(1, 0, {"a"});
+    CHECK(judge(e, data, at_ms(9500)).passed);
+    const expectation_config allowed = expect(
+        R"({"check": "convergence", "service": "orders", "replicas": ["search"], "within": "1s", "allow_empty": true})");
+    data_ledger none({"orders", "search"});
+    none.committed(0, "a", at_ms(1000));
+    none.set_stored(0, {"a"});
+    CHECK(judge(allowed, none, at_ms(9500)).passed);
 }
 
 TEST_CASE("measured latencies read in ms below a second and in seconds above, never with an exponent") {
