@@ -5,6 +5,7 @@
 // partitions, and each consumer group reads every partition (kinds/consumer.cpp).
 #include "harness/kinds/kinds.hpp"
 
+#include "harness/scenario/limits.hpp"
 #include "services/messaging/broker.hpp"
 
 namespace meshsim::harness {
@@ -22,6 +23,11 @@ void read_broker(object_reader& r, service_config& s, kind_reader& load) {
     svc::broker_config& b = p->broker;
     b.ack_timeout = r.optional<sim::duration>("ack_timeout", b.ack_timeout, {.min = sim::milliseconds(1)});
     b.max_batch = r.optional<std::size_t>("max_batch", b.max_batch, {.min = 1, .max = 10'000});
+    if (r.valid() && s.instances > run_limits::max_broker_partitions) {
+        r.error("instances", "a broker has one partition per instance, at most " +
+                                 std::to_string(run_limits::max_broker_partitions) + "; got " +
+                                 std::to_string(s.instances));
+    }
     // Producers name it in a write's publish_to, with the topic the event goes to.
     endpoint_config publish;
     publish.path = "/broker/publish";

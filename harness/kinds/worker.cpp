@@ -11,6 +11,7 @@
 
 #include "harness/kinds/messaging.hpp"
 #include "harness/kinds/serving.hpp"
+#include "harness/scenario/limits.hpp"
 #include "services/messaging/idempotent_consumer.hpp"
 
 namespace meshsim::harness {
@@ -128,6 +129,12 @@ void read_worker(object_reader& r, service_config& s, kind_reader& load) {
     if (const value_reader v = r.member("service_time"); v.present()) p->service_time = load.read_distribution(v);
     p->dedupe = r.optional<bool>("dedupe", p->dedupe);
     p->concurrency = r.optional<std::uint32_t>("concurrency", p->concurrency, {.min = 1, .max = 10'000});
+    if (r.valid() && std::uint64_t{p->concurrency} * s.instances > run_limits::max_looping_fibers) {
+        r.error("concurrency", std::to_string(s.instances) + " instances x concurrency " +
+                                   std::to_string(p->concurrency) + " is " +
+                                   std::to_string(std::uint64_t{p->concurrency} * s.instances) +
+                                   " worker fibers; the limit is " + std::to_string(run_limits::max_looping_fibers));
+    }
     p->poison_rate = r.optional<double>("poison_rate", p->poison_rate, {.min = 0, .max = 1});
     p->error_rate = r.optional<double>("error_rate", p->error_rate, {.min = 0, .max = 1});
     p->poll_interval = r.optional<sim::duration>("poll_interval", p->poll_interval, {.min = sim::microseconds(1)});

@@ -26,6 +26,13 @@ struct run_limits {
     // Closed-loop users over all workloads: about 28 KB of memory each, and two 256 KiB
     // fiber stacks of address space (the user's and its request's).
     static constexpr std::uint64_t max_closed_loop_users = 5'000;
+    // Fibers that loop for the whole run in kinds' instances (a worker's instances x
+    // concurrency, a contend workload's clients): the same bound as closed-loop users.
+    static constexpr std::uint64_t max_looping_fibers = 5'000;
+    // A contend workload's cost grows with clients x updates (each conflict is a retry).
+    static constexpr std::uint64_t max_contend_work = 10'000'000;
+    // Partitions of a broker (its instances): consumers poll every one.
+    static constexpr std::uint32_t max_broker_partitions = 1'000;
     // Scheduled fault occurrences (repeats times targeted instances) plus nemesis faults.
     static constexpr std::uint64_t max_fault_occurrences = 100'000;
     // Calls the open-loop workloads make at their highest rate, with every downstream

@@ -508,6 +508,14 @@ workload_config loader::read_workload(object_reader r) {
         cc.key = c->required<std::string>("key", {.non_empty = true});
         cc.clients = c->optional<std::uint32_t>("clients", cc.clients, {.min = 1, .max = 10'000});
         cc.updates = c->optional<std::uint32_t>("updates", cc.updates, {.min = 1, .max = 1'000'000});
+        if (c->valid() && std::uint64_t{cc.clients} > run_limits::max_looping_fibers) {
+            c->error("clients", "at most " + std::to_string(run_limits::max_looping_fibers) +
+                                    " contending clients; got " + std::to_string(cc.clients));
+        } else if (c->valid() && std::uint64_t{cc.clients} * cc.updates > run_limits::max_contend_work) {
+            c->error("updates", std::to_string(cc.clients) + " clients x " + std::to_string(cc.updates) +
+                                    " updates is more contention than a run may cost (clients x updates at most " +
+                                    std::to_string(run_limits::max_contend_work) + ")");
+        }
         cc.compare_and_set = c->optional<bool>("compare_and_set", cc.compare_and_set);
         c->finish();
         w.contend = cc;
