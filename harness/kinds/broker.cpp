@@ -32,6 +32,7 @@ void read_broker(object_reader& r, service_config& s, kind_reader& load) {
     endpoint_config publish;
     publish.path = "/broker/publish";
     publish.method = "POST";
+    publish.internal = true;  // reached through publish_to, not called
     load.add_endpoint(s, std::move(publish), r.member("kind"));
     s.params = std::move(p);
 }

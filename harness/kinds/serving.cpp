@@ -67,6 +67,7 @@ void read_own_endpoints(object_reader& r, service_config& s, kind_reader& load, 
         time.present() ? std::optional(load.read_distribution(time)) : std::nullopt;
     for (endpoint_config& e : own) {
         if (service_time) e.service_time = *service_time;
+        e.internal = true;
         load.add_endpoint(s, std::move(e), time);
     }
 }

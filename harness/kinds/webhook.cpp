@@ -55,6 +55,7 @@ void read_webhook(object_reader& r, service_config& s, kind_reader& load) {
     endpoint_config publish;
     publish.path = "/webhooks/publish";
     publish.method = "POST";
+    publish.internal = true;  // reached through publish_to, not called
     load.add_endpoint(s, std::move(publish), r.member("kind"));
     s.params = std::move(p);
 }

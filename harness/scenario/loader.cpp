@@ -49,6 +49,7 @@ struct endpoint_ref {
     std::string service;
     std::string path;
     int version = 1;
+    bool direct = false;  // a call or a workload (not a publish target or a check)
 };
 
 class loader final : public kind_reader {
@@ -74,7 +75,8 @@ private:
     void read_station(object_reader& r, svc::service_config& s);
     endpoint_config read_endpoint(object_reader r, const std::string& service);
     write_config read_write(object_reader& w);
-    void read_target(object_reader& r, std::string& service, std::string& endpoint, int& version);
+    // direct: a call, which must not name a kind's internal endpoint (a publish target may).
+    void read_target(object_reader& r, std::string& service, std::string& endpoint, int& version, bool direct);
     service_config read_service(object_reader r);
     open_loop_config read_open_loop(object_reader r);
     workload_config read_workload(object_reader r);
@@ -316,7 +318,7 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
     for (const value_reader& item : r.array("calls", {.max_items = max_calls_per_endpoint})) {
         object_reader c = item.object();
         downstream_call call;
-        read_target(c, call.service, call.endpoint, call.version);
+        read_target(c, call.service, call.endpoint, call.version, true);
         call.probability = c.optional<double>("probability", 1.0, {.min = 0, .max = 1});
         call.required = c.optional<bool>("required", true);
         call.api_key = c.optional<std::string>("api_key", "", {.non_empty = true});
@@ -334,13 +336,13 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
 
 // Where a call or an event goes: service, endpoint and version, remembered for the
 // reference check of the second pass.
-void loader::read_target(object_reader& r, std::string& service, std::string& endpoint, int& version) {
+void loader::read_target(object_reader& r, std::string& service, std::string& endpoint, int& version, bool direct) {
     service = r.required<std::string>("service", {.non_empty = true});
     endpoint = r.required<std::string>("endpoint", {.non_empty = true});
     version = r.optional<int>("version", 1, {.min = 1, .max = 1000});
     if (r.valid()) {
         service_refs_.push_back({r.member("service"), service});
-        endpoint_refs_.push_back({r.member("endpoint"), service, endpoint, version});
+        endpoint_refs_.push_back({r.member("endpoint"), service, endpoint, version, direct});
     }
 }
 
@@ -357,7 +359,7 @@ write_config loader::read_write(object_reader& w) {
     for (const value_reader& item : w.array("publish_to", {.max_items = max_publish_targets})) {
         object_reader t = item.object();
         publish_target target;
-        read_target(t, target.service, target.endpoint, target.version);
+        read_target(t, target.service, target.endpoint, target.version, false);
         target.api_key = t.optional<std::string>("api_key", "", {.non_empty = true});
         const bool has_topic = t.has("topic");
         target.topic = t.optional<std::string>("topic", "", {.non_empty = true});
@@ -488,7 +490,7 @@ workload_config loader::read_workload(object_reader r) {
         w.version = r.optional<int>("version", 1, {.min = 1, .max = 1000});
         if (r.valid()) {
             service_refs_.push_back({r.member("service"), w.service});
-            endpoint_refs_.push_back({r.member("endpoint"), w.service, w.endpoint, w.version});
+            endpoint_refs_.push_back({r.member("endpoint"), w.service, w.endpoint, w.version, true});
         }
     }
     w.api_key = r.optional<std::string>("api_key", "", {.non_empty = true});
@@ -789,12 +791,17 @@ void loader::check_references(const scenario& s) {
         if (svc == nullptr || r.service.empty() || r.path.empty() || unreadable_endpoints_.contains(r.service))
             continue;
         std::vector<std::string> paths;
-        bool found = false;
+        const endpoint_config* found = nullptr;
         for (const auto& e : svc->endpoints) {
             paths.push_back(e.path);
-            if (e.path == r.path && (r.version == 0 || e.version == r.version)) found = true;
+            if (e.path == r.path && (r.version == 0 || e.version == r.version)) found = &e;
         }
-        if (found) continue;
+        if (found != nullptr && found->internal && r.direct) {
+            r.at.error("endpoint " + quote(r.path) + " is the " + svc->kind + " " + quote(r.service) +
+                       "'s own: it is reached through the key that names the service (docs/scenario-format.md, "
+                       "Service kinds), not by a call or a workload");
+        }
+        if (found != nullptr) continue;
         if (std::find(paths.begin(), paths.end(), r.path) != paths.end()) {
             r.at.error("service " + quote(r.service) + " has no version " + std::to_string(r.version) +
                        " of endpoint " + quote(r.path));

@@ -108,6 +108,11 @@ struct endpoint_config {
     std::optional<write_config> write;
     // Stores every event it receives as a replica record (synced before it answers).
     bool replica = false;
+    // An endpoint of a kind's own protocol (a broker's publish, a kv's get and put, a
+    // database's records, an auth's validate): reached through the key that names its
+    // service (publish_to with a topic, write.database, contend, auth), never by a call
+    // or a plain workload.
+    bool internal = false;
     std::optional<flag_variant> flag;
 };
 
