@@ -10,7 +10,7 @@ const std::vector<service_kind>& all_service_kinds() {
         {"synthetic",
          "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, "
          "criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records",
-         "concurrency, queue, endpoints, api_keys, rate_limit", read_synthetic, run_synthetic},
+         "concurrency, queue, endpoints, api_keys, rate_limit, auth", read_synthetic, run_synthetic},
         // operations
         {"registry",
          "service discovery: instances of services with a \"discovery\" key register and heartbeat; entries "
