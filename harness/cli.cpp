@@ -16,6 +16,8 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/bench/bench.hpp"
+#include "harness/chaos/commands.hpp"
+#include "harness/chaos/set_flags.hpp"
 #include "harness/checkers/checker.hpp"
 #include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/flagship.hpp"
@@ -43,6 +45,7 @@ struct run_args {
     std::string out_dir = "meshsim-out";
     std::string format = "text";
     std::string events = "all";
+    std::vector<std::string> sets;  // --set path=value, as typed
     bool quiet = false;
 };
 
@@ -82,11 +85,11 @@ std::optional<std::uint64_t> parse_seed(const std::string& text, std::string& er
 
 // Loads FILE, or the built-in flagship when there is none; prints diagnostics.
 // With run_for (--until), the file is judged as the run that will happen.
-std::optional<scenario> load(const std::optional<std::string>& file, std::optional<sim::duration> run_for = {}) {
+std::optional<scenario> load(const std::optional<std::string>& file, std::optional<sim::duration> run_for = {},
+                             const std::vector<set_flag>& sets = {}) {
     diagnostics diags;
     const load_options options{run_for};
-    std::optional<scenario> s = !file ? load_scenario_text(flagship_scenario_text(), "flagship", diags, options)
-                                      : load_scenario_file(*file, diags, options);
+    std::optional<scenario> s = load_scenario_with_sets(file, sets, diags, options);
     if (!diags.empty()) std::cerr << printable_lines(diags.format());  // errors, or warnings beside a usable scenario
     if (!s && run_for) {
         std::cerr << "meshsim: (judged as run with --until " << sim::format_duration_hms(*run_for)
@@ -167,8 +170,16 @@ int run_command(const run_args& args) {
         }
         options.until = *until.value;
     }
+    std::vector<set_flag> sets;
+    for (const std::string& typed : args.sets) {
+        std::string error;
+        const std::optional<set_flag> flag = parse_set_flag(typed, error);
+        if (!flag) return bad_input(error);
+        sets.push_back(*flag);
+    }
+    options.reproduce_suffix = set_flag_words(sets);
     if (args.file && args.file->empty()) return bad_input("run: expected a scenario file, got \"\"");
-    std::optional<scenario> s = load(args.file, options.until);
+    std::optional<scenario> s = load(args.file, options.until, sets);
     if (!s) return exit_bad_input;
 
     std::string error;
@@ -275,6 +286,8 @@ constexpr command commands[] = {
     {"validate", "Check a scenario file; report every problem"},
     {"list", "List service kinds, fault kinds and checkers"},
     {"bench", "Measure kernel throughput against a bare Boost.Context loop"},
+    {"sweep", "Run a scenario over a range of seeds in parallel; write sweep.json and junit.xml"},
+    {"merge", "Combine the sweep.json of a sweep's shards into one sweep.json and junit.xml"},
 };
 
 std::string command_list() {
@@ -315,6 +328,7 @@ int parse_and_run(int argc, char** argv) {
         ->check(CLI::IsMember({"all", "none"}))
         ->capture_default_str();
     run_cmd->add_flag("--quiet", run.quiet, "Print only the trace hash and the verdict");
+    run_cmd->add_option("--set", run.sets, "Change the scenario: path=value (JSON pointer or dotted path), repeatable");
 
     std::string validate_file;
     CLI::App* validate_cmd = app.add_subcommand(commands[1].name, commands[1].description);
@@ -340,6 +354,25 @@ int parse_and_run(int argc, char** argv) {
     bench_cmd->add_flag("--json", bench.json, "Print one JSON object");
     bench_cmd->add_flag("--no-baseline", bench.no_baseline, "Skip the bare-loop baseline");
 
+    sweep_args sweep;
+    CLI::App* sweep_cmd = app.add_subcommand(commands[4].name, commands[4].description);
+    sweep_cmd->add_option("file", sweep.file, "Scenario file (JSON; - reads standard input)")->required();
+    sweep_cmd->add_option("--seeds", sweep.seeds, "Seeds to run: A..B (inclusive) or one seed")->required();
+    CLI::Option* jobs_opt = sweep_cmd->add_option("--jobs", "Threads, 1 to 256 (default: the number of cores)");
+    CLI::Option* shard_opt =
+        sweep_cmd->add_option("--shard", "Run shard I of N: the seeds whose index in the range is I-1 mod N");
+    CLI::Option* sweep_until_opt = sweep_cmd->add_option("--until", "Virtual time to run each seed for");
+    sweep_cmd->add_option("--out", sweep.out_dir, "Directory for sweep.json and junit.xml")->capture_default_str();
+    sweep_cmd->add_option("--set", sweep.sets, "Change the scenario: path=value, repeatable (as for run)");
+    sweep_cmd->add_flag("--quiet", sweep.quiet, "No progress bar");
+
+    merge_args merge;
+    CLI::App* merge_cmd = app.add_subcommand(commands[5].name, commands[5].description);
+    merge_cmd->add_option("dirs", merge.inputs, "Shard directories (or their sweep.json files)")->required();
+    merge_cmd->add_option("--out", merge.out_dir, "Directory for the merged sweep.json and junit.xml")
+        ->capture_default_str();
+    merge_cmd->add_flag("--partial", merge.partial, "Merge even when seeds of the range are missing (a warning)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -350,7 +383,7 @@ int parse_and_run(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         const CLI::App* where = &app;
-        for (CLI::App* sub : {run_cmd, validate_cmd, list_cmd, bench_cmd}) {
+        for (CLI::App* sub : {run_cmd, validate_cmd, list_cmd, bench_cmd, sweep_cmd, merge_cmd}) {
             if (app.got_subcommand(sub)) where = sub;
         }
         const std::string name = where == &app ? "meshsim" : "meshsim " + where->get_name();
@@ -368,6 +401,13 @@ int parse_and_run(int argc, char** argv) {
         return run_command(run);
     }
     if (app.got_subcommand(bench_cmd)) return bench_command(bench);
+    if (app.got_subcommand(sweep_cmd)) {
+        if (jobs_opt->count() > 0) sweep.jobs = jobs_opt->as<std::string>();
+        if (shard_opt->count() > 0) sweep.shard = shard_opt->as<std::string>();
+        if (sweep_until_opt->count() > 0) sweep.until = sweep_until_opt->as<std::string>();
+        return sweep_command(sweep);
+    }
+    if (app.got_subcommand(merge_cmd)) return merge_command(merge);
     if (app.got_subcommand(validate_cmd)) return validate_command(validate_file);
     if (app.got_subcommand(list_cmd)) return list_command();
     return exit_internal;

@@ -1,5 +1,6 @@
 #include "harness/memory_reserve.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <new>
 
@@ -7,7 +8,8 @@ namespace meshsim::harness {
 
 namespace {
 
-void* reserve = nullptr;
+// Atomic: the sweep's threads may all run out of memory at once; one frees it.
+std::atomic<void*> reserve = nullptr;
 
 void give_back_and_fail() {
     release_memory_reserve();
@@ -18,13 +20,13 @@ void give_back_and_fail() {
 
 void set_aside_memory_reserve(std::size_t bytes) {
     release_memory_reserve();
-    reserve = std::malloc(bytes);
-    if (reserve != nullptr) std::set_new_handler(give_back_and_fail);
+    void* block = std::malloc(bytes);
+    reserve.store(block);
+    if (block != nullptr) std::set_new_handler(give_back_and_fail);
 }
 
 void release_memory_reserve() {
-    std::free(reserve);
-    reserve = nullptr;
+    std::free(reserve.exchange(nullptr));
     std::set_new_handler(nullptr);
 }
 

@@ -116,7 +116,7 @@ std::optional<output_dir> output_dir::prepare(const std::filesystem::path& dir, 
 }
 
 std::optional<output_file> output_file::create(const output_dir& dir, std::string_view name, std::string& error) {
-    static unsigned counter = 0;
+    static std::atomic<unsigned> counter = 0;  // atomic: any thread may create an output
     const std::filesystem::path final_path = dir.path() / name;
     for (int attempt = 0; attempt < 100; ++attempt) {
         const std::filesystem::path temp =

@@ -14,7 +14,7 @@
 namespace meshsim::harness {
 
 // Every name a run may write into its output directory.
-inline constexpr std::string_view output_names[] = {"events.jsonl", "summary.json"};
+inline constexpr std::string_view output_names[] = {"events.jsonl", "summary.json", "sweep.json", "junit.xml"};
 
 // A prepared output directory.
 class output_dir {

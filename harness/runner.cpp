@@ -80,7 +80,7 @@ std::string reproduce_command(const scenario& s, const run_options& options) {
     }
     cmd += " --seed " + std::to_string(s.seed);
     if (options.until) cmd += " --until " + sim::format_duration_hms(*options.until);
-    return cmd;
+    return cmd + options.reproduce_suffix;
 }
 
 std::vector<std::string> until_problems(const scenario& s, sim::duration until, bool keeps_events) {

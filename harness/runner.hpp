@@ -19,6 +19,8 @@ struct run_options {
     std::optional<sim::duration> until;  // overrides the scenario's duration
     bool keep_events = true;             // false: hash only (the events are not kept in memory)
     std::string reproduce_prefix = "meshsim run";
+    // Shell words appended to the reproduce command as they are (`--set` flags, quoted).
+    std::string reproduce_suffix;
     // Called every virtual `bucket` with the simulation (progress lines).
     std::function<void(const sim::kernel::simulation&)> on_progress;
     // Called with every trace event as it is recorded, with the name of its node

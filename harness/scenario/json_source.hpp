@@ -37,6 +37,9 @@ public:
 
     const std::string& file() const { return file_; }
     const nlohmann::json& value() const { return value_; }
+    // The value to change before loading (`--set`). Positions stay those of the text:
+    // a changed value keeps the position of the one it replaced, a new one has none.
+    nlohmann::json& value_to_edit() { return value_; }
 
     // Where the value at pointer ("" is the root, "/services/0/name") starts.
     std::optional<source_position> value_position(std::string_view pointer) const;

@@ -1284,6 +1284,10 @@ std::optional<scenario> load_scenario_text(std::string_view text, std::string fi
     return finish_load(*source, out, options);
 }
 
+std::optional<scenario> load_scenario_source(const json_source& source, diagnostics& out, const load_options& options) {
+    return finish_load(source, out, options);
+}
+
 std::optional<scenario> load_scenario_file(const std::filesystem::path& path, diagnostics& out,
                                            const load_options& options) {
     const auto source = load_json_file(path, out);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "harness/scenario/diagnostics.hpp"
+#include "harness/scenario/json_source.hpp"
 #include "harness/scenario/model.hpp"
 
 namespace meshsim::harness {
@@ -24,6 +25,9 @@ struct load_options {
 
 std::optional<scenario> load_scenario_text(std::string_view text, std::string file, diagnostics& out,
                                            const load_options& options = {});
+// A parsed (and perhaps edited: `--set`) source, validated as a file is.
+std::optional<scenario> load_scenario_source(const json_source& source, diagnostics& out,
+                                             const load_options& options = {});
 std::optional<scenario> load_scenario_file(const std::filesystem::path& path, diagnostics& out,
                                            const load_options& options = {});
 
