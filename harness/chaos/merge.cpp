@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <stdexcept>
 
 #include "harness/chaos/commands.hpp"
 #include "harness/chaos/junit.hpp"
@@ -29,6 +30,70 @@ struct shard_file {
     std::vector<seed_result> results;
 };
 
+// A field that is missing or of the wrong type.
+struct corrupt : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+template <typename Is>
+const nlohmann::json& need(const nlohmann::json& o, const char* key, Is is) {
+    if (!o.is_object() || !o.contains(key) || !(o[key].*is)()) {
+        throw corrupt(std::string("corrupt: missing or mistyped \"") + key + "\"");
+    }
+    return o[key];
+}
+
+void read_fields(const nlohmann::json& j, shard_file& out) {
+    using J = nlohmann::json;
+    out.id.scenario = need(j, "scenario", &J::is_string).get<std::string>();
+    out.id.scenario_file = need(j, "scenario_file", &J::is_string).get<std::string>();
+    out.id.scenario_hash = need(j, "scenario_hash", &J::is_string).get<std::string>();
+    out.id.meshsim_version = need(j, "meshsim_version", &J::is_string).get<std::string>();
+    for (const J& f : need(j, "set", &J::is_array)) {
+        if (!f.is_string()) throw corrupt("corrupt: \"set\" must hold strings");
+        out.id.set.push_back(f.get<std::string>());
+    }
+    if (j.contains("until") && j["until"].is_string()) out.id.until = j["until"].get<std::string>();
+    const J& seeds = need(j, "seeds", &J::is_object);
+    out.id.seeds.first = need(seeds, "first", &J::is_number_unsigned).get<std::uint64_t>();
+    out.id.seeds.last = need(seeds, "last", &J::is_number_unsigned).get<std::uint64_t>();
+    if (out.id.seeds.first > out.id.seeds.last || out.id.seeds.last - out.id.seeds.first >= max_sweep_seeds) {
+        throw corrupt("corrupt: bad \"seeds\" range");
+    }
+    if (j.contains("shard") && !j["shard"].is_null()) {
+        const J& shard = need(j, "shard", &J::is_object);
+        shard_spec s;
+        s.index = need(shard, "index", &J::is_number_unsigned).get<std::uint64_t>();
+        s.count = need(shard, "count", &J::is_number_unsigned).get<std::uint64_t>();
+        if (s.count == 0 || s.index == 0 || s.index > s.count) throw corrupt("corrupt: bad \"shard\"");
+        out.shard = s;
+    }
+    for (const J& r : need(j, "results", &J::is_array)) {
+        seed_result one;
+        one.seed = need(r, "seed", &J::is_number_unsigned).get<std::uint64_t>();
+        one.verdict = need(r, "verdict", &J::is_string).get<std::string>();
+        one.trace_hash = need(r, "trace_hash", &J::is_string).get<std::string>();
+        one.reproduce = need(r, "reproduce", &J::is_string).get<std::string>();
+        one.wall_s = need(r, "wall_s", &J::is_number).get<double>();
+        if (one.verdict == "error") one.error = need(r, "error", &J::is_string).get<std::string>();
+        for (const J& c : need(r, "failed_checks", &J::is_array)) {
+            one.failed.push_back({need(c, "check", &J::is_string).get<std::string>(),
+                                  need(c, "label", &J::is_string).get<std::string>(),
+                                  need(c, "expected", &J::is_string).get<std::string>(),
+                                  need(c, "measured", &J::is_string).get<std::string>()});
+        }
+        if (one.verdict != "pass" && one.verdict != "fail" && one.verdict != "error") {
+            throw corrupt("corrupt: seed " + std::to_string(one.seed) + " has verdict \"" + one.verdict + "\"");
+        }
+        const seed_range& range = out.id.seeds;
+        if (one.seed < range.first || one.seed > range.last ||
+            (out.shard && (one.seed - range.first) % out.shard->count != out.shard->index - 1)) {
+            throw corrupt("corrupt: seed " + std::to_string(one.seed) + " is not in this shard's seeds");
+        }
+        out.results.push_back(std::move(one));
+    }
+}
+
 // Reads and checks one sweep.json; "" on success, else why it cannot be merged.
 std::string read_shard(const std::string& given, shard_file& out) {
     std::error_code ec;
@@ -42,75 +107,10 @@ std::string read_shard(const std::string& given, shard_file& out) {
     if (!j.is_object() || !j.contains("schema") || j["schema"] != sweep_schema) {
         return "not a meshsim sweep.json (expected \"schema\": \"" + std::string(sweep_schema) + "\")";
     }
-    std::string bad;
-    const auto need = [&](const nlohmann::json& o, const char* key, auto is) -> const nlohmann::json& {
-        static const nlohmann::json none;
-        if (!bad.empty()) return none;
-        if (!o.is_object() || !o.contains(key) || !(o[key].*is)()) {
-            bad = std::string("corrupt: missing or mistyped \"") + key + "\"";
-            return none;
-        }
-        return o[key];
-    };
-    using J = nlohmann::json;
-    out.id.scenario = need(j, "scenario", &J::is_string).get<std::string>();
-    if (bad.empty()) out.id.scenario_file = need(j, "scenario_file", &J::is_string).get<std::string>();
-    if (bad.empty()) out.id.scenario_hash = need(j, "scenario_hash", &J::is_string).get<std::string>();
-    if (bad.empty()) out.id.meshsim_version = need(j, "meshsim_version", &J::is_string).get<std::string>();
-    if (bad.empty()) {
-        for (const J& f : need(j, "set", &J::is_array)) {
-            if (!f.is_string()) return "corrupt: \"set\" must hold strings";
-            out.id.set.push_back(f.get<std::string>());
-        }
-    }
-    if (bad.empty() && j.contains("until") && j["until"].is_string()) out.id.until = j["until"].get<std::string>();
-    if (bad.empty()) {
-        const J& seeds = need(j, "seeds", &J::is_object);
-        out.id.seeds.first = need(seeds, "first", &J::is_number_unsigned).get<std::uint64_t>();
-        if (bad.empty()) out.id.seeds.last = need(seeds, "last", &J::is_number_unsigned).get<std::uint64_t>();
-        if (bad.empty() &&
-            (out.id.seeds.first > out.id.seeds.last || out.id.seeds.last - out.id.seeds.first >= max_sweep_seeds)) {
-            return "corrupt: bad \"seeds\" range";
-        }
-    }
-    if (bad.empty() && j.contains("shard") && !j["shard"].is_null()) {
-        const J& shard = need(j, "shard", &J::is_object);
-        shard_spec s;
-        s.index = need(shard, "index", &J::is_number_unsigned).get<std::uint64_t>();
-        if (bad.empty()) s.count = need(shard, "count", &J::is_number_unsigned).get<std::uint64_t>();
-        if (bad.empty() && (s.count == 0 || s.index == 0 || s.index > s.count)) return "corrupt: bad \"shard\"";
-        out.shard = s;
-    }
-    if (!bad.empty()) return bad;
-    for (const J& r : need(j, "results", &J::is_array)) {
-        seed_result one;
-        one.seed = need(r, "seed", &J::is_number_unsigned).get<std::uint64_t>();
-        if (bad.empty()) one.verdict = need(r, "verdict", &J::is_string).get<std::string>();
-        if (bad.empty()) one.trace_hash = need(r, "trace_hash", &J::is_string).get<std::string>();
-        if (bad.empty()) one.reproduce = need(r, "reproduce", &J::is_string).get<std::string>();
-        if (bad.empty()) one.wall_s = need(r, "wall_s", &J::is_number).get<double>();
-        if (bad.empty() && one.verdict == "error") one.error = need(r, "error", &J::is_string).get<std::string>();
-        if (bad.empty()) {
-            for (const J& c : need(r, "failed_checks", &J::is_array)) {
-                failed_check f;
-                f.check = need(c, "check", &J::is_string).get<std::string>();
-                if (bad.empty()) f.label = need(c, "label", &J::is_string).get<std::string>();
-                if (bad.empty()) f.expected = need(c, "expected", &J::is_string).get<std::string>();
-                if (bad.empty()) f.measured = need(c, "measured", &J::is_string).get<std::string>();
-                if (!bad.empty()) break;
-                one.failed.push_back(std::move(f));
-            }
-        }
-        if (!bad.empty()) return "results: " + bad;
-        if (one.verdict != "pass" && one.verdict != "fail" && one.verdict != "error") {
-            return "corrupt: seed " + std::to_string(one.seed) + " has verdict \"" + one.verdict + "\"";
-        }
-        const seed_range& range = out.id.seeds;
-        if (one.seed < range.first || one.seed > range.last ||
-            (out.shard && (one.seed - range.first) % out.shard->count != out.shard->index - 1)) {
-            return "corrupt: seed " + std::to_string(one.seed) + " is not in this shard's seeds";
-        }
-        out.results.push_back(std::move(one));
+    try {
+        read_fields(j, out);
+    } catch (const corrupt& e) {
+        return e.what();
     }
     return "";
 }
