@@ -285,7 +285,7 @@ TEST_CASE("merge refuses shards that are not one sweep, and says when shards are
     CHECK(without_times(read_text(dir / "m/sweep.json")) == without_times(whole));
 }
 
-TEST_CASE("--set changes the scenario before it is validated", "[harness][set][cli][bad_input]") {
+TEST_CASE("a --set flag changes the scenario before it is validated", "[harness][set][cli][bad_input]") {
     const scratch_dir dir;
     const std::string file = source_path("scenarios/retry_storm_fails.json").string();
     const auto run = [&](std::vector<std::string> sets) {
