@@ -358,10 +358,13 @@ int parse_and_run(int argc, char** argv) {
     CLI::App* sweep_cmd = app.add_subcommand(commands[4].name, commands[4].description);
     sweep_cmd->add_option("file", sweep.file, "Scenario file (JSON; - reads standard input)")->required();
     sweep_cmd->add_option("--seeds", sweep.seeds, "Seeds to run: A..B (inclusive) or one seed")->required();
-    CLI::Option* jobs_opt = sweep_cmd->add_option("--jobs", "Threads, 1 to 256 (default: the number of cores)");
+    CLI::Option* jobs_opt =
+        sweep_cmd->add_option("--jobs", "Threads, 1 to 256 (default: the number of cores)")->type_name("N");
     CLI::Option* shard_opt =
-        sweep_cmd->add_option("--shard", "Run shard I of N: the seeds whose index in the range is I-1 mod N");
-    CLI::Option* sweep_until_opt = sweep_cmd->add_option("--until", "Virtual time to run each seed for");
+        sweep_cmd->add_option("--shard", "Run shard I of N: the seeds whose index in the range is I-1 mod N")
+            ->type_name("I/N");
+    CLI::Option* sweep_until_opt =
+        sweep_cmd->add_option("--until", "Virtual time to run each seed for")->type_name("DURATION");
     sweep_cmd->add_option("--out", sweep.out_dir, "Directory for sweep.json and junit.xml")->capture_default_str();
     sweep_cmd->add_option("--set", sweep.sets, "Change the scenario: path=value, repeatable (as for run)");
     sweep_cmd->add_flag("--quiet", sweep.quiet, "No progress bar");

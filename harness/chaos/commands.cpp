@@ -5,10 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
-#include <map>
-#include <set>
 #include <thread>
 
 #include "harness/chaos/junit.hpp"
@@ -17,7 +14,6 @@
 #include "harness/cli.hpp"
 #include "harness/output_dir.hpp"
 #include "harness/scenario/duration.hpp"
-#include "harness/scenario/input_file.hpp"
 #include "harness/terminal_text.hpp"
 #include "meshsim_version.hpp"
 #include "sim/trace.hpp"
@@ -53,9 +49,11 @@ std::optional<unsigned> parse_jobs(const std::optional<std::string>& text, std::
 std::function<void(std::size_t, std::size_t, std::size_t)> progress_bar(bool quiet) {
     if (quiet || !::isatty(2)) return {};
     const auto start = std::chrono::steady_clock::now();  // determinism: allowed (progress line on a terminal)
-    return [start](std::size_t done, std::size_t failed, std::size_t total) {
+    return [start, drawn = -1.0](std::size_t done, std::size_t failed, std::size_t total) mutable {
         const auto now = std::chrono::steady_clock::now();  // determinism: allowed (progress line on a terminal)
         const double wall = std::chrono::duration<double>(now - start).count();
+        if (done < total && wall - drawn < 0.1) return;  // at most 10 redraws a second
+        drawn = wall;
         constexpr std::size_t width = 30;
         const std::size_t filled = total == 0 ? width : done * width / total;
         std::fprintf(stderr, "\r[%s%s] %zu/%zu seeds, %zu failing, %.0fs ", std::string(filled, '#').c_str(),
