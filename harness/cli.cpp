@@ -328,7 +328,10 @@ int parse_and_run(int argc, char** argv) {
         ->check(CLI::IsMember({"all", "none"}))
         ->capture_default_str();
     run_cmd->add_flag("--quiet", run.quiet, "Print only the trace hash and the verdict");
-    run_cmd->add_option("--set", run.sets, "Change the scenario: path=value (JSON pointer or dotted path), repeatable");
+    // One value per --set, so a FILE after it stays the FILE.
+    run_cmd->add_option("--set", run.sets, "Change the scenario: path=value (JSON pointer or dotted path), repeatable")
+        ->allow_extra_args(false)
+        ->type_name("PATH=VALUE");
 
     std::string validate_file;
     CLI::App* validate_cmd = app.add_subcommand(commands[1].name, commands[1].description);
@@ -366,7 +369,9 @@ int parse_and_run(int argc, char** argv) {
     CLI::Option* sweep_until_opt =
         sweep_cmd->add_option("--until", "Virtual time to run each seed for")->type_name("DURATION");
     sweep_cmd->add_option("--out", sweep.out_dir, "Directory for sweep.json and junit.xml")->capture_default_str();
-    sweep_cmd->add_option("--set", sweep.sets, "Change the scenario: path=value, repeatable (as for run)");
+    sweep_cmd->add_option("--set", sweep.sets, "Change the scenario: path=value, repeatable (as for run)")
+        ->allow_extra_args(false)
+        ->type_name("PATH=VALUE");
     sweep_cmd->add_flag("--quiet", sweep.quiet, "No progress bar");
 
     merge_args merge;

@@ -300,6 +300,11 @@ TEST_CASE("a --set flag changes the scenario before it is validated", "[harness]
     const auto hash = [](const cli_result& r) { return r.out.substr(0, r.out.find('\n')); };
     CHECK(hash(pointer) != hash(plain));  // the flag changed the run
     CHECK(hash(pointer) == hash(dotted));
+    // A FILE after --set is the file, not a second value of the flag.
+    const cli_result before =
+        run_meshsim({"run", "--set", "edges.0.retry.max_attempts=1", file, "--quiet", "--events", "none", "--out", "o"},
+                    dir.path());
+    CHECK(hash(before) == hash(dotted));
     // By name: services.back is the element of "services" whose "name" is "back".
     CHECK(hash(run({"services.back.instances=3"})) == hash(run({"/services/1/instances=3"})));
     // A value that is not JSON is a string: "2s" and "\"2s\"" are the same.
