@@ -69,6 +69,9 @@ std::string json_text(const nlohmann::json& j) {
 
 }  // namespace
 
+// More failing seeds than this are counted, not listed, on stdout.
+constexpr std::uint64_t max_listed_seeds = 50;
+
 int sweep_report(output_file& sweep_file, output_file& junit_file, const nlohmann::json& sweep) {
     junit_file.write(junit_xml(sweep));
     sweep_file.write(json_text(sweep));
@@ -89,9 +92,15 @@ int sweep_report(output_file& sweep_file, output_file& junit_file, const nlohman
                 static_cast<unsigned long long>(totals["passed"].get<std::uint64_t>()),
                 static_cast<unsigned long long>(failed), static_cast<unsigned long long>(errors));
     if (failed + errors > 0) std::printf("failing seeds:\n");
+    std::uint64_t listed = 0;
     for (const nlohmann::json& r : sweep["results"]) {
         const std::string verdict = r["verdict"].get<std::string>();
         if (verdict == "pass") continue;
+        if (++listed > max_listed_seeds) {
+            std::printf("  ... and %llu more (all in sweep.json and junit.xml)\n",
+                        static_cast<unsigned long long>(failed + errors - max_listed_seeds));
+            break;
+        }
         std::string why;
         for (const nlohmann::json& c : r["failed_checks"]) {
             why += (why.empty() ? "" : "; ") + c["label"].get<std::string>();
