@@ -346,3 +346,19 @@ TEST_CASE("a --set flag changes the scenario before it is validated", "[harness]
         CHECK(r.err.find('\x1b') == std::string::npos);
     }
 }
+
+TEST_CASE("a sweep lists 50 failing seeds on stdout and counts the rest", "[harness][sweep][cli]") {
+    const scratch_dir dir;
+    const std::string file = source_path("scenarios/retry_storm_fails.json").string();
+    const cli_result r = run_meshsim(
+        {"sweep", file, "--seeds", "100..154", "--jobs", "2", "--out", "o", "--set", "duration=9s"}, dir.path());
+    INFO(r.err);
+    REQUIRE(r.exit_code == 1);
+    CHECK(r.out.find("retry_storm_fails: 55 seeds, 0 passed, 55 failed, 0 errors") != std::string::npos);
+    CHECK(r.out.find("seed=149 FAIL") != std::string::npos);
+    CHECK(r.out.find("seed=150 FAIL") == std::string::npos);
+    CHECK(r.out.find("  ... and 5 more (all in sweep.json and junit.xml)") != std::string::npos);
+    const std::string xml = read_text(dir / "o/junit.xml");
+    CHECK(xml.find("<testcase name=\"seed=154\"") != std::string::npos);
+    CHECK(xml.find("--seed 154 --set duration=9s") != std::string::npos);
+}
