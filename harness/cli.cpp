@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "harness/bench/bench.hpp"
+#include "harness/chaos/chaos.hpp"
 #include "harness/chaos/commands.hpp"
 #include "harness/chaos/set_flags.hpp"
 #include "harness/checkers/checker.hpp"
@@ -288,6 +289,7 @@ constexpr command commands[] = {
     {"bench", "Measure kernel throughput against a bare Boost.Context loop"},
     {"sweep", "Run a scenario over a range of seeds in parallel; write sweep.json and junit.xml"},
     {"merge", "Combine the sweep.json of a sweep's shards into one sweep.json and junit.xml"},
+    {"chaos", "Draw fault schedules for a scenario, shrink each failing one to a scenario file"},
 };
 
 std::string command_list() {
@@ -381,6 +383,20 @@ int parse_and_run(int argc, char** argv) {
         ->capture_default_str();
     merge_cmd->add_flag("--partial", merge.partial, "Merge even when seeds of the range are missing (a warning)");
 
+    chaos_args chaos;
+    CLI::App* chaos_cmd = app.add_subcommand(commands[6].name, commands[6].description);
+    chaos_cmd->add_option("file", chaos.file, "Scenario file (JSON)")->required();
+    chaos_cmd->add_option("--runs", chaos.runs, "Runs, one fault schedule each")->required()->type_name("N");
+    CLI::Option* chaos_seed_opt = chaos_cmd->add_option("--seed", "First run's seed (default 1)")->type_name("S");
+    CLI::Option* chaos_jobs_opt =
+        chaos_cmd->add_option("--jobs", "Threads, 1 to 256 (default: the number of cores)")->type_name("N");
+    chaos_cmd->add_option("--out", chaos.out_dir, "Directory for chaos.json, junit.xml, chaos-N.json")
+        ->capture_default_str();
+    chaos_cmd->add_option("--set", chaos.sets, "Change the scenario: path=value, repeatable (as for run)")
+        ->allow_extra_args(false)
+        ->type_name("PATH=VALUE");
+    chaos_cmd->add_flag("--quiet", chaos.quiet, "No progress line");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -391,7 +407,7 @@ int parse_and_run(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         const CLI::App* where = &app;
-        for (CLI::App* sub : {run_cmd, validate_cmd, list_cmd, bench_cmd, sweep_cmd, merge_cmd}) {
+        for (CLI::App* sub : {run_cmd, validate_cmd, list_cmd, bench_cmd, sweep_cmd, merge_cmd, chaos_cmd}) {
             if (app.got_subcommand(sub)) where = sub;
         }
         const std::string name = where == &app ? "meshsim" : "meshsim " + where->get_name();
@@ -416,6 +432,11 @@ int parse_and_run(int argc, char** argv) {
         return sweep_command(sweep);
     }
     if (app.got_subcommand(merge_cmd)) return merge_command(merge);
+    if (app.got_subcommand(chaos_cmd)) {
+        if (chaos_seed_opt->count() > 0) chaos.seed = chaos_seed_opt->as<std::string>();
+        if (chaos_jobs_opt->count() > 0) chaos.jobs = chaos_jobs_opt->as<std::string>();
+        return chaos_command(chaos);
+    }
     if (app.got_subcommand(validate_cmd)) return validate_command(validate_file);
     if (app.got_subcommand(list_cmd)) return list_command();
     return exit_internal;

@@ -72,7 +72,8 @@ seed_result run_one(sweep_state& st, std::uint64_t seed, std::vector<std::string
     const auto wall_start = std::chrono::steady_clock::now();  // determinism: allowed (junit time, not the run)
     seed_result out;
     try {
-        const run_result r = run_scenario(st.s, o);
+        const run_result r =
+            st.options.scenario_for ? run_scenario(st.options.scenario_for(seed), o) : run_scenario(st.s, o);
         if (!r.setup_errors.empty()) {
             setup_errors = r.setup_errors;
             return out;

@@ -64,6 +64,9 @@ struct sweep_options {
     std::optional<sim::duration> until;
     std::string reproduce_suffix;  // --set words for the reproduce commands
     unsigned jobs = 1;
+    // When set, the scenario each seed runs (`meshsim chaos`: the seed's own faults);
+    // else every seed runs the scenario given.
+    std::function<scenario(std::uint64_t seed)> scenario_for;
     // Called on the calling thread, about 5 times a second and at the end.
     std::function<void(std::size_t done, std::size_t failed, std::size_t total)> on_progress;
 };
