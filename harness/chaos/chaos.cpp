@@ -380,7 +380,7 @@ int chaos_command(const chaos_args& args) {
             out->write(json_text(file));
             if (!commit(*out)) return exit_internal;
             const std::string path = (dir->path() / name).string();
-            r.reproduce = "meshsim run " + path + " --seed " + std::to_string(r.seed);
+            r.reproduce = "meshsim run " + shell_quote(path) + " --seed " + std::to_string(r.seed);
             one["shrunk"] = {{"file", path},
                              {"check", label},
                              {"faults", shrunk.scenario["faults"]},

@@ -116,6 +116,24 @@ TEST_CASE("chaos results depend on the seed only, not on --jobs", "[harness][cha
     CHECK(results("j1") != results("s6"));
 }
 
+TEST_CASE("the reproduce command quotes an output directory a shell would split", "[harness][chaos][cli]") {
+    const scratch_dir dir;
+    const cli_result r =
+        run_meshsim({"chaos", fragile, "--runs", "3", "--seed", "1", "--out", "my out $x"}, dir.path());
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 1);
+    const nlohmann::json chaos = nlohmann::json::parse(read_text(dir / "my out $x/chaos.json"));
+    const std::string reproduce = chaos["results"][2]["reproduce"].get<std::string>();
+    CHECK(reproduce == "meshsim run 'my out $x/chaos-1.json' --seed 3");
+    // The printed command, as a shell runs it (meshsim's path for the word "meshsim").
+    const cli_result replay = run_shell("exec " + h::shell_quote(MESHSIM_BINARY) +
+                                            reproduce.substr(std::string("meshsim").size()) + " --out r < /dev/null",
+                                        dir.path());
+    INFO(replay.out << replay.err);
+    CHECK(replay.exit_code == 1);
+    CHECK(replay.out.find("FAIL  slo service api /hello") != std::string::npos);
+}
+
 TEST_CASE("bad input to chaos is exit 2 with a clear message", "[harness][chaos][cli][bad_input]") {
     const scratch_dir dir;
     write_text(dir / "file", "x");
