@@ -390,6 +390,10 @@ int parse_and_run(int argc, char** argv) {
     CLI::Option* chaos_seed_opt = chaos_cmd->add_option("--seed", "First run's seed (default 1)")->type_name("S");
     CLI::Option* chaos_jobs_opt =
         chaos_cmd->add_option("--jobs", "Threads, 1 to 256 (default: the number of cores)")->type_name("N");
+    CLI::Option* chaos_kinds_opt =
+        chaos_cmd->add_option("--kinds", "Fault kinds to draw, comma-separated (default: all)")->type_name("K,K");
+    CLI::Option* chaos_max_opt =
+        chaos_cmd->add_option("--max-faults", "Faults per run, at most (1 to 20, default 5)")->type_name("N");
     chaos_cmd->add_option("--out", chaos.out_dir, "Directory for chaos.json, junit.xml, chaos-N.json")
         ->capture_default_str();
     chaos_cmd->add_option("--set", chaos.sets, "Change the scenario: path=value, repeatable (as for run)")
@@ -435,6 +439,8 @@ int parse_and_run(int argc, char** argv) {
     if (app.got_subcommand(chaos_cmd)) {
         if (chaos_seed_opt->count() > 0) chaos.seed = chaos_seed_opt->as<std::string>();
         if (chaos_jobs_opt->count() > 0) chaos.jobs = chaos_jobs_opt->as<std::string>();
+        if (chaos_kinds_opt->count() > 0) chaos.kinds = chaos_kinds_opt->as<std::string>();
+        if (chaos_max_opt->count() > 0) chaos.max_faults = chaos_max_opt->as<std::string>();
         return chaos_command(chaos);
     }
     if (app.got_subcommand(validate_cmd)) return validate_command(validate_file);

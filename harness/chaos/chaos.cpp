@@ -56,6 +56,10 @@ std::int64_t ns_of(const nlohmann::json& text) {
     return parsed.value->count();
 }
 
+double round2(double x) { return static_cast<double>(static_cast<std::int64_t>(x * 100 + 0.5)) / 100; }
+
+}  // namespace
+
 // The fault kinds chaos draws, with the keys it gives them (the fault-kind registry's
 // names; clock and link need pairs of targets or offsets chaos does not draw yet).
 const std::vector<std::string>& chaos_kinds() {
@@ -70,19 +74,17 @@ const std::vector<std::string>& chaos_kinds() {
     return kinds;
 }
 
-double round2(double x) { return static_cast<double>(static_cast<std::int64_t>(x * 100 + 0.5)) / 100; }
-
-}  // namespace
-
-nlohmann::json draw_chaos_faults(std::uint64_t seed, const std::vector<chaos_target>& targets, std::int64_t run_ns) {
+nlohmann::json draw_chaos_faults(std::uint64_t seed, const std::vector<chaos_target>& targets, std::int64_t run_ns,
+                                 const chaos_bounds& bounds) {
     sim::random_stream rs(seed, "chaos");
+    const std::vector<std::string>& pool = bounds.kinds.empty() ? chaos_kinds() : bounds.kinds;
     // Swarm testing: each run enables its own subset of the kinds (at least one).
     std::vector<std::string> enabled;
-    for (const std::string& k : chaos_kinds()) {
+    for (const std::string& k : pool) {
         if (rs.bernoulli(0.5)) enabled.push_back(k);
     }
-    if (enabled.empty()) enabled.push_back(chaos_kinds()[rs.below(chaos_kinds().size())]);
-    const auto count = static_cast<int>(rs.uniform_int(1, max_chaos_faults));
+    if (enabled.empty()) enabled.push_back(pool[rs.below(pool.size())]);
+    const auto count = static_cast<int>(rs.uniform_int(1, std::clamp(bounds.max_faults, 1, max_chaos_faults)));
     const std::int64_t run_ms = std::max<std::int64_t>(2, run_ns / ms);
     nlohmann::json faults = nlohmann::json::array();
     for (int i = 0; i < count; ++i) {
@@ -293,6 +295,30 @@ int chaos_command(const chaos_args& args) {
         if (!flag) return bad_input(error);
         sets.push_back(*flag);
     }
+    chaos_bounds bounds;
+    if (args.max_faults) {
+        const std::optional<std::uint64_t> n = parse_whole(*args.max_faults);
+        if (!n || *n == 0 || *n > static_cast<std::uint64_t>(max_chaos_faults)) {
+            return bad_input("--max-faults: expected a number from 1 to " + std::to_string(max_chaos_faults) +
+                             ", got " + shown(*args.max_faults));
+        }
+        bounds.max_faults = static_cast<int>(*n);
+    }
+    if (args.kinds) {
+        std::string all;
+        for (const std::string& k : chaos_kinds()) all += (all.empty() ? "" : ", ") + k;
+        std::string rest = *args.kinds + ",";
+        for (std::size_t comma; (comma = rest.find(',')) != std::string::npos; rest.erase(0, comma + 1)) {
+            const std::string k = rest.substr(0, comma);
+            if (std::find(chaos_kinds().begin(), chaos_kinds().end(), k) == chaos_kinds().end()) {
+                return bad_input("--kinds: " + shown(k) + " is not a fault kind chaos draws (" + all + ")");
+            }
+            if (std::find(bounds.kinds.begin(), bounds.kinds.end(), k) != bounds.kinds.end()) {
+                return bad_input("--kinds: " + shown(k) + " is named twice");
+            }
+            bounds.kinds.push_back(k);
+        }
+    }
     if (args.file.empty()) return bad_input("chaos: expected a scenario file, got \"\"");
 
     // The file as loaded (with --set), then without its faults and nemesis.
@@ -325,7 +351,7 @@ int chaos_command(const chaos_args& args) {
     if (!junit_file) return bad_input(error);
 
     const std::int64_t run_ns = original->duration.count();
-    const auto faults_of = [&](std::uint64_t s) { return draw_chaos_faults(s, ctx.targets, run_ns); };
+    const auto faults_of = [&](std::uint64_t s) { return draw_chaos_faults(s, ctx.targets, run_ns, bounds); };
     std::vector<std::uint64_t> seeds;
     for (std::uint64_t i = 0; i < *runs; ++i) seeds.push_back(*seed + i);
     sweep_options options;
@@ -414,6 +440,8 @@ int chaos_command(const chaos_args& args) {
         {"set", id.set},
         {"seed", *seed},
         {"runs", *runs},
+        {"kinds", bounds.kinds.empty() ? chaos_kinds() : bounds.kinds},
+        {"max_faults", bounds.max_faults},
         {"max_shrink_steps", max_shrink_steps},
         {"totals", {{"runs", *runs}, {"passed", *runs - failures - errors}, {"failed", failures}, {"errors", errors}}},
         {"results", results},

@@ -19,13 +19,16 @@ namespace meshsim::harness {
 
 inline constexpr std::uint64_t max_chaos_runs = 100'000;
 inline constexpr int max_shrink_steps = 200;
-inline constexpr int max_chaos_faults = 5;  // drawn per run, at most
+inline constexpr int default_chaos_faults = 5;  // drawn per run, at most (--max-faults)
+inline constexpr int max_chaos_faults = 20;     // the largest --max-faults
 
 struct chaos_args {
     std::string file;
     std::string runs;
-    std::optional<std::string> seed;  // default 1
-    std::optional<std::string> jobs;  // default: the number of cores
+    std::optional<std::string> seed;        // default 1
+    std::optional<std::string> jobs;        // default: the number of cores
+    std::optional<std::string> kinds;       // "crash,pause": the kinds drawn (default: every drawable kind)
+    std::optional<std::string> max_faults;  // per run, 1 to max_chaos_faults
     std::vector<std::string> sets;
     std::string out_dir = "meshsim-chaos";
     bool quiet = false;
@@ -37,8 +40,18 @@ struct chaos_target {
     std::uint32_t instances = 1;
 };
 
+// The bounds of the draw.
+struct chaos_bounds {
+    std::vector<std::string> kinds;  // empty: every kind chaos draws
+    int max_faults = default_chaos_faults;
+};
+
+// The fault kinds chaos can draw (names of the fault-kind registry).
+const std::vector<std::string>& chaos_kinds();
+
 // The faults run SEED draws (scenario `faults` entries) for a run of RUN_NS nanoseconds.
-nlohmann::json draw_chaos_faults(std::uint64_t seed, const std::vector<chaos_target>& targets, std::int64_t run_ns);
+nlohmann::json draw_chaos_faults(std::uint64_t seed, const std::vector<chaos_target>& targets, std::int64_t run_ns,
+                                 const chaos_bounds& bounds = {});
 
 int chaos_command(const chaos_args& args);
 

@@ -33,12 +33,23 @@ TEST_CASE("chaos draws valid, varied fault schedules from the seed", "[harness][
         const nlohmann::json faults = h::draw_chaos_faults(seed, targets, 4'000'000'000);
         REQUIRE(faults.is_array());
         CHECK(faults.size() >= 1);
-        CHECK(faults.size() <= static_cast<std::size_t>(h::max_chaos_faults));
+        CHECK(faults.size() <= static_cast<std::size_t>(h::default_chaos_faults));
         schedules.insert(faults.dump());
         for (const auto& f : faults) kinds.insert(f["kind"].get<std::string>());
     }
     CHECK(schedules.size() == 50);
     CHECK(kinds == std::set<std::string>{"abort", "crash", "delay", "partition", "pause", "slow"});
+    // Bounds: only the kinds named, at most max_faults, and some run reaches the maximum.
+    h::chaos_bounds crash_only;
+    crash_only.kinds.push_back("crash");
+    crash_only.max_faults = 2;
+    std::size_t most = 0;
+    for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+        const nlohmann::json faults = h::draw_chaos_faults(seed, targets, 4'000'000'000, crash_only);
+        most = std::max(most, faults.size());
+        for (const auto& f : faults) CHECK(f["kind"].get<std::string>() == std::string("crash"));
+    }
+    CHECK(most == 2);
 }
 
 TEST_CASE("chaos finds a failing schedule, shrinks it, and the written file fails the same way",
@@ -148,6 +159,13 @@ TEST_CASE("bad input to chaos is exit 2 with a clear message", "[harness][chaos]
         {{fragile, "--runs", "2", "--seed", "-3"}, "--seed: expected a whole number"},
         {{fragile, "--runs", "2", "--seed", "18446744073709551616"}, "--seed: expected a whole number"},
         {{fragile, "--runs", "2", "--seed", "18446744073709551615"}, "--seed: seed + runs - 1 is past"},
+        {{fragile, "--runs", "2", "--kinds", "crash,nope"}, "--kinds: \"nope\" is not a fault kind chaos draws"},
+        {{fragile, "--runs", "2", "--kinds", ""}, "--kinds: \"\" is not a fault kind"},
+        {{fragile, "--runs", "2", "--kinds", "crash,,pause"}, "--kinds: \"\" is not a fault kind"},
+        {{fragile, "--runs", "2", "--kinds", "crash,crash"}, "--kinds: \"crash\" is named twice"},
+        {{fragile, "--runs", "2", "--kinds", "clock"}, "--kinds: \"clock\" is not a fault kind chaos draws"},
+        {{fragile, "--runs", "2", "--max-faults", "0"}, "--max-faults: expected a number from 1 to 20"},
+        {{fragile, "--runs", "2", "--max-faults", "21"}, "--max-faults: expected a number from 1 to 20"},
         {{fragile, "--runs", "2", "--jobs", "0"}, "--jobs: expected a number of threads from 1 to 256"},
         {{fragile, "--runs", "2", "--out", (dir / "file").string()}, "exists and is not a directory"},
         {{fragile, "--runs", "2", "--out", "/proc/meshsim-no"}, "--out /proc/meshsim-no: cannot create"},
