@@ -60,18 +60,6 @@ struct bench_args {
     bool no_baseline = false;
 };
 
-// One line on stderr for bad input: input is shown escaped, so it cannot forge lines.
-int bad_input(const std::string& message) {
-    std::cerr << "meshsim: error: " << printable(message) << "\n";
-    return exit_bad_input;
-}
-
-// TEXT in double quotes for a message, cut after 40 bytes (a 5,000-digit seed).
-std::string shown(const std::string& text) {
-    return "\"" +
-           (text.size() > 40 ? text.substr(0, 40) + "...\" (" + std::to_string(text.size()) + " bytes)" : text + "\"");
-}
-
 // A seed is a whole number from 0 to 2^64-1, written in decimal digits only: no
 // sign, no spaces, nothing clamped.
 std::optional<std::uint64_t> parse_seed(const std::string& text, std::string& error) {
@@ -475,6 +463,16 @@ int run_cli(int argc, char** argv) {
         std::fputs("meshsim: internal error: unknown exception\n", stderr);
     }
     return exit_internal;
+}
+
+int bad_input(const std::string& message) {
+    std::cerr << "meshsim: error: " << printable(message) << "\n";
+    return exit_bad_input;
+}
+
+std::string shown(const std::string& text) {
+    return "\"" +
+           (text.size() > 40 ? text.substr(0, 40) + "...\" (" + std::to_string(text.size()) + " bytes)" : text + "\"");
 }
 
 }  // namespace meshsim::harness

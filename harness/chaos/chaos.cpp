@@ -29,16 +29,6 @@ namespace {
 
 constexpr std::int64_t ms = 1'000'000;  // nanoseconds
 
-int bad_input(const std::string& message) {
-    std::cerr << "meshsim: error: " << printable(message) << "\n";
-    return exit_bad_input;
-}
-
-std::string shown(const std::string& text) {
-    return "\"" +
-           (text.size() > 40 ? text.substr(0, 40) + "...\" (" + std::to_string(text.size()) + " bytes)" : text + "\"");
-}
-
 std::optional<std::uint64_t> parse_whole(const std::string& text) {
     if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
     std::uint64_t value = 0;

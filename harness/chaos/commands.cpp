@@ -22,16 +22,6 @@ namespace meshsim::harness {
 
 namespace {
 
-int bad_input(const std::string& message) {
-    std::cerr << "meshsim: error: " << printable(message) << "\n";
-    return exit_bad_input;
-}
-
-std::string shown(const std::string& text) {
-    return "\"" +
-           (text.size() > 40 ? text.substr(0, 40) + "...\" (" + std::to_string(text.size()) + " bytes)" : text + "\"");
-}
-
 std::optional<unsigned> parse_jobs(const std::optional<std::string>& text, std::string& error) {
     if (!text) return std::max(1u, std::thread::hardware_concurrency());  // determinism: allowed (thread count only)
     unsigned value = 0;
