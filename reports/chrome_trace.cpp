@@ -129,7 +129,14 @@ public:
                 tid += static_cast<int>(std::max<std::size_t>(1, lanes_[node]));
             }
         }
+        // Counters and instants need a thread of their process: its first instance's,
+        // else one of its own (never tid 0, the idle thread to Perfetto).
+        for (auto& [service, nodes] : nodes_)
+            service_tid_[service] = nodes.empty() ? tid++ : first_tid_[*nodes.begin()];
+        faults_tid_ = tid;
     }
+    int service_tid(const std::string& service) const { return service_tid_.at(service); }
+    int faults_tid() const { return faults_tid_; }
     int tid(const std::string& node, std::size_t lane) const { return first_tid_.at(node) + static_cast<int>(lane); }
     void metadata(std::vector<json>& events) const {
         for (const auto& [service, nodes] : nodes_) {
@@ -152,6 +159,11 @@ public:
             }
         }
         events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", faults_pid_}, {"args", {{"name", "faults"}}}});
+        events.push_back({{"ph", "M"},
+                          {"name", "thread_name"},
+                          {"pid", faults_pid_},
+                          {"tid", faults_tid_},
+                          {"args", {{"name", "faults"}}}});
         events.push_back(
             {{"ph", "M"}, {"name", "process_sort_index"}, {"pid", faults_pid_}, {"args", {{"sort_index", 0}}}});
     }
@@ -163,6 +175,8 @@ private:
     int faults_pid_ = 0;
     std::map<std::string, std::size_t> lanes_;
     std::map<std::string, int> first_tid_;
+    std::map<std::string, int> service_tid_;
+    int faults_tid_ = 0;
 };
 
 // Handler slices of one instance on the fewest lanes where none overlap: each takes
@@ -275,7 +289,7 @@ void chrome_trace::write(const json& summary, std::ostream& out) {
                       {"name", "meshsim run"},
                       {"ts", 0},
                       {"pid", layout.faults_pid()},
-                      {"tid", 0},
+                      {"tid", layout.faults_tid()},
                       {"args", run_args}});
 
     // Faults: one async slice each, from summary.json (it knows when each ended).
@@ -284,15 +298,22 @@ void chrome_trace::write(const json& summary, std::ostream& out) {
         const std::int64_t start = int_value(f, "start_ns", 0);
         const std::int64_t stop = int_value(f, "end_ns", std::max(start, end_ns));
         const std::string id = "fault-" + (f.contains("id") ? f["id"].dump() : std::to_string(events.size()));
-        const std::string name = kind + (f.contains("service") ? " " + f["service"].dump() : "");
-        json b = {{"ph", "b"}, {"cat", "fault"},      {"id", id}, {"name", name}, {"pid", layout.faults_pid()},
-                  {"tid", 0},  {"ts", micros(start)}, {"args", f}};
+        const std::string service = text_value(f, "service", "");
+        const std::string name = service.empty() ? kind : kind + " " + service;
+        json b = {{"ph", "b"},
+                  {"cat", "fault"},
+                  {"id", id},
+                  {"name", name},
+                  {"pid", layout.faults_pid()},
+                  {"tid", layout.faults_tid()},
+                  {"ts", micros(start)},
+                  {"args", f}};
         json e = {{"ph", "e"},
                   {"cat", "fault"},
                   {"id", id},
                   {"name", name},
                   {"pid", layout.faults_pid()},
-                  {"tid", 0},
+                  {"tid", layout.faults_tid()},
                   {"ts", micros(std::max(start, stop))}};
         events.push_back(std::move(b));
         events.push_back(std::move(e));
@@ -318,7 +339,7 @@ void chrome_trace::write(const json& summary, std::ostream& out) {
                 events.push_back({{"ph", "C"},
                                   {"name", "queue depth max"},
                                   {"pid", p},
-                                  {"tid", 0},
+                                  {"tid", layout.service_tid(service)},
                                   {"ts", micros(t)},
                                   {"args", args}});
             }
@@ -330,14 +351,14 @@ void chrome_trace::write(const json& summary, std::ostream& out) {
         events.push_back({{"ph", "C"},
                           {"name", name},
                           {"pid", layout.pid(instance)},
-                          {"tid", 0},
+                          {"tid", layout.tid(instance, 0)},
                           {"ts", 0},
                           {"args", {{"state", 0}}}});
         for (const auto& [t, level] : changes) {
             events.push_back({{"ph", "C"},
                               {"name", name},
                               {"pid", layout.pid(instance)},
-                              {"tid", 0},
+                              {"tid", layout.tid(instance, 0)},
                               {"ts", micros(t)},
                               {"args", {{"state", level}}}});
         }
@@ -348,9 +369,9 @@ void chrome_trace::write(const json& summary, std::ostream& out) {
         const bool global = i.kind == "fault_start" || i.kind == "fault_end" || !layout.known(i.node);
         std::string name = i.kind + " " + i.node;
         if (i.kind == "state" && i.args.contains("component") && i.args.contains("state")) {
-            name = i.args["component"].dump() + " " + i.args["state"].dump();
+            name = text_value(i.args, "component", "?") + ": " + text_value(i.args, "state", "?");
         } else if (global && i.args.contains("fault")) {
-            name = i.kind + " " + i.args["fault"].dump();
+            name = i.kind + " " + text_value(i.args, "fault", "?");
         }
         json args = i.args;
         args["node"] = i.node;
@@ -358,7 +379,7 @@ void chrome_trace::write(const json& summary, std::ostream& out) {
         if (global) {
             e["s"] = "g";
             e["pid"] = layout.faults_pid();
-            e["tid"] = 0;
+            e["tid"] = layout.faults_tid();
         } else {
             e["s"] = "p";
             e["pid"] = layout.pid(i.node);

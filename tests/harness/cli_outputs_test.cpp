@@ -115,15 +115,22 @@ TEST_CASE("a run writes its outputs whole, and only its own", "[harness][cli][ou
     const cli_result first = run_meshsim({"run", basic, "--until", "1s", "--out", "o"}, dir.path());
     INFO(first.err);
     REQUIRE(first.exit_code == 0);
-    CHECK(entries(dir / "o") == std::set<std::string>{"events.jsonl", "summary.json"});
+    CHECK(entries(dir / "o") ==
+          std::set<std::string>{"events.jsonl", "summary.json", "report.html", "trace.json", "otlp.json"});
     check_outputs_whole(dir / "o", true);
 
     // --events none: the earlier events.jsonl must not sit beside this run's summary.
     const cli_result second =
         run_meshsim({"run", basic, "--until", "1s", "--out", "o", "--events", "none"}, dir.path());
     REQUIRE(second.exit_code == 0);
-    CHECK(entries(dir / "o") == std::set<std::string>{"summary.json"});
+    CHECK(entries(dir / "o") == std::set<std::string>{"summary.json", "report.html", "trace.json", "otlp.json"});
     check_outputs_whole(dir / "o", false);
+
+    // --report none: nor the earlier reports.
+    const cli_result third =
+        run_meshsim({"run", basic, "--until", "1s", "--out", "o", "--events", "none", "--report", "none"}, dir.path());
+    REQUIRE(third.exit_code == 0);
+    CHECK(entries(dir / "o") == std::set<std::string>{"summary.json"});
 }
 
 TEST_CASE("a symlink under an output name is replaced, its target untouched", "[harness][cli][outputs]") {
@@ -151,11 +158,12 @@ TEST_CASE("temporary files of a killed run are removed, a live run's are not", "
     fs::create_directory(dir / "o");
     // No process has a number this large (the kernel's limit is 2^22).
     write_text(dir / "o" / ".events.jsonl.tmp-99999999-0", "half a line");
+    write_text(dir / "o" / ".trace.json.tmp-99999999-0", "half a trace");
     const std::string live = ".summary.json.tmp-" + std::to_string(::getpid()) + "-0";
     write_text(dir / "o" / live, "");
-    const cli_result r = run_meshsim(
-        {"run", source_path("scenarios/basic.json").string(), "--until", "1s", "--out", "o", "--events", "none"},
-        dir.path());
+    const cli_result r = run_meshsim({"run", source_path("scenarios/basic.json").string(), "--until", "1s", "--out",
+                                      "o", "--events", "none", "--report", "none"},
+                                     dir.path());
     REQUIRE(r.exit_code == 0);
     CHECK(entries(dir / "o") == std::set<std::string>{live, "summary.json"});
 }
@@ -255,7 +263,8 @@ TEST_CASE("an interrupted run leaves no half-written file under a final name", "
         const cli_result r =
             run_meshsim({"run", scenario.string(), "--until", "1s", "--out", out.string()}, dir.path());
         REQUIRE(r.exit_code == 0);
-        REQUIRE(entries(out) == std::set<std::string>{"events.jsonl", "summary.json"});
+        REQUIRE(entries(out) ==
+                std::set<std::string>{"events.jsonl", "summary.json", "report.html", "trace.json", "otlp.json"});
     };
     for (const int signal_number : {SIGINT, SIGTERM, SIGKILL}) {
         INFO("signal " << signal_number);
@@ -272,6 +281,7 @@ TEST_CASE("an interrupted run leaves no half-written file under a final name", "
         const std::set<std::string> left = entries(out);
         CHECK(left.count("events.jsonl") == 0);
         CHECK(left.count("summary.json") == 0);
+        CHECK(left.count("trace.json") == 0);  // nor an earlier run's reports
         if (signal_number != SIGKILL) {
             CHECK(left.empty());  // the handler removed its temporary files
         } else {
