@@ -309,9 +309,14 @@ int report_command(const std::string& dir_text) {
     const std::filesystem::path events_file = dir / "events.jsonl";
     const bool with_events = std::filesystem::exists(events_file, ec);
     if (with_events && !feed_events(events_file, reports, error)) return bad_input("report: " + error);
-    if (!reports.write(*out, *summary, error)) {
-        std::cerr << "meshsim: error: " << printable(error) << "\n";
-        return exit_internal;
+    try {
+        if (!reports.write(*out, *summary, error)) {
+            std::cerr << "meshsim: error: " << printable(error) << "\n";
+            return exit_internal;
+        }
+    } catch (const nlohmann::json::exception& e) {
+        // A summary.json of the right schema whose content a builder cannot use.
+        return bad_input("report " + summary_file.string() + ": not a summary the reports can use: " + e.what());
     }
     if (!with_events) std::printf("no events.jsonl: the reports are built from summary.json alone\n");
     print_report_paths(*out);

@@ -61,12 +61,14 @@ bool report_files::add_event_line(std::string_view line, std::string& error) {
         error = "an event needs an integer \"t_ns\" and a string \"kind\"";
         return false;
     }
-    ++events_;
-    for (const auto& b : builders_) b->add_event(event);
+    add_event(event);
     return true;
 }
 
 bool report_files::write(const output_dir& dir, const nlohmann::json& summary, std::string& error) {
+    // Every report whole in its temporary file before any is renamed into place: a
+    // builder that fails (or throws) leaves the earlier reports as they were.
+    std::vector<output_file> files;
     for (std::size_t i = 0; i < builders_.size(); ++i) {
         std::optional<output_file> file = output_file::create(dir, report::report_formats()[i].file_name, error);
         if (!file) return false;
@@ -76,12 +78,24 @@ bool report_files::write(const output_dir& dir, const nlohmann::json& summary, s
             builders_[i]->write(summary, out);
             out.flush();
         }
-        if (!file->commit()) {
+        if (file->failed()) {
             error = file->error();
+            return false;
+        }
+        files.push_back(std::move(*file));
+    }
+    for (output_file& file : files) {
+        if (!file.commit()) {
+            error = file.error();
             return false;
         }
     }
     return true;
+}
+
+void report_files::add_event(const nlohmann::json& event) {
+    ++events_;
+    for (const auto& b : builders_) b->add_event(event);
 }
 
 std::optional<nlohmann::json> parse_summary(std::string_view text, std::string& error) {

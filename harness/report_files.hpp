@@ -24,11 +24,13 @@ public:
     // One line of events.jsonl ('\n' optional). false with `error` set when it is not
     // a JSON object with an integer t_ns and a string kind.
     bool add_event_line(std::string_view line, std::string& error);
+    // One event as events.jsonl has it (`meshsim run`, which has it as an object).
+    void add_event(const nlohmann::json& event);
     std::uint64_t events() const { return events_; }
 
-    // summary.json's text. Writes every report into DIR, each through a temporary file
-    // renamed into place; false with `error` set at the first that fails (the ones
-    // already renamed stay: each is whole).
+    // The summary as summary.json has it. Writes every report into DIR, each through a
+    // temporary file, all renamed into place once all are written; false with `error`
+    // set at the first that fails (a rename that fails leaves the ones before it).
     bool write(const output_dir& dir, const nlohmann::json& summary, std::string& error);
 
     // The files write() writes, in registry order.
