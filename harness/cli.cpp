@@ -398,13 +398,15 @@ constexpr command commands[] = {
 };
 
 // --help lists the report files from the registry.
-std::string report_option_help() {
-    std::string text = "Write the reports after summary.json (all) or not (none):";
+std::string report_list() {
+    std::string text;
     for (const report::report_format& f : report::report_formats()) {
         text += "\n  " + std::string(f.file_name) + ": " + std::string(f.what);
     }
     return text;
 }
+
+std::string report_option_help() { return "Write the reports after summary.json (all) or not (none):" + report_list(); }
 
 std::string command_list() {
     std::string out;
@@ -475,7 +477,7 @@ int parse_and_run(int argc, char** argv) {
     std::string report_dir;
     CLI::App* report_cmd = app.add_subcommand(commands[4].name, commands[4].description);
     report_cmd->add_option("dir", report_dir, "The --out directory of a run")->required();
-    report_cmd->footer(report_option_help());
+    report_cmd->footer("The reports, each written whole (a temporary file renamed into place):" + report_list());
 
     try {
         app.parse(argc, argv);
