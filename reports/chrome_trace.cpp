@@ -9,6 +9,7 @@
 // summary.json. Timestamps are virtual microseconds (whole: nanoseconds floored, so
 // slices that touch or nest still do). Requests are the sample of rpc_spans.hpp.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <string>
@@ -55,8 +56,10 @@ bool is_instant_kind(const std::string& kind) {
     return kinds.count(kind) > 0;
 }
 
-int breaker_level(const std::string& state) {
-    if (state == "open") return 2;
+// "open", "OPEN" (resilience4j's names, as state events spell them), "half_open", ...
+int breaker_level(std::string state) {
+    for (char& c : state) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (state == "open" || state == "forced_open") return 2;
     if (state == "half_open") return 1;
     return 0;
 }
@@ -389,6 +392,7 @@ void chrome_trace::write(const json& summary, std::ostream& out) {
     }
 
     // Requests: the client attempts, the queueing and the handler work of the sample.
+    std::set<std::string> flows_ended;
     for (const rpc_span* s : spans) {
         const int p = layout.pid(s->node);
         json args = {{"trace", s->trace},
@@ -451,7 +455,8 @@ void chrome_trace::write(const json& summary, std::ostream& out) {
                   {"ts", micros(s->work_start_ns)},
                   {"dur", micros(s->end_ns) - micros(s->work_start_ns)},
                   {"args", args}};
-        if (client_spans.count(s->parent) > 0) {
+        // One arrow per attempt: a request the network duplicated is served twice.
+        if (client_spans.count(s->parent) > 0 && flows_ended.insert(s->parent).second) {
             x["bind_id"] = s->parent;
             x["flow_in"] = true;
         }

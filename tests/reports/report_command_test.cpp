@@ -202,3 +202,36 @@ TEST_CASE("meshsim report into a read-only directory is exit 2 and writes nothin
     CHECK(r.err == "meshsim: error: report ro: cannot create files in the directory: Read-only file system\n");
     CHECK(r.out.empty());
 }
+
+TEST_CASE("real runs: trace.json nests and otlp.json has valid parents, and meshsim report gives the same bytes",
+          "[reports][cli]") {
+    for (const std::string scenario : {"circuit_breaker", "retry_storm_fails", "faults"}) {
+        INFO(scenario);
+        const scratch_dir dir;
+        const cli_result r =
+            run_meshsim({"run", source_path("scenarios/" + scenario + ".json").string(), "--out", "o"}, dir.path());
+        INFO(r.err);
+        REQUIRE((r.exit_code == 0 || r.exit_code == 1));
+        const auto run = directory_contents(dir / "o");
+        chrome_trace_counts t;
+        const auto trace_problems = check_chrome_trace(json::parse(run.at("trace.json")), &t);
+        CHECK(trace_problems.empty());
+        if (!trace_problems.empty()) FAIL_CHECK(trace_problems.front());
+        CHECK(t.complete > 100);
+        CHECK(t.async_pairs > 100);
+        CHECK(t.flows > 100);
+        otlp_counts o;
+        const auto otlp_problems = check_otlp(json::parse(run.at("otlp.json")), &o);
+        CHECK(otlp_problems.empty());
+        if (!otlp_problems.empty()) FAIL_CHECK(otlp_problems.front());
+        CHECK(o.spans > 1000);
+        CHECK(o.spans <= 10'000);
+        CHECK(o.roots > 100);
+        CHECK(o.server > 100);
+        CHECK(o.client > o.roots);
+
+        for (const std::string& name : report_names) fs::remove(dir / "o" / name);
+        REQUIRE(run_meshsim({"report", "o"}, dir.path()).exit_code == 0);
+        CHECK(directory_contents(dir / "o") == run);
+    }
+}
