@@ -41,7 +41,7 @@ fs::path write_long_scenario(const scratch_dir& dir) {
 // Every line of events.jsonl is a whole JSON object; summary.json is whole JSON.
 void check_outputs_whole(const fs::path& out, bool with_events) {
     const auto summary = nlohmann::json::parse(read_text(out / "summary.json"));
-    CHECK(summary["schema"] == "meshsim.summary/1");
+    CHECK(summary["schema"] == "meshsim.summary/2");
     if (!with_events) return;
     const std::string events = read_text(out / "events.jsonl");
     REQUIRE(!events.empty());
