@@ -67,7 +67,8 @@ TEST_CASE("meshsim run writes the reports, says where, and meshsim report writes
     CHECK(directory_contents(dir / "p") == other);
 }
 
-TEST_CASE("--report none writes no reports; --events none gives reports from summary.json alone", "[reports][cli]") {
+TEST_CASE("run --report none writes no reports, and --events none gives reports from summary.json alone",
+          "[reports][cli]") {
     const scratch_dir dir;
     const auto none = run_into(dir, "o", {"--report", "none"});
     CHECK(none.size() == 2);
@@ -220,6 +221,7 @@ TEST_CASE("real runs: trace.json nests and otlp.json has valid parents, and mesh
         CHECK(t.complete > 100);
         CHECK(t.async_pairs > 100);
         CHECK(t.flows > 100);
+        CHECK(t.counters > 10);  // queue depth per instance and bucket, from summary.json
         otlp_counts o;
         const auto otlp_problems = check_otlp(json::parse(run.at("otlp.json")), &o);
         CHECK(otlp_problems.empty());
