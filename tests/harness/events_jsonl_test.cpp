@@ -77,7 +77,8 @@ std::map<std::string, std::string> documented_kinds() {
 
 }  // namespace
 
-TEST_CASE("--events levels write what they say, and the trace hash is the same at every level", "[harness][events]") {
+TEST_CASE("the --events levels write what they say, and the trace hash is the same at every level",
+          "[harness][events]") {
     const scratch_dir dir;
     const level_run none = run_at(dir, "none");
     const level_run summary = run_at(dir, "summary");
