@@ -113,12 +113,17 @@ run_result run_scenario(scenario s, const run_options& options) {
         .trace = options.keep_events ? sim::trace_mode::full : sim::trace_mode::hash_only});
     sim::kernel::simulation& sim = *result.sim;
     // The observations read fault and node lifecycle events (down intervals, fault
-    // ids); they exist once the world does, before anything runs.
+    // ids); they exist once the world does, before anything runs. on_event gets the
+    // kinds it asked for; the sink is handed only the kinds either wants.
     observations* obs = nullptr;
-    sim.trace().set_sink([&sim, &obs, &on_event = options.on_event](const sim::trace_event& e) {
-        if (obs != nullptr && observations::observes(e.kind)) obs->trace_event(e);
-        if (on_event) on_event(e, e.node < sim.node_count() ? &sim.get_node(e.node).node_name() : nullptr);
-    });
+    const sim::event_kind_mask wanted = options.on_event ? options.event_kinds : sim::event_kind_mask{0};
+    sim.trace().set_sink(
+        [&sim, &obs, &on_event = options.on_event, wanted](const sim::trace_event& e) {
+            if (obs != nullptr && observations::observes(e.kind)) obs->trace_event(e);
+            if ((wanted & sim::mask_of(e.kind)) != 0)
+                on_event(e, e.node < sim.node_count() ? &sim.get_node(e.node).node_name() : nullptr);
+        },
+        wanted | observations::observed_kinds);
     world w(s, sim);
     obs = &w.obs();
     const shutdown_on_exit unwind_fibers_first(sim);
