@@ -114,21 +114,16 @@ run_result run_scenario(scenario s, const run_options& options) {
     sim::kernel::simulation& sim = *result.sim;
     // The observations read fault and node lifecycle events (down intervals, fault
     // ids); they exist once the world does, before anything runs. on_event gets the
-    // kinds of options.event_kinds; the sink is handed only the kinds someone reads.
+    // kinds it asked for; the sink is handed only the kinds either wants.
     observations* obs = nullptr;
-    sim::event_kind_mask observed = 0;
-    for (unsigned k = 0; k < sim::event_kind_count; ++k) {
-        if (observations::observes(static_cast<sim::event_kind>(k))) observed |= sim::event_kind_mask{1} << k;
-    }
-    const sim::event_kind_mask written = options.on_event ? options.event_kinds : 0;
+    const sim::event_kind_mask wanted = options.on_event ? options.event_kinds : sim::event_kind_mask{0};
     sim.trace().set_sink(
-        [&sim, &obs, written, &on_event = options.on_event](const sim::trace_event& e) {
+        [&sim, &obs, &on_event = options.on_event, wanted](const sim::trace_event& e) {
             if (obs != nullptr && observations::observes(e.kind)) obs->trace_event(e);
-            if ((written & sim::mask_of(e.kind)) != 0) {
+            if ((wanted & sim::mask_of(e.kind)) != 0)
                 on_event(e, e.node < sim.node_count() ? &sim.get_node(e.node).node_name() : nullptr);
-            }
         },
-        observed | written);
+        wanted | observations::observed_kinds);
     world w(s, sim);
     obs = &w.obs();
     const shutdown_on_exit unwind_fibers_first(sim);

@@ -140,10 +140,12 @@ public:
     // The trace events of faults and node lifecycles (others are ignored): down
     // intervals and fault occurrences. Cheap to call with any event.
     void trace_event(const sim::trace_event& e);
-    static bool observes(sim::event_kind k) {
-        return k <= sim::event_kind::node_resume || k == sim::event_kind::fault_start ||
-               k == sim::event_kind::fault_end;
-    }
+    static constexpr sim::event_kind_mask observed_kinds =
+        sim::mask_of(sim::event_kind::node_start) | sim::mask_of(sim::event_kind::node_crash) |
+        sim::mask_of(sim::event_kind::node_restart) | sim::mask_of(sim::event_kind::node_pause) |
+        sim::mask_of(sim::event_kind::node_resume) | sim::mask_of(sim::event_kind::fault_start) |
+        sim::mask_of(sim::event_kind::fault_end);
+    static bool observes(sim::event_kind k) { return (observed_kinds & sim::mask_of(k)) != 0; }
     // Call once when the run ends, before reading any flow's `latency`: fills the
     // latency totals that completion() leaves to the bucket histograms.
     void finish();
