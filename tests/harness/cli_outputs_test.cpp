@@ -39,9 +39,10 @@ fs::path write_long_scenario(const scratch_dir& dir) {
 }
 
 // Every line of events.jsonl is a whole JSON object; summary.json is whole JSON.
-void check_outputs_whole(const fs::path& out, bool with_events) {
+// all_events: the run wrote --events all, so every recorded event has its line.
+void check_outputs_whole(const fs::path& out, bool with_events, bool all_events = false) {
     const auto summary = nlohmann::json::parse(read_text(out / "summary.json"));
-    CHECK(summary["schema"] == "meshsim.summary/1");
+    CHECK(summary["schema"] == "meshsim.summary/2");
     if (!with_events) return;
     const std::string events = read_text(out / "events.jsonl");
     REQUIRE(!events.empty());
@@ -53,7 +54,7 @@ void check_outputs_whole(const fs::path& out, bool with_events) {
         at = end + 1;
     }
     // The events recorded until the end (the hash's), then the fibers' unwinding.
-    CHECK(lines >= summary["events"].get<std::size_t>());
+    if (all_events) CHECK(lines >= summary["events"].get<std::size_t>());
 }
 
 // Whether this process may make a private mount namespace with its own tmpfs.
@@ -112,18 +113,25 @@ bool wait_for_partial_events(const fs::path& dir) {
 TEST_CASE("a run writes its outputs whole, and only its own", "[harness][cli][outputs]") {
     const scratch_dir dir;
     const std::string basic = source_path("scenarios/basic.json").string();
-    const cli_result first = run_meshsim({"run", basic, "--until", "1s", "--out", "o"}, dir.path());
+    const cli_result first = run_meshsim({"run", basic, "--until", "1s", "--out", "o", "--events", "all"}, dir.path());
     INFO(first.err);
     REQUIRE(first.exit_code == 0);
-    CHECK(entries(dir / "o") == std::set<std::string>{"events.jsonl", "summary.json"});
-    check_outputs_whole(dir / "o", true);
+    CHECK(entries(dir / "o") ==
+          std::set<std::string>{"events.jsonl", "summary.json", "report.html", "trace.json", "otlp.json"});
+    check_outputs_whole(dir / "o", true, true);
 
     // --events none: the earlier events.jsonl must not sit beside this run's summary.
     const cli_result second =
         run_meshsim({"run", basic, "--until", "1s", "--out", "o", "--events", "none"}, dir.path());
     REQUIRE(second.exit_code == 0);
-    CHECK(entries(dir / "o") == std::set<std::string>{"summary.json"});
+    CHECK(entries(dir / "o") == std::set<std::string>{"summary.json", "report.html", "trace.json", "otlp.json"});
     check_outputs_whole(dir / "o", false);
+
+    // --report none: nor the earlier reports.
+    const cli_result third =
+        run_meshsim({"run", basic, "--until", "1s", "--out", "o", "--events", "none", "--report", "none"}, dir.path());
+    REQUIRE(third.exit_code == 0);
+    CHECK(entries(dir / "o") == std::set<std::string>{"summary.json"});
 }
 
 TEST_CASE("a symlink under an output name is replaced, its target untouched", "[harness][cli][outputs]") {
@@ -151,11 +159,12 @@ TEST_CASE("temporary files of a killed run are removed, a live run's are not", "
     fs::create_directory(dir / "o");
     // No process has a number this large (the kernel's limit is 2^22).
     write_text(dir / "o" / ".events.jsonl.tmp-99999999-0", "half a line");
+    write_text(dir / "o" / ".trace.json.tmp-99999999-0", "half a trace");
     const std::string live = ".summary.json.tmp-" + std::to_string(::getpid()) + "-0";
     write_text(dir / "o" / live, "");
-    const cli_result r = run_meshsim(
-        {"run", source_path("scenarios/basic.json").string(), "--until", "1s", "--out", "o", "--events", "none"},
-        dir.path());
+    const cli_result r = run_meshsim({"run", source_path("scenarios/basic.json").string(), "--until", "1s", "--out",
+                                      "o", "--events", "none", "--report", "none"},
+                                     dir.path());
     REQUIRE(r.exit_code == 0);
     CHECK(entries(dir / "o") == std::set<std::string>{live, "summary.json"});
 }
@@ -255,7 +264,8 @@ TEST_CASE("an interrupted run leaves no half-written file under a final name", "
         const cli_result r =
             run_meshsim({"run", scenario.string(), "--until", "1s", "--out", out.string()}, dir.path());
         REQUIRE(r.exit_code == 0);
-        REQUIRE(entries(out) == std::set<std::string>{"events.jsonl", "summary.json"});
+        REQUIRE(entries(out) ==
+                std::set<std::string>{"events.jsonl", "summary.json", "report.html", "trace.json", "otlp.json"});
     };
     for (const int signal_number : {SIGINT, SIGTERM, SIGKILL}) {
         INFO("signal " << signal_number);
@@ -272,6 +282,7 @@ TEST_CASE("an interrupted run leaves no half-written file under a final name", "
         const std::set<std::string> left = entries(out);
         CHECK(left.count("events.jsonl") == 0);
         CHECK(left.count("summary.json") == 0);
+        CHECK(left.count("trace.json") == 0);  // nor an earlier run's reports
         if (signal_number != SIGKILL) {
             CHECK(left.empty());  // the handler removed its temporary files
         } else {
