@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# report.html in a real browser: runs a known scenario (scenarios/circuit_breaker.json,
+# seed 1) with `meshsim run --out`, opens the page from disk in headless Chromium and
+# checks that it renders without a console or script error, with the sections and
+# counts that scenario must give, and that its screenshot is not blank.
+# Usage: report_in_chromium.sh MESHSIM SOURCE_DIR WORK_DIR
+# Exit 0 pass, 1 fail, 77 (ctest: skipped) when chromium is not installed
+# (tools/install-deps.sh --tests installs it; `meshsim run` never needs it).
+set -uo pipefail
+meshsim=$1 source_dir=$2 work=$3
+chromium=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$chromium" ]; then
+  echo "SKIP: chromium is not installed (tools/install-deps.sh --tests installs it)"
+  exit 77
+fi
+rm -rf "$work" && mkdir -p "$work/out" || exit 1
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# A loaded machine makes Chromium slow: generous timeouts, and a virtual-time budget so
+# the page's script has finished when the DOM is dumped.
+browse() {  # browse OUTPUT_FILE ARGS...: one headless Chromium run with its own profile
+  local output=$1
+  shift
+  timeout 300 "$chromium" --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars \
+    --user-data-dir="$work/profile" --virtual-time-budget=30000 --enable-logging=stderr --v=0 "$@" \
+    > "$output" 2>> "$work/chromium.log"
+}
+
+"$meshsim" run "$source_dir/scenarios/circuit_breaker.json" --seed 1 --out "$work/out" > "$work/run.txt" 2>&1
+status=$?
+[ "$status" -eq 0 ] || fail "meshsim run exited $status: $(cat "$work/run.txt")"
+page=$work/out/report.html
+[ -s "$page" ] || { fail "no report.html in $work/out"; exit 1; }
+
+# Self-contained: nothing is fetched (no src/href to another file or the network).
+if grep -Eq "(src|href)=[\"']?[a-z]*:?//" "$page"; then fail "report.html references something outside itself"; fi
+
+browse "$work/dom.html" --dump-dom "file://$page" || fail "chromium --dump-dom failed (exit $?)"
+dom=$work/dom.html
+count() { grep -o -- "$1" "$dom" | wc -l; }
+expect() {  # expect WHAT ACTUAL OP EXPECTED
+  [ "$2" "$3" "$4" ] || fail "$1: $2, expected $3 $4"
+}
+expect "page rendered (data-render=\"ok\")" "$(count 'data-render="ok"')" -eq 1
+expect "script errors caught by the page's hook (data-errors=\"0\")" "$(count 'data-errors="0"')" -eq 1
+expect "verdict in the header" "$(count '<header id="run" data-verdict="pass"')" -eq 1
+expect "service lanes (front, back)" "$(count '<details class="lane" data-service=')" -eq 2
+expect "fault bands (one abort fault)" "$(count 'class="fault" data-fault-id=')" -eq 1
+expect "checker rows (four expectations)" "$(count '<tr class="check ')" -eq 4
+expect "breaker transitions to open (the breaker opens)" "$(count 'class="breaker-transition" data-to="open"')" -ge 1
+expect "breaker state strips" "$(count 'class="breaker-state" data-state="open"')" -ge 1
+expect "latency and throughput charts" "$(count 'data-chart="latency"\|data-chart="throughput"')" -eq 2
+expect "retry amplification chart" "$(count 'data-chart="retries"')" -eq 1
+messages=$(grep -o 'id="sequence-diagram" data-messages="[0-9]*"' "$dom" | grep -o '[0-9]*$' || echo 0)
+expect "messages in the sequence diagram" "${messages:-0}" -ge 2
+# Console errors Chromium logged (the page's own hook above catches script errors too).
+if grep -E "CONSOLE|Uncaught" "$work/chromium.log" | grep -Eiq "error|uncaught"; then
+  fail "console errors: $(grep -E 'CONSOLE|Uncaught' "$work/chromium.log" | head -5)"
+fi
+
+# Not blank: the report's screenshot compresses far worse than an empty page's.
+printf '<!DOCTYPE html><html><body></body></html>' > "$work/blank.html"
+browse /dev/null --window-size=1280,1600 --screenshot="$work/blank.png" "file://$work/blank.html"
+browse /dev/null --window-size=1280,1600 --screenshot="$work/report.png" "file://$page"
+blank_size=$(stat -c %s "$work/blank.png" 2> /dev/null || echo 0)
+report_size=$(stat -c %s "$work/report.png" 2> /dev/null || echo 0)
+[ "$(head -c 8 "$work/report.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "no PNG screenshot"
+expect "screenshot bytes vs a blank page's ($blank_size)" "$report_size" -gt $((blank_size * 5 + 20000))
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures check(s) failed; page, DOM and chromium.log are in $work"
+  exit 1
+fi
+echo "report.html renders in Chromium: $(stat -c %s "$page") bytes, screenshot $report_size bytes"
