@@ -5,12 +5,15 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <new>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +25,7 @@
 #include "harness/kinds/service_kind.hpp"
 #include "harness/memory_reserve.hpp"
 #include "harness/output_dir.hpp"
+#include "harness/report_files.hpp"
 #include "harness/runner.hpp"
 #include "harness/scenario/duration.hpp"
 #include "harness/scenario/loader.hpp"
@@ -43,6 +47,7 @@ struct run_args {
     std::string out_dir = "meshsim-out";
     std::string format = "text";
     std::string events = "all";
+    std::string report = "all";  // all: the files of reports/report_formats.cpp; none
     bool quiet = false;
 };
 
@@ -119,6 +124,7 @@ struct run_outputs {
     output_dir dir;
     std::optional<output_file> events;  // with --events all
     output_file summary;
+    std::optional<report_files> reports;  // with --report all
 };
 
 std::optional<run_outputs> prepare_outputs(const run_args& args, std::string& error) {
@@ -130,7 +136,9 @@ std::optional<run_outputs> prepare_outputs(const run_args& args, std::string& er
     if (with_events && !events) return std::nullopt;
     std::optional<output_file> summary = output_file::create(*dir, "summary.json", error);
     if (!summary) return std::nullopt;
-    return run_outputs{std::move(*dir), std::move(events), std::move(*summary)};
+    std::optional<report_files> reports;
+    if (args.report == "all") reports.emplace();
+    return run_outputs{std::move(*dir), std::move(events), std::move(*summary), std::move(reports)};
 }
 
 std::string json_text(const nlohmann::json& j) {
@@ -139,17 +147,33 @@ std::string json_text(const nlohmann::json& j) {
 
 // events.jsonl, then summary.json: a summary.json means its run finished and
 // everything beside it is from that run.
+// Then the reports, from the summary as summary.json has it (what `meshsim report`
+// reads back), so that their files are byte-identical.
 int commit_outputs(run_outputs& out, const run_result& r) {
     if (out.events && !out.events->commit()) {
         std::cerr << "meshsim: error: " << printable(out.events->error()) << "\n";
         return exit_internal;
     }
-    out.summary.write(json_text(r.summary));
+    const std::string summary_text = json_text(r.summary);
+    out.summary.write(summary_text);
     if (!out.summary.commit()) {
         std::cerr << "meshsim: error: " << printable(out.summary.error()) << "\n";
         return exit_internal;
     }
+    if (!out.reports) return exit_pass;
+    std::string error;
+    const std::optional<nlohmann::json> summary = parse_summary(summary_text, error);
+    if (!summary || !out.reports->write(out.dir, *summary, error)) {
+        std::cerr << "meshsim: error: " << printable(error) << "\n";
+        return exit_internal;
+    }
     return exit_pass;
+}
+
+void print_report_paths(const output_dir& dir) {
+    std::printf("report: %s\n", printable((dir.path() / "report.html").string()).c_str());
+    std::printf("traces: %s (ui.perfetto.dev), %s (Jaeger)\n", printable((dir.path() / "trace.json").string()).c_str(),
+                printable((dir.path() / "otlp.json").string()).c_str());
 }
 
 int run_command(const run_args& args) {
@@ -179,8 +203,13 @@ int run_command(const run_args& args) {
     options.keep_events = false;
     if (out->events) {
         output_file& events = *out->events;
-        options.on_event = [&events](const sim::trace_event& e, const std::string* node) {
-            events.write(report::event_line(e, node));
+        report_files* reports = out->reports ? &*out->reports : nullptr;
+        options.on_event = [&events, reports](const sim::trace_event& e, const std::string* node) {
+            const std::string line = report::event_line(e, node);
+            events.write(line);
+            // The line as written, read back: what `meshsim report` will read.
+            std::string unused;
+            if (reports != nullptr) reports->add_event_line(line, unused);
         };
         options.stop_requested = [&events] { return events.failed(); };
     }
@@ -198,10 +227,95 @@ int run_command(const run_args& args) {
                     r.passed ? "PASS" : "FAIL");
         if (!r.passed) std::printf("reproduce: %s\n", printable(r.summary["reproduce"].get<std::string>()).c_str());
     } else {
-        std::printf("report: %s\n", printable(out->summary.final_path().string()).c_str());
+        if (out->reports) {
+            print_report_paths(out->dir);
+        } else {
+            std::printf("report: %s\n", printable(out->summary.final_path().string()).c_str());
+        }
         std::printf("%s", text_summary(r.summary).c_str());
     }
     return r.passed ? exit_pass : exit_fail;
+}
+
+// DIR/events.jsonl, line by line in bounded memory, into the reports; false with
+// `error` set on a line that is not an event, a line cut short, or a read that fails.
+bool feed_events(const std::filesystem::path& file, report_files& reports, std::string& error) {
+    constexpr std::size_t max_line = std::size_t{16} << 20;
+    std::FILE* in = std::fopen(file.c_str(), "rb");
+    if (in == nullptr) {
+        error = file.string() + ": cannot read: " + std::generic_category().message(errno);
+        return false;
+    }
+    std::string line;
+    std::uint64_t number = 1;
+    std::vector<char> chunk(std::size_t{1} << 20);
+    bool ok = true;
+    while (ok) {
+        const std::size_t n = std::fread(chunk.data(), 1, chunk.size(), in);
+        if (n == 0) break;
+        for (std::size_t at = 0; at < n && ok;) {
+            const char* newline = static_cast<const char*>(std::memchr(chunk.data() + at, '\n', n - at));
+            const std::size_t stop = newline != nullptr ? static_cast<std::size_t>(newline - chunk.data()) : n;
+            line.append(chunk.data() + at, stop - at);
+            at = stop + 1;
+            if (line.size() > max_line) {
+                error = file.string() + " line " + std::to_string(number) + ": longer than 16 MiB: not an event";
+                ok = false;
+            } else if (newline != nullptr) {
+                std::string why;
+                if (!reports.add_event_line(line, why)) {
+                    error = file.string() + " line " + std::to_string(number) + ": " + why + " (corrupt?)";
+                    ok = false;
+                }
+                line.clear();
+                ++number;
+            }
+        }
+    }
+    if (ok && std::ferror(in)) {
+        error = file.string() + ": cannot read: " + std::generic_category().message(errno);
+        ok = false;
+    }
+    std::fclose(in);
+    if (ok && !line.empty()) {
+        error = file.string() + " ends inside line " + std::to_string(number) + ": truncated";
+        ok = false;
+    }
+    return ok;
+}
+
+int report_command(const std::string& dir_text) {
+    if (dir_text.empty()) return bad_input("report: expected a directory, got \"\"");
+    const std::filesystem::path dir(dir_text);
+    std::string error;
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec)) return bad_input("report " + dir_text + ": no such directory");
+    if (!std::filesystem::is_directory(dir, ec)) return bad_input("report " + dir_text + ": not a directory");
+    const std::filesystem::path summary_file = dir / "summary.json";
+    if (!std::filesystem::exists(summary_file, ec)) {
+        return bad_input("report " + dir_text + ": no summary.json (not the --out directory of a finished run)");
+    }
+    std::ifstream summary_in(summary_file, std::ios::binary);
+    std::ostringstream summary_text;
+    summary_text << summary_in.rdbuf();
+    if (!summary_in || std::filesystem::is_directory(summary_file, ec)) {
+        return bad_input("report " + dir_text + ": cannot read summary.json");
+    }
+    const std::optional<nlohmann::json> summary = parse_summary(summary_text.str(), error);
+    if (!summary) return bad_input("report " + summary_file.string() + " " + error);
+    std::optional<output_dir> out = output_dir::open_existing(dir, "report", error);
+    if (!out) return bad_input(error);
+    report_files reports;
+    const std::filesystem::path events_file = dir / "events.jsonl";
+    const bool with_events = std::filesystem::exists(events_file, ec);
+    if (with_events && !feed_events(events_file, reports, error)) return bad_input("report: " + error);
+    if (!reports.write(*out, *summary, error)) {
+        std::cerr << "meshsim: error: " << printable(error) << "\n";
+        return exit_internal;
+    }
+    if (!with_events) std::printf("no events.jsonl: the reports are built from summary.json alone\n");
+    print_report_paths(*out);
+    return exit_pass;
 }
 
 int validate_command(const std::string& file) {
@@ -275,7 +389,17 @@ constexpr command commands[] = {
     {"validate", "Check a scenario file; report every problem"},
     {"list", "List service kinds, fault kinds and checkers"},
     {"bench", "Measure kernel throughput against a bare Boost.Context loop"},
+    {"report", "Write the reports of a run's --out directory again from its summary.json and events.jsonl"},
 };
+
+// --help lists the report files from the registry.
+std::string report_option_help() {
+    std::string text = "Write the reports after summary.json (all) or not (none):";
+    for (const report::report_format& f : report::report_formats()) {
+        text += "\n  " + std::string(f.file_name) + ": " + std::string(f.what);
+    }
+    return text;
+}
 
 std::string command_list() {
     std::string out;
@@ -314,6 +438,9 @@ int parse_and_run(int argc, char** argv) {
     run_cmd->add_option("--events", run.events, "Write events.jsonl (all) or only hash the trace (none)")
         ->check(CLI::IsMember({"all", "none"}))
         ->capture_default_str();
+    run_cmd->add_option("--report", run.report, report_option_help())
+        ->check(CLI::IsMember({"all", "none"}))
+        ->capture_default_str();
     run_cmd->add_flag("--quiet", run.quiet, "Print only the trace hash and the verdict");
 
     std::string validate_file;
@@ -340,6 +467,11 @@ int parse_and_run(int argc, char** argv) {
     bench_cmd->add_flag("--json", bench.json, "Print one JSON object");
     bench_cmd->add_flag("--no-baseline", bench.no_baseline, "Skip the bare-loop baseline");
 
+    std::string report_dir;
+    CLI::App* report_cmd = app.add_subcommand(commands[4].name, commands[4].description);
+    report_cmd->add_option("dir", report_dir, "The --out directory of a run")->required();
+    report_cmd->footer(report_option_help());
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -350,7 +482,7 @@ int parse_and_run(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         const CLI::App* where = &app;
-        for (CLI::App* sub : {run_cmd, validate_cmd, list_cmd, bench_cmd}) {
+        for (CLI::App* sub : {run_cmd, validate_cmd, list_cmd, bench_cmd, report_cmd}) {
             if (app.got_subcommand(sub)) where = sub;
         }
         const std::string name = where == &app ? "meshsim" : "meshsim " + where->get_name();
@@ -370,6 +502,7 @@ int parse_and_run(int argc, char** argv) {
     if (app.got_subcommand(bench_cmd)) return bench_command(bench);
     if (app.got_subcommand(validate_cmd)) return validate_command(validate_file);
     if (app.got_subcommand(list_cmd)) return list_command();
+    if (app.got_subcommand(report_cmd)) return report_command(report_dir);
     return exit_internal;
 }
 

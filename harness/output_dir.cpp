@@ -67,6 +67,25 @@ bool is_abandoned_temporary(const std::string& file) {
     return false;
 }
 
+bool can_create_files(const std::filesystem::path& dir, std::string_view what, std::string& error) {
+    const std::filesystem::path probe = dir / (".meshsim-probe-" + std::to_string(::getpid()));
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        error = std::string(what) + " " + dir.string() + ": cannot create files in the directory: " + reason(errno);
+        return false;
+    }
+    ::close(fd);
+    ::unlink(probe.c_str());
+    return true;
+}
+
+void remove_abandoned_temporaries(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        if (is_abandoned_temporary(entry.path().filename().string())) ::unlink(entry.path().c_str());
+    }
+}
+
 }  // namespace
 
 std::optional<output_dir> output_dir::prepare(const std::filesystem::path& dir, std::string& error) {
@@ -86,14 +105,7 @@ std::optional<output_dir> output_dir::prepare(const std::filesystem::path& dir, 
         return std::nullopt;
     }
     // Prove a file can be created here before the run, not after it.
-    const std::filesystem::path probe = dir / (".meshsim-probe-" + std::to_string(::getpid()));
-    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        error = "--out " + dir.string() + ": cannot create files in the directory: " + reason(errno);
-        return std::nullopt;
-    }
-    ::close(fd);
-    ::unlink(probe.c_str());
+    if (!can_create_files(dir, "--out", error)) return std::nullopt;
     // The outputs of an earlier run go first, so none can be mistaken for this run's;
     // a symlink is removed, not its target.
     for (const std::string_view name : output_names) {
@@ -109,9 +121,24 @@ std::optional<output_dir> output_dir::prepare(const std::filesystem::path& dir, 
             return std::nullopt;
         }
     }
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        if (is_abandoned_temporary(entry.path().filename().string())) ::unlink(entry.path().c_str());
+    remove_abandoned_temporaries(dir);
+    return output_dir(dir);
+}
+
+std::optional<output_dir> output_dir::open_existing(const std::filesystem::path& dir, std::string_view what,
+                                                    std::string& error) {
+    std::error_code ec;
+    const std::filesystem::file_status st = std::filesystem::status(dir, ec);
+    if (!std::filesystem::exists(st)) {
+        error = std::string(what) + " " + dir.string() + ": no such directory";
+        return std::nullopt;
     }
+    if (!std::filesystem::is_directory(st)) {
+        error = std::string(what) + " " + dir.string() + ": not a directory";
+        return std::nullopt;
+    }
+    if (!can_create_files(dir, what, error)) return std::nullopt;
+    remove_abandoned_temporaries(dir);
     return output_dir(dir);
 }
 

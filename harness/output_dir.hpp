@@ -13,8 +13,10 @@
 
 namespace meshsim::harness {
 
-// Every name a run may write into its output directory.
-inline constexpr std::string_view output_names[] = {"events.jsonl", "summary.json"};
+// Every name a run may write into its output directory: its events, its summary, and
+// the files of reports/report_formats.cpp (a test checks they are all here).
+inline constexpr std::string_view output_names[] = {"events.jsonl", "summary.json", "report.html", "trace.json",
+                                                    "otlp.json"};
 
 // A prepared output directory.
 class output_dir {
@@ -24,6 +26,11 @@ public:
     // the temporary files of a killed one. nullopt with `error` set (one sentence,
     // naming DIR): a bad --out.
     static std::optional<output_dir> prepare(const std::filesystem::path& dir, std::string& error);
+    // An existing directory whose outputs are kept (`meshsim report DIR` rewrites some
+    // of them): it must be a directory one can create files in; the temporary files
+    // of a killed process are removed. `what` names it in the error ("report").
+    static std::optional<output_dir> open_existing(const std::filesystem::path& dir, std::string_view what,
+                                                   std::string& error);
 
     const std::filesystem::path& path() const { return path_; }
 
