@@ -252,6 +252,29 @@ json event_fields(const json& event) {
     return out;
 }
 
+// An rpc_attempt of the older events.jsonl (a = status, b = attempt, detail = "<outcome>
+// <correlation> <METHOD> <path>") with the named fields the sample reads.
+json with_named_fields(const json& event) {
+    json out = event;
+    out["status"] = event.value("a", json(nullptr));
+    out["attempt"] = event.value("b", json(nullptr));
+    const std::string detail = text_field(event, "detail");
+    std::vector<std::string> words(1);
+    for (const char c : detail) {
+        if (c == ' ') {
+            words.emplace_back();
+        } else {
+            words.back() += c;
+        }
+    }
+    words.resize(4, "-");
+    out["outcome"] = words[0];
+    out["correlation"] = words[1];
+    out["method"] = words[2];
+    out["path"] = words[3];
+    return out;
+}
+
 // Summary faults are objects (schema 2) or JSON text (schema 1): always objects here.
 json fault_objects(const json& faults) {
     json out = json::array();
@@ -347,6 +370,10 @@ public:
         const std::string kind = text_field(event, "kind");
         ++event_counts_[kind];
         if (kind == "rpc_attempt" || kind == "rpc_serve") {
+            if (!event.contains("outcome") && !event.contains("reason") && event.contains("detail")) {
+                sample_.add(with_named_fields(event), kind == "rpc_attempt");
+                return;
+            }
             sample_.add(event, kind == "rpc_attempt");
         } else if (kind == "state") {
             keep(states_, event, max_state_events);

@@ -74,6 +74,26 @@
   }
   Object.keys(D.workloads || {}).forEach(function (w) { series_end(D.workloads[w].series); });
   if (end_ns <= 0) end_ns = 1e9;
+  // Series without t_ns (summary schema 1): bucket i starts at i buckets.
+  function with_time(cols) {
+    if (!cols || cols.t_ns) return;
+    var n = 0;
+    Object.keys(cols).forEach(function (k) { if (Array.isArray(cols[k])) n = Math.max(n, cols[k].length); });
+    cols.t_ns = [];
+    for (var i = 0; i < n; i++) cols.t_ns.push(i * bucket_ns);
+    series_end(cols);
+  }
+  Object.keys(D.workloads || {}).forEach(function (w) { with_time(D.workloads[w].series); });
+  Object.keys(D.services || {}).forEach(function (name) {
+    (D.services[name].endpoints || []).forEach(function (e) { with_time(e.series); });
+    Object.keys(D.services[name].instances || {}).forEach(function (i) { with_time(D.services[name].instances[i].series); });
+  });
+  (D.edges || []).forEach(function (e) { with_time(e.series); });
+  // State events of the older events.jsonl: detail "breaker front->back=OPEN".
+  (D.states || []).forEach(function (e) {
+    var m = e.component === undefined && typeof e.detail === 'string' && /^(.*)=([A-Za-z_]+)$/.exec(e.detail);
+    if (m) { e.component = m[1]; e.state = m[2].toLowerCase(); }
+  });
 
   var OUTCOME_COLOURS = {
     ok: '#3a9d5d', http_error: '#f0a030', timeout: '#d64541', connection_refused: '#8e44ad',
@@ -101,7 +121,7 @@
     return x;
   });
   (D.nodes || []).forEach(function (e) {
-    if (e.kind !== 'fault_start' && e.kind !== 'fault_end') return;
+    if ((e.kind !== 'fault_start' && e.kind !== 'fault_end') || e.id === undefined) return;
     var f = faults.filter(function (x) { return x.id === e.id; })[0];
     if (!f) { f = { spec: { kind: e.fault }, kind: e.fault || 'fault', id: e.id, start: null, end: null }; faults.push(f); }
     if (e.kind === 'fault_start' && (f.start === null || f.start === undefined)) f.start = e.t_ns;
@@ -333,11 +353,13 @@
   app.appendChild(bar);
 
   // Breaker transitions: state events (with their window), else the summary's list.
-  var transitions = [];
+  var transitions = [], last_state = {};
   (D.states || []).forEach(function (e) {
     var comp = String(e.component || '');
     if (comp.indexOf('breaker') !== 0) return;
-    transitions.push({ t: e.t_ns, node: e.node, component: comp, from: e.from, to: e.state,
+    var key = e.node + ' ' + comp, from = e.from !== undefined ? e.from : last_state[key] || 'closed';
+    last_state[key] = e.state;
+    transitions.push({ t: e.t_ns, node: e.node, component: comp, from: from, to: e.state,
                        failure_rate: e.failure_rate, slow_rate: e.slow_rate, calls: e.calls });
   });
   if (!transitions.length) {

@@ -46,14 +46,30 @@ expect "page rendered (data-render=\"ok\")" "$(count 'data-render="ok"')" -eq 1
 expect "script errors caught by the page's hook (data-errors=\"0\")" "$(count 'data-errors="0"')" -eq 1
 expect "verdict in the header" "$(count '<header id="run" data-verdict="pass"')" -eq 1
 expect "service lanes (front, back)" "$(count '<details class="lane" data-service=')" -eq 2
-expect "fault bands (one abort fault)" "$(count 'class="fault" data-fault-id=')" -eq 1
+# One band per fault the run scheduled (the abort on each of back's two instances): as
+# many as the distinct fault ids of events.jsonl's fault_start events.
+fault_ids=$(grep '"kind":"fault_start"' "$work/out/events.jsonl" | grep -o 'id\\*":[0-9]*' | sort -u | wc -l)
+expect "fault ids in events.jsonl" "$fault_ids" -ge 1
+expect "fault bands" "$(count 'class="fault" data-fault-id=')" -eq "$fault_ids"
 expect "checker rows (four expectations)" "$(count '<tr class="check ')" -eq 4
 expect "breaker transitions to open (the breaker opens)" "$(count 'class="breaker-transition" data-to="open"')" -ge 1
 expect "breaker state strips" "$(count 'class="breaker-state" data-state="open"')" -ge 1
 expect "latency and throughput charts" "$(count 'data-chart="latency"\|data-chart="throughput"')" -eq 2
-expect "retry amplification chart" "$(count 'data-chart="retries"')" -eq 1
-messages=$(grep -o 'id="sequence-diagram" data-messages="[0-9]*"' "$dom" | grep -o '[0-9]*$' || echo 0)
-expect "messages in the sequence diagram" "${messages:-0}" -ge 2
+# Per-bucket attempts and the breakers' windows come with summary.json schema 2 and the
+# named event fields; with the older formats the page says what it lacks instead.
+if grep -q '"schema":"meshsim.summary/2"' "$work/out/summary.json"; then
+  expect "retry amplification chart" "$(count 'data-chart="retries"')" -eq 1
+else
+  expect "retry amplification section" "$(count '<section id="retries"')" -eq 1
+fi
+if grep -q '"kind":"state".*"failure_rate"' "$work/out/events.jsonl"; then
+  expect "breaker windows (failure rate column filled)" "$(grep -o 'data-to="open"><td><a[^%]*%' "$dom" | wc -l)" -ge 1
+fi
+messages=$(grep -o 'id="sequence-diagram" data-messages="[0-9]*"' "$dom" | sed 's/.*="\([0-9]*\)"$/\1/')
+# A request and its response at least, once the events carry the callee (to, from).
+least=1
+if grep -q '"kind":"rpc_serve"' "$work/out/events.jsonl"; then least=2; fi
+expect "messages in the sequence diagram" "${messages:-0}" -ge "$least"
 # Console errors Chromium logged (the page's own hook above catches script errors too).
 if grep -E "CONSOLE|Uncaught" "$work/chromium.log" | grep -Eiq "error|uncaught"; then
   fail "console errors: $(grep -E 'CONSOLE|Uncaught' "$work/chromium.log" | head -5)"
