@@ -115,7 +115,7 @@
               start: f.start_ns, end: f.end_ns };
     if (x.start === undefined) x.start = parse_duration(f.at !== undefined ? f.at : f.start);
     if (x.end === undefined) {
-      var d = parse_duration(f.duration !== undefined ? f.duration : f['for']);
+      var d = parse_duration(f.duration !== undefined ? f.duration : f.length !== undefined ? f.length : f['for']);
       x.end = x.start !== null && d !== null ? x.start + d : null;
     }
     return x;
@@ -748,6 +748,7 @@
   var opens = transitions.filter(function (x) { return x.to === 'open'; });
   if (firsts.length) set_cursor(Math.min.apply(null, firsts));
   else if (opens.length) set_cursor(opens[0].t);
+  else if (faults.length) set_cursor(Math.min.apply(null, faults.map(function (f) { return f.start; })) + bucket_ns / 2);
 
   document.body.setAttribute('data-render-ms', String(Math.round(performance.now() - started)));
   document.body.setAttribute('data-errors', String(errors.length));
