@@ -468,6 +468,16 @@
       sec.appendChild(svg);
     }
     if (!transitions.length) { sec.appendChild(empty('No breaker changed state.')); return; }
+    // The calls on the transition's edge that ended in its bucket, by outcome: what failed.
+    function edge_outcomes(x) {
+      var m = /([^ ]+)->([^ ]+)$/.exec(x.component);
+      var edge = m && (D.edges || []).filter(function (e) { return e.from === m[1] && e.to === m[2]; })[0];
+      if (!edge || !edge.series || !edge.series.t_ns) return '';
+      var i = Math.floor(x.t / bucket_ns), c = edge.series, parts = [];
+      Object.keys(c.by_outcome || {}).forEach(function (k) { if (c.by_outcome[k][i]) parts.push(k + ' ' + c.by_outcome[k][i]); });
+      if (!parts.length && c.arrivals) parts.push((c.goodput || [])[i] + ' ok, ' + (c.errors || [])[i] + ' errors of ' + c.arrivals[i]);
+      return parts.join(', ');
+    }
     var rows = transitions.map(function (x) {
       var fs = faults_at(x.t);
       return h('tr', { 'class': 'breaker-transition', 'data-to': x.to }, [
@@ -476,9 +486,10 @@
         h('td', {}, x.failure_rate === undefined ? '' : fmt_num(x.failure_rate) + '%'),
         h('td', {}, x.slow_rate === undefined ? '' : fmt_num(x.slow_rate) + '%'),
         h('td', {}, x.calls === undefined ? '' : String(x.calls)),
+        h('td', {}, edge_outcomes(x)),
         h('td', {}, fs.length ? fs.map(fault_text).join('; ') : 'none')]);
     });
-    sec.appendChild(h('div', { 'class': 'scroll' }, h('table', {}, [h('tr', {}, ['time', 'caller', 'edge', 'change', 'failure rate', 'slow rate', 'calls in window', 'faults active'].map(function (x) { return h('th', {}, x); }))].concat(rows))));
+    sec.appendChild(h('div', { 'class': 'scroll' }, h('table', {}, [h('tr', {}, ['time', 'caller', 'edge', 'change', 'failure rate', 'slow rate', 'calls in window', 'edge outcomes in that bucket', 'faults active'].map(function (x) { return h('th', {}, x); }))].concat(rows))));
     var ejections = (D.states || []).filter(function (e) { return e.cause !== undefined || e.instance !== undefined && String(e.component || '').indexOf('breaker') !== 0; });
     if (ejections.length) {
       sec.appendChild(h('h2', {}, 'Outlier ejections'));
