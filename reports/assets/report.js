@@ -684,7 +684,7 @@
         var fe = f.end === null || f.end === undefined ? end_ns : f.end;
         if (fe < t0 || f.start > t1) return;
         var y0 = ty(Math.max(t0, f.start)), y1 = ty(Math.min(t1, fe));
-        svg.appendChild(s('rect', { x: 50, y: y0, width: width - 50, height: Math.max(1, y1 - y0), fill: fault_colour(f.kind), opacity: 0.1 }, title(fault_text(f))));
+        svg.appendChild(s('rect', { x: 50, y: y0, width: width - 50, height: Math.max(1, y1 - y0), fill: fault_colour(f.kind), opacity: 0.06 }, title(fault_text(f))));
       });
       var count = 0;
       function arrow(x0, y0, x1, y1, bad, dashed, text, cls) {
@@ -753,11 +753,18 @@
     show_trace(first);
   })();
 
+  // The address can say where to look: report.html#t=3.5s sets the cursor there,
+  // #open opens every service lane (its instances drawn).
+  var wanted = /[#&]t=([^&]+)/.exec(location.hash);
+  if (/[#&]open\b/.test(location.hash)) {
+    document.querySelectorAll('details.lane').forEach(function (d) { d.open = true; d.dispatchEvent(new Event('toggle')); });
+  }
   // The cursor starts at the first failed check, else the first breaker opening.
   var firsts = (D.checks || []).map(function (c) { return c.first_failed_ns !== undefined ? c.first_failed_ns : parse_duration(c.first_failed); })
     .filter(function (t) { return t !== null && t !== undefined; });
   var opens = transitions.filter(function (x) { return x.to === 'open'; });
-  if (firsts.length) set_cursor(Math.min.apply(null, firsts));
+  if (wanted && parse_duration(decodeURIComponent(wanted[1])) !== null) set_cursor(parse_duration(decodeURIComponent(wanted[1])));
+  else if (firsts.length) set_cursor(Math.min.apply(null, firsts));
   else if (opens.length) set_cursor(opens[0].t);
   else if (faults.length) set_cursor(Math.min.apply(null, faults.map(function (f) { return f.start; })) + bucket_ns / 2);
 

@@ -85,6 +85,12 @@ if grep -q '"schema":"meshsim.summary/2"' "$work/out/summary.json"; then
 else
   expect "retry amplification section" "$(count '<section id="retries"')" -eq 1
 fi
+# Lanes open to their instances (report.html#open opens them all): front has one,
+# back two, when summary.json has per-instance series.
+if grep -q '"instances"' "$work/out/summary.json"; then
+  browse "$work/dom-open.html" --dump-dom "file://$page#open" || fail "chromium --dump-dom #open failed"
+  expect "instance rows in the opened lanes" "$(grep -o 'class="lane-instance" data-instance=' "$work/dom-open.html" | wc -l)" -eq 3
+fi
 if grep -q '"kind":"state".*"failure_rate"' "$work/out/events.jsonl"; then
   expect "breaker windows (failure rate column filled)" "$(grep -o 'data-to="open"><td><a[^%]*%' "$dom" | wc -l)" -ge 1
 fi
