@@ -352,6 +352,45 @@
   var bar = h('div', { id: 'cursorbar' }, h('span', { 'class': 'empty' }, 'Click any chart, or a time link, to see what was going on at that moment.'));
   app.appendChild(bar);
 
+  // The sampled request traces (rpc_attempt 'a' / rpc_serve 's' rows, see reports/html.cpp).
+  var sample_names = (D.sample || {}).names || [];
+  var traces = ((D.sample || {}).traces || []).map(function (pair) {
+    var evs = pair[1].map(function (r) {
+      return r[0] === 'a'
+        ? { kind: 'a', t: r[1], node: sample_names[r[2]], peer: sample_names[r[3]], sent: r[4], status: r[5], attempt: r[6], outcome: sample_names[r[7]], reason: sample_names[r[8]], method: sample_names[r[9]], path: sample_names[r[10]], corr: r[11], span: r[12], parent: r[13] }
+        : { kind: 's', t: r[1], node: sample_names[r[2]], peer: sample_names[r[3]], arrived: r[4], started: r[5], status: r[6], reason: sample_names[r[7]], method: sample_names[r[8]], path: sample_names[r[9]], corr: r[10], span: r[11], parent: r[12] };
+    });
+    var start = Infinity, failed = false, root = null;
+    evs.forEach(function (e) {
+      start = Math.min(start, e.kind === 'a' ? (e.sent !== null ? e.sent : e.t) : (e.arrived !== null ? e.arrived : e.t));
+      if (e.kind === 'a' && e.outcome !== 'ok') failed = true;
+      if (e.kind === 'a' && (e.parent === '-' || !root)) root = e;
+    });
+    return { key: pair[0], evs: evs, start: start, failed: failed, root: root };
+  });
+  traces.sort(function (a, b) { return a.start - b.start || (a.key < b.key ? -1 : 1); });
+  // Node -> service (summary.json's instances; else the name without its "-N").
+  var service_of = {};
+  Object.keys(D.services || {}).forEach(function (name) { Object.keys(D.services[name].instances || {}).forEach(function (n) { service_of[n] = name; }); });
+  function node_service(n) { return service_of[n] || String(n).replace(/-[0-9]+$/, ''); }
+  // What the sampled attempts of a caller on an edge ended in, in the two buckets before t.
+  var attempts_by_caller = {};
+  traces.forEach(function (tr) {
+    tr.evs.forEach(function (e) { if (e.kind === 'a') (attempts_by_caller[e.node] = attempts_by_caller[e.node] || []).push(e); });
+  });
+  Object.keys(attempts_by_caller).forEach(function (n) { attempts_by_caller[n].sort(function (a, b) { return a.t - b.t; }); });
+  function sampled_endings(caller, callee_service, t) {
+    var list = attempts_by_caller[caller] || [], lo = 0, hi = list.length, counts = {};
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (list[mid].t < t - 2 * bucket_ns) lo = mid + 1; else hi = mid; }
+    for (var i = lo; i < list.length && list[i].t <= t; i++) {
+      var e = list[i];
+      if (node_service(e.peer) !== callee_service) continue;
+      var k = e.outcome + (e.reason && e.reason !== '-' ? ' (' + e.reason + ')' : '');
+      counts[k] = (counts[k] || 0) + 1;
+    }
+    return Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a]; }).map(function (k) { return k + ' ' + counts[k]; }).join(', ');
+  }
+
   // Breaker transitions: state events (with their window), else the summary's list.
   var transitions = [], last_state = {};
   (D.states || []).forEach(function (e) {
@@ -487,9 +526,10 @@
         h('td', {}, x.slow_rate === undefined ? '' : fmt_num(x.slow_rate) + '%'),
         h('td', {}, x.calls === undefined ? '' : String(x.calls)),
         h('td', {}, edge_outcomes(x)),
+        h('td', {}, (function () { var m = /([^ ]+)->([^ ]+)$/.exec(x.component); return m ? sampled_endings(x.node, m[2], x.t) : ''; })()),
         h('td', {}, fs.length ? fs.map(fault_text).join('; ') : 'none')]);
     });
-    sec.appendChild(h('div', { 'class': 'scroll' }, h('table', {}, [h('tr', {}, ['time', 'caller', 'edge', 'change', 'failure rate', 'slow rate', 'calls in window', 'edge outcomes in that bucket', 'faults active'].map(function (x) { return h('th', {}, x); }))].concat(rows))));
+    sec.appendChild(h('div', { 'class': 'scroll' }, h('table', {}, [h('tr', {}, ['time', 'caller', 'edge', 'change', 'failure rate', 'slow rate', 'calls in window', 'edge outcomes in that bucket', 'sampled attempts of the caller before', 'faults active'].map(function (x) { return h('th', {}, x); }))].concat(rows))));
     var ejections = (D.states || []).filter(function (e) { return e.cause !== undefined || e.instance !== undefined && String(e.component || '').indexOf('breaker') !== 0; });
     if (ejections.length) {
       sec.appendChild(h('h2', {}, 'Outlier ejections'));
@@ -623,25 +663,9 @@
 
   // Message sequence (Lamport) diagram from the sampled rpc_attempt / rpc_serve events.
   (function () {
-    var sample = D.sample || { names: [], traces: [] };
-    var names = sample.names || [];
+    var sample = D.sample || {};
     var sec = section('sequence', 'Message sequence', 'Requests (solid) and responses (dashed) between nodes for one sampled trace, or every sampled trace in a time window; time runs down. Hover an arrow for its details. The sample keeps whole traces: ' +
       (sample.first_traces || 0) + ' first ones, then one in ' + Math.pow(2, sample.level || 0) + ' by a hash of the trace id.');
-    var traces = (sample.traces || []).map(function (pair) {
-      var evs = pair[1].map(function (r) {
-        return r[0] === 'a'
-          ? { kind: 'a', t: r[1], node: names[r[2]], peer: names[r[3]], sent: r[4], status: r[5], attempt: r[6], outcome: names[r[7]], reason: names[r[8]], method: names[r[9]], path: names[r[10]], corr: r[11], span: r[12], parent: r[13] }
-          : { kind: 's', t: r[1], node: names[r[2]], peer: names[r[3]], arrived: r[4], started: r[5], status: r[6], reason: names[r[7]], method: names[r[8]], path: names[r[9]], corr: r[10], span: r[11], parent: r[12] };
-      });
-      var start = Infinity, failed = false, root = null;
-      evs.forEach(function (e) {
-        start = Math.min(start, e.kind === 'a' ? (e.sent !== null ? e.sent : e.t) : (e.arrived !== null ? e.arrived : e.t));
-        if (e.kind === 'a' && e.outcome !== 'ok') failed = true;
-        if (e.kind === 'a' && (e.parent === '-' || !root)) root = e;
-      });
-      return { key: pair[0], evs: evs, start: start, failed: failed, root: root };
-    });
-    traces.sort(function (a, b) { return a.start - b.start || (a.key < b.key ? -1 : 1); });
     sec.setAttribute('data-count', traces.length);
     if (!traces.length) { sec.appendChild(empty(meta.events_written ? 'No request events were sampled (run with --events requests or all).' : 'No events.jsonl: no requests to draw.')); return; }
     var select = h('select', { id: 'trace-select' }, traces.map(function (tr, i) {
