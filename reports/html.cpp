@@ -92,7 +92,8 @@ json columns(const json& series, const json& bucket_ns) {
             }
         }
     }
-    const bool derive_time = scalars.count("t_ns") == 0 && bucket_ns.is_number();
+    const bool derive_time =
+        scalars.count("t_ns") == 0 && bucket_ns.is_number_unsigned() && bucket_ns.get<std::uint64_t>() > 0;
     if (derive_time) scalars.insert("t_ns");
     if (scalars.count("t_ns") != 0) scalars.erase("t");  // the label repeats t_ns
     for (const std::string& key : scalars) out[key] = json::array();
@@ -300,6 +301,8 @@ json page_data(const json& summary, const trace_sample& sample, const json& stat
           "events", "virtual_time", "virtual_time_ns", "bucket", "bucket_ns", "warmup", "warmup_ns", "reproduce"}) {
         meta[key] = get(key);
     }
+    // A 64-bit seed loses digits as a JavaScript number: the page shows it as text.
+    if (meta["seed"].is_number()) meta["seed"] = meta["seed"].dump();
     meta["events_written"] = saw_events;
     meta["event_counts"] = event_counts;
 

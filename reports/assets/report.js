@@ -55,8 +55,9 @@
     if (m < 60) return m + 'm' + +r.toFixed(3) + 's';
     return Math.floor(m / 60) + 'h' + (m % 60) + 'm' + +r.toFixed(0) + 's';
   }
+  function finite(v) { return typeof v === 'number' && isFinite(v) ? v : null; }
   function parse_duration(text) {  // "1m30s", "500ms", "2.5s" -> ns (null when not one)
-    if (typeof text === 'number') return text;
+    if (typeof text === 'number') return finite(text);
     if (typeof text !== 'string') return null;
     var re = /([0-9.]+)(h|ms|us|µs|ns|m|s)/g, total = 0, m, seen = 0;
     var unit = { h: 3.6e12, m: 6e10, s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, ns: 1 };
@@ -67,13 +68,14 @@
   // ---- data -------------------------------------------------------------------------
   var D = JSON.parse(document.getElementById('meshsim-data').textContent);
   var meta = D.meta || {};
-  var bucket_ns = meta.bucket_ns || parse_duration(meta.bucket) || 1e9;
-  var end_ns = meta.virtual_time_ns || parse_duration(meta.virtual_time) || 0;
+  var bucket_ns = finite(meta.bucket_ns) || parse_duration(meta.bucket) || 1e9;
+  if (!(bucket_ns > 0)) bucket_ns = 1e9;
+  var end_ns = finite(meta.virtual_time_ns) || parse_duration(meta.virtual_time) || 0;
   function series_end(cols) {
-    if (cols && cols.t_ns && cols.t_ns.length) end_ns = Math.max(end_ns, cols.t_ns[cols.t_ns.length - 1] + bucket_ns);
+    if (cols && Array.isArray(cols.t_ns) && cols.t_ns.length && finite(cols.t_ns[cols.t_ns.length - 1]) !== null) end_ns = Math.max(end_ns, cols.t_ns[cols.t_ns.length - 1] + bucket_ns);
   }
   Object.keys(D.workloads || {}).forEach(function (w) { series_end(D.workloads[w].series); });
-  if (end_ns <= 0) end_ns = 1e9;
+  if (!(end_ns > 0)) end_ns = 1e9;
   // Series without t_ns (summary schema 1): bucket i starts at i buckets.
   function with_time(cols) {
     if (!cols || cols.t_ns) return;
@@ -112,7 +114,7 @@
   // Faults: schema 2 has start_ns/end_ns; otherwise labels, or the fault events by id.
   var faults = (D.faults || []).map(function (f, i) {
     var x = { spec: f, kind: f.kind || f.fault || 'fault', id: f.id !== undefined ? f.id : i,
-              start: f.start_ns, end: f.end_ns };
+              start: f.start_ns === undefined ? undefined : finite(f.start_ns), end: f.end_ns === undefined ? undefined : finite(f.end_ns) };
     if (x.start === undefined) x.start = parse_duration(f.at !== undefined ? f.at : f.start);
     if (x.end === undefined) {
       var d = parse_duration(f.duration !== undefined ? f.duration : f.length !== undefined ? f.length : f['for']);
@@ -192,7 +194,7 @@
   // ---- charts ------------------------------------------------------------------------
   var LEFT = 190, RIGHT = 16, WIDTH = 1280, PLOT = WIDTH - LEFT - RIGHT;
   var cursors = [], cursor_t = null, listeners = [];
-  function x_of(t) { return LEFT + Math.max(0, Math.min(1, t / end_ns)) * PLOT; }
+  function x_of(t) { return LEFT + (isFinite(t) ? Math.max(0, Math.min(1, t / end_ns)) : 0) * PLOT; }
   function t_of(x) { return Math.max(0, Math.min(1, (x - LEFT) / PLOT)) * end_ns; }
 
   function time_ticks(svg, y0, y1, labels) {
@@ -206,7 +208,7 @@
     var steps = [1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8, 2e8, 5e8, 1e9, 2e9, 5e9, 1e10, 15e9, 3e10, 6e10, 12e10, 3e11,
                  6e11, 12e11, 18e11, 36e11, 72e11, 144e11, 288e11, 864e11];
     for (var i = 0; i < steps.length; i++) if (steps[i] >= raw) return steps[i];
-    return steps[steps.length - 1];
+    return Math.pow(10, Math.ceil(Math.log10(raw)));  // beyond days: a power of ten, still ~8 ticks
   }
   function shade_faults(svg, y0, y1) {
     faults.forEach(function (f) {
@@ -309,7 +311,8 @@
     return svg;
   }
   function fmt_num(v) {
-    if (v === null || v === undefined) return '-';
+    v = +v;
+    if (!isFinite(v)) return '-';
     if (Math.abs(v) >= 1e6) return +(v / 1e6).toFixed(2) + 'M';
     if (Math.abs(v) >= 1e4) return +(v / 1e3).toFixed(1) + 'k';
     return String(+(+v).toFixed(v < 10 ? 2 : 1));
@@ -395,7 +398,7 @@
   var transitions = [], last_state = {};
   (D.states || []).forEach(function (e) {
     var comp = String(e.component || '');
-    if (comp.indexOf('breaker') !== 0) return;
+    if (comp.indexOf('breaker') !== 0 || finite(e.t_ns) === null) return;
     var key = e.node + ' ' + comp, from = e.from !== undefined ? e.from : last_state[key] || 'closed';
     last_state[key] = e.state;
     transitions.push({ t: e.t_ns, node: e.node, component: comp, from: from, to: e.state,
@@ -404,6 +407,7 @@
   if (!transitions.length) {
     (D.edges || []).forEach(function (edge) {
       (edge.breaker_transitions || []).forEach(function (x) {
+        if (finite(x.t_ns) === null) return;
         transitions.push({ t: x.t_ns, node: x.instance, component: 'breaker ' + edge.from + '->' + edge.to, to: x.to });
       });
     });
@@ -454,7 +458,7 @@
     sec.setAttribute('data-count', checks.length);
     if (!checks.length) { sec.appendChild(empty('No checks.')); return; }
     var rows = checks.map(function (c, i) {
-      var t = c.first_failed_ns !== undefined ? c.first_failed_ns : parse_duration(c.first_failed);
+      var t = c.first_failed_ns !== undefined ? finite(c.first_failed_ns) : parse_duration(c.first_failed);
       var tr = h('tr', { 'class': 'check ' + (c.passed ? 'passed' : 'failed'), id: 'check-' + i, 'data-passed': String(!!c.passed) }, [
         h('td', { 'class': 'res' }, c.passed ? 'ok' : 'FAIL'), h('td', {}, String(c.check || '')), h('td', {}, String(c.label || '')),
         h('td', {}, String(c.expected || '')), h('td', {}, String(c.measured || '')),
@@ -520,7 +524,7 @@
     var rows = transitions.map(function (x) {
       var fs = faults_at(x.t);
       return h('tr', { 'class': 'breaker-transition', 'data-to': x.to }, [
-        h('td', {}, time_link(x.t)), h('td', {}, String(x.node)), h('td', {}, x.component.replace(/^breaker /, '')),
+        h('td', {}, time_link(x.t)), h('td', {}, String(x.node === undefined ? '-' : x.node)), h('td', {}, x.component.replace(/^breaker /, '')),
         h('td', {}, [h('span', { 'class': 'state-' + x.from }, x.from || '?'), ' → ', h('span', { 'class': 'state-' + x.to }, x.to)]),
         h('td', {}, x.failure_rate === undefined ? '' : fmt_num(x.failure_rate) + '%'),
         h('td', {}, x.slow_rate === undefined ? '' : fmt_num(x.slow_rate) + '%'),
@@ -784,7 +788,7 @@
     document.querySelectorAll('details.lane').forEach(function (d) { d.open = true; d.dispatchEvent(new Event('toggle')); });
   }
   // The cursor starts at the first failed check, else the first breaker opening.
-  var firsts = (D.checks || []).map(function (c) { return c.first_failed_ns !== undefined ? c.first_failed_ns : parse_duration(c.first_failed); })
+  var firsts = (D.checks || []).map(function (c) { return c.first_failed_ns !== undefined ? finite(c.first_failed_ns) : parse_duration(c.first_failed); })
     .filter(function (t) { return t !== null && t !== undefined; });
   var opens = transitions.filter(function (x) { return x.to === 'open'; });
   if (wanted && parse_duration(decodeURIComponent(wanted[1])) !== null) set_cursor(parse_duration(decodeURIComponent(wanted[1])));

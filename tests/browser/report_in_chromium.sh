@@ -113,6 +113,19 @@ report_size=$(stat -c %s "$work/report.png" 2> /dev/null || echo 0)
 [ "$(head -c 8 "$work/report.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "no PNG screenshot"
 expect "screenshot bytes vs a blank page's ($blank_size)" "$report_size" -gt $((blank_size * 5 + 20000))
 
+# Hostile input (tests/browser/hostile: markup in every name, wrong types, absurd
+# numbers) through `meshsim report`: the page still draws, without a script error, and
+# no markup from the input becomes an element.
+mkdir -p "$work/hostile" && cp "$source_dir"/tests/browser/hostile/*.json* "$work/hostile/" || exit 1
+"$meshsim" report "$work/hostile" > "$work/hostile.txt" 2>&1 || fail "meshsim report of the hostile run exited $?: $(cat "$work/hostile.txt")"
+browse "$work/dom-hostile.html" --dump-dom "file://$work/hostile/report.html" || fail "chromium --dump-dom (hostile) failed"
+hostile=$work/dom-hostile.html
+expect "hostile page rendered" "$(grep -o 'data-render="ok"' "$hostile" | wc -l)" -eq 1
+expect "hostile page: no script error" "$(grep -o 'data-errors="0"' "$hostile" | wc -l)" -eq 1
+expect "hostile page: no injected element" "$(grep -Eo '<img|<u>|<b>bold|<[a-z]+( [a-z:-]+="[^"]*")* on(error|load)=' "$hostile" | wc -l)" -eq 0
+expect "hostile page: the 64-bit seed in full" "$(grep -o '<b id="seed">18446744073709551615</b>' "$hostile" | wc -l)" -eq 1
+expect "hostile page: no NaN drawn" "$(grep -o 'NaN' "$hostile" | wc -l)" -eq 0
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed; page, DOM and chromium.log are in $work"
   exit 1
