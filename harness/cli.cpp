@@ -46,7 +46,7 @@ struct run_args {
     std::optional<std::string> until;
     std::string out_dir = "meshsim-out";
     std::string format = "text";
-    std::string events = "all";
+    std::string events = "requests";
     std::string report = "all";  // all: the files of reports/report_formats.cpp; none
     bool quiet = false;
 };
@@ -122,15 +122,15 @@ std::function<void(const sim::kernel::simulation&)> progress_printer(sim::durati
 // --out is found before any simulated time passes.
 struct run_outputs {
     output_dir dir;
-    std::optional<output_file> events;  // with --events all
+    std::optional<output_file> events;  // unless --events none
     output_file summary;
     std::optional<report_files> reports;  // with --report all
 };
 
-std::optional<run_outputs> prepare_outputs(const run_args& args, std::string& error) {
+std::optional<run_outputs> prepare_outputs(const run_args& args, report::event_level level, std::string& error) {
     std::optional<output_dir> dir = output_dir::prepare(args.out_dir, error);
     if (!dir) return std::nullopt;
-    const bool with_events = args.events == "all";
+    const bool with_events = level != report::event_level::none;
     std::optional<output_file> events =
         with_events ? output_file::create(*dir, "events.jsonl", error) : std::optional<output_file>();
     if (with_events && !events) return std::nullopt;
@@ -191,17 +191,23 @@ int run_command(const run_args& args) {
         }
         options.until = *until.value;
     }
+    const std::optional<report::event_level> level = report::parse_event_level(args.events);
+    if (!level) {
+        return bad_input("--events: expected one of " + std::string(report::event_level_names) + ", got " +
+                         shown(args.events));
+    }
     if (args.file && args.file->empty()) return bad_input("run: expected a scenario file, got \"\"");
     std::optional<scenario> s = load(args.file, options.until);
     if (!s) return exit_bad_input;
 
     std::string error;
-    std::optional<run_outputs> out = prepare_outputs(args, error);
+    std::optional<run_outputs> out = prepare_outputs(args, *level, error);
     if (!out) return bad_input(error);
     // Streamed as recorded, so the events need not fit in memory; a write that
-    // fails stops the run at the next bucket.
+    // fails stops the run at the next bucket. The hash is over every event, whatever the level.
     options.keep_events = false;
     if (out->events) {
+        options.event_kinds = report::kinds_written(*level);
         output_file& events = *out->events;
         report_files* reports = out->reports ? &*out->reports : nullptr;
         options.on_event = [&events, reports](const sim::trace_event& e, const std::string* node) {
@@ -435,8 +441,10 @@ int parse_and_run(int argc, char** argv) {
     run_cmd->add_option("--format", run.format, "Output on stdout: text or json")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
-    run_cmd->add_option("--events", run.events, "Write events.jsonl (all) or only hash the trace (none)")
-        ->check(CLI::IsMember({"all", "none"}))
+    run_cmd
+        ->add_option("--events", run.events,
+                     "Which events events.jsonl holds: none (no file), summary (faults, state changes, nodes), "
+                     "requests (also every RPC attempt and answer), all (also messages, fibers, timers)")
         ->capture_default_str();
     run_cmd->add_option("--report", run.report, report_option_help())
         ->check(CLI::IsMember({"all", "none"}))

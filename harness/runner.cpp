@@ -113,9 +113,11 @@ run_result run_scenario(scenario s, const run_options& options) {
         .trace = options.keep_events ? sim::trace_mode::full : sim::trace_mode::hash_only});
     sim::kernel::simulation& sim = *result.sim;
     if (options.on_event) {
-        sim.trace().set_sink([&sim, &on_event = options.on_event](const sim::trace_event& e) {
-            on_event(e, e.node < sim.node_count() ? &sim.get_node(e.node).node_name() : nullptr);
-        });
+        sim.trace().set_sink(
+            [&sim, &on_event = options.on_event](const sim::trace_event& e) {
+                on_event(e, e.node < sim.node_count() ? &sim.get_node(e.node).node_name() : nullptr);
+            },
+            options.event_kinds);
     }
     world w(s, sim);
     const shutdown_on_exit unwind_fibers_first(sim);

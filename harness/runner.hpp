@@ -24,6 +24,8 @@ struct run_options {
     // Called with every trace event as it is recorded, with the name of its node
     // (nullptr: none); events.jsonl streams to disk this way.
     std::function<void(const sim::trace_event&, const std::string* node_name)> on_event;
+    // The kinds on_event is handed (the hash is over every event regardless).
+    sim::event_kind_mask event_kinds = sim::every_event_kind;
     // Asked every virtual `bucket`: true ends the run there, without a summary
     // (an output can no longer be written: no point running on).
     std::function<bool()> stop_requested;

@@ -62,6 +62,27 @@ struct attempt_record {
     std::string_view correlation_id;  // x-correlation-id; empty when the call has none
     std::string_view method;
     std::string_view path;
+    std::string_view reason;          // the server's reason for an error answer (x-reason); empty: none
+    node_id to = no_node;             // the callee; no_node when the attempt was never sent
+    time_point sent{};                // when the attempt started (this node's clock)
+    std::string_view trace_id;        // 32 hex
+    std::string_view span_id;         // 16 hex: this attempt's client span
+    std::string_view parent_span_id;  // 16 hex: the server span whose handler called; empty for a root call
+};
+
+// One request a server answered (rejections included), as the server saw it.
+struct serve_record {
+    std::uint16_t status = 0;
+    std::string_view reason;  // "ok", "handler", or why it was refused (queue_full, codel, ...)
+    std::string_view correlation_id;
+    std::string_view method;
+    std::string_view path;
+    node_id from = no_node;           // the caller
+    time_point arrived{};             // this node's clock
+    time_point started{};             // the handler's start; = arrived when it never ran
+    std::string_view trace_id;        // 32 hex
+    std::string_view span_id;         // 16 hex: the server span
+    std::string_view parent_span_id;  // 16 hex: the caller's attempt span; empty when the request had none
 };
 
 class runtime {
@@ -71,6 +92,11 @@ public:
     // Identity of the node this code runs on.
     virtual node_id self() const = 0;
     virtual const std::string& node_name() const = 0;
+    // The name of another node (for the trace: a callee, a caller, an ejected instance); empty if unknown.
+    virtual std::string_view name_of(node_id id) const {
+        (void)id;
+        return {};
+    }
 
     // This node's clock: may be offset or drift from true virtual time (clock faults).
     virtual time_point now() const = 0;
@@ -113,9 +139,13 @@ public:
 
     // Observability: recorded in the trace with the current virtual time.
     virtual void log(std::string_view event, const nlohmann::json& fields = {}) = 0;
-    virtual void record_state(std::string_view component, std::string_view state) = 0;
+    // `fields`: more of the change as " key=value" pairs (each starting with a space;
+    // values without spaces), e.g. a breaker's window: " from=closed calls=20".
+    virtual void record_state(std::string_view component, std::string_view state, std::string_view fields = {}) = 0;
     // The end of one RPC attempt as its caller saw it (one rpc_attempt event).
     virtual void record_attempt(const attempt_record& attempt) = 0;
+    // One answered request as its server saw it (one rpc_serve event).
+    virtual void record_serve(const serve_record& served) = 0;
 };
 
 }  // namespace meshsim::sim

@@ -28,6 +28,7 @@ std::string_view to_string(event_kind kind) {
         case event_kind::state: return "state";
         case event_kind::custom: return "custom";
         case event_kind::rpc_attempt: return "rpc_attempt";
+        case event_kind::rpc_serve: return "rpc_serve";
     }
     return "unknown";
 }

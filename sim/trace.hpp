@@ -3,6 +3,7 @@
 // checkers all read this; the hash is what proves two runs identical.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -36,7 +37,15 @@ enum class event_kind : std::uint16_t {
     state,   // a component's state change (breaker, registry, ...)
     custom,
     rpc_attempt,  // one RPC attempt ended, as its caller saw it (status, outcome, attempt number)
+    rpc_serve,    // a server answered one request (admission rejections included)
 };
+inline constexpr std::size_t event_kind_count = 21;
+static_assert(static_cast<std::size_t>(event_kind::rpc_serve) + 1 == event_kind_count, "the last kind counts them");
+
+// A set of kinds, one bit per kind (which events a sink is handed).
+using event_kind_mask = std::uint32_t;
+constexpr event_kind_mask mask_of(event_kind kind) { return event_kind_mask{1} << static_cast<unsigned>(kind); }
+inline constexpr event_kind_mask every_event_kind = (event_kind_mask{1} << event_kind_count) - 1;
 
 std::string_view to_string(event_kind kind);
 
@@ -72,12 +81,16 @@ public:
         hash_ = h;
         ++count_;
         if (mode_ == trace_mode::full) keep(at, kind, node, a, b, detail);
-        if (sink_) sink_(trace_event{at, kind, node, a, b, std::string(detail)});
+        if (sink_ && (sink_kinds_ & mask_of(kind)) != 0) sink_(trace_event{at, kind, node, a, b, std::string(detail)});
     }
 
-    // Also hands every event to `sink` as it is recorded (events.jsonl streams to
-    // disk this way, with hash_only, so a run's events need not fit in memory).
-    void set_sink(std::function<void(const trace_event&)> sink) { sink_ = std::move(sink); }
+    // Also hands every event of the kinds in `kinds` to `sink` as it is recorded
+    // (events.jsonl streams to disk this way, with hash_only, so a run's events need
+    // not fit in memory). The hash is over every event, whatever the sink is handed.
+    void set_sink(std::function<void(const trace_event&)> sink, event_kind_mask kinds = every_event_kind) {
+        sink_ = std::move(sink);
+        sink_kinds_ = kinds;
+    }
 
     std::uint64_t hash() const { return hash_; }
     std::uint64_t count() const { return count_; }
@@ -92,6 +105,7 @@ private:
     std::uint64_t count_ = 0;
     std::vector<trace_event> events_;
     std::function<void(const trace_event&)> sink_;
+    event_kind_mask sink_kinds_ = every_event_kind;
 };
 
 // 16 lowercase hex digits, as printed by `meshsim run` (trace_hash=...).

@@ -80,6 +80,12 @@ void circuit_breaker::enter_open(sim::time_point now) {
 
 void circuit_breaker::move_to(sim::time_point now, breaker_state next) {
     const auto from = state_;
+    if (listener_ && from != next) {
+        transition_window_ = from == breaker_state::half_open ? half_open_window_.totals(now)
+                             : from == breaker_state::closed || from == breaker_state::metrics_only
+                                 ? closed_window_.totals(now)
+                                 : detail::call_counts{};
+    }
     state_ = next;
     switch (next) {
         case breaker_state::closed:

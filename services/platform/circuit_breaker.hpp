@@ -98,6 +98,9 @@ public:
     void reset(sim::time_point now);
 
     const circuit_breaker_config& config() const { return config_; }
+    // The window of the state the last transition left (closed or half-open; empty
+    // from other states), as it stood when it decided: what a listener reports.
+    const detail::call_counts& transition_window() const { return transition_window_; }
 
 private:
     friend struct circuit_breaker_test_access;  // tests break its invariants on purpose
@@ -122,6 +125,7 @@ private:
     sim::time_point open_until_ = sim::time_zero;
     sim::time_point half_open_since_ = sim::time_zero;
     std::uint64_t not_permitted_calls_ = 0;
+    detail::call_counts transition_window_{};
 };
 
 }  // namespace meshsim::svc

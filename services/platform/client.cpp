@@ -1,6 +1,7 @@
 #include "services/platform/client.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <deque>
 
 #include "services/platform/ids.hpp"
@@ -15,6 +16,20 @@ const metrics_key& attempt_key_of(metrics_key& out, const metrics_key& call_key)
 }
 
 std::string address_text(sim::address a) { return std::to_string(a.node) + ":" + std::to_string(a.port); }
+
+// A rate in percent, as the shortest text that reads back as the same double.
+std::string percent_text(std::uint32_t part, std::uint32_t calls) {
+    const double rate = calls == 0 ? 0.0 : part * 100.0 / calls;
+    char buf[32];
+    return std::string(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, rate).ptr - buf));
+}
+
+// A breaker transition's state fields: where from, and the window that decided it.
+std::string breaker_fields(breaker_state from, const detail::call_counts& window) {
+    return " from=" + std::string(to_string(from)) + " failure_rate=" + percent_text(window.failed, window.calls) +
+           " slow_rate=" + percent_text(window.slow, window.calls) + " calls=" + std::to_string(window.calls) +
+           " failed=" + std::to_string(window.failed) + " slow=" + std::to_string(window.slow);
+}
 
 // An answer the overload rule of the SRE book does not count as accepted.
 bool is_overload_rejection(const outcome& o) {
@@ -102,6 +117,8 @@ struct call_edge::call_state {
     std::string correlation_id;
     std::string idempotency_key;
     std::string criticality;
+    // The trace of the call and the span it is made in (none for a root call).
+    span_context parent;
 };
 
 // What one attempt holds, so that whoever ends it (the attempt itself, or the
@@ -147,7 +164,8 @@ call_edge::call_edge(rpc_client& client, std::string name, std::vector<sim::addr
       balancer_(policy_.load_balancer, instances_.size()),
       backoff_random_(rt_.random("edge/" + name_ + "/backoff")),
       lb_random_(rt_.random("edge/" + name_ + "/lb")),
-      throttle_random_(rt_.random("edge/" + name_ + "/adaptive-throttle")) {
+      throttle_random_(rt_.random("edge/" + name_ + "/adaptive-throttle")),
+      span_ids_(rt_) {
     attempt_key_of(attempt_key_, metrics_.key);
     for (std::size_t i = 0; i < instances_.size(); ++i) endpoint_index_.try_emplace(instances_[i], i);
     if (policy_.retry_budget) budget_.emplace(*policy_.retry_budget);
@@ -155,14 +173,19 @@ call_edge::call_edge(rpc_client& client, std::string name, std::vector<sim::addr
     if (policy_.adaptive_throttle) adaptive_.emplace(*policy_.adaptive_throttle);
     if (policy_.bulkhead) bulkhead_.emplace(rt_, policy_.bulkhead->max_concurrent_calls);
     if (policy_.circuit_breaker) {
-        breaker_.emplace(*policy_.circuit_breaker, [this](sim::time_point, breaker_state, breaker_state to) {
-            rt_.record_state("breaker " + name_, to_string(to));
+        breaker_.emplace(*policy_.circuit_breaker, [this](sim::time_point, breaker_state from, breaker_state to) {
+            rt_.record_state("breaker " + name_, to_string(to), breaker_fields(from, breaker_->transition_window()));
             schedule_breaker_tick();
         });
     }
     balancer_.set_ejection_listener([this](sim::time_point, std::size_t endpoint, sim::duration ejected_for) {
-        rt_.record_state("outlier " + name_ + " " + address_text(instances_[endpoint]),
-                         "ejected " + sim::format_duration(ejected_for));
+        const sim::address a = instances_[endpoint];
+        const std::string_view name = rt_.name_of(a.node);
+        rt_.record_state("outlier " + name_, "ejected",
+                         " instance=" + (name.empty() ? address_text(a) : std::string(name)) +
+                             " cause=consecutive_5xx consecutive=" +
+                             std::to_string(policy_.load_balancer.outlier_detection.consecutive_5xx) +
+                             " ejected_for_ns=" + std::to_string(ejected_for.count()));
     });
 }
 
@@ -260,6 +283,8 @@ std::shared_ptr<call_edge::call_state> call_edge::prepare(request req, const cal
         call->idempotency_key = new_idempotency_key(rt_);
     }
     call->criticality = !options.criticality.empty() ? options.criticality : (scope ? scope->criticality : "");
+    // Inside a handler: a child of its server span; else the root of a new trace.
+    call->parent = scope && scope->span.has_trace() ? scope->span : new_trace(span_ids_);
     call->traits.idempotent = options.idempotent.value_or(is_idempotent_method(req.method));
     call->traits.has_idempotency_key = !call->idempotency_key.empty();
     // Hedging repeats the call by design, so only calls safe to repeat are hedged (gRPC A6).
@@ -375,6 +400,7 @@ request call_edge::attempt_request(const call_state& call, std::uint32_t number,
     request req = call.req;
     req.head.set(header::correlation_id, call.correlation_id);
     req.head.set(header::attempt, std::to_string(number));
+    req.head.set(header::traceparent, call.parent.traceparent());  // rpc_client makes the attempt's span
     if (!call.idempotency_key.empty()) req.head.set(header::idempotency_key, call.idempotency_key);
     if (!call.criticality.empty()) req.head.set(header::criticality, call.criticality);
     if (policy_.propagate_deadline) {
@@ -389,13 +415,13 @@ request call_edge::attempt_request(const call_state& call, std::uint32_t number,
 }
 
 call_edge::attempt_result call_edge::attempt(const std::shared_ptr<call_state>& call, attempt_lease& lease) {
-    if (rt_.now() >= call->deadline) return attempt_result::unsent(outcome::of(outcome_kind::deadline_exceeded));
-    if (outcome gate = acquire_gates(*call, lease); gate.kind != outcome_kind::ok) return attempt_result::unsent(gate);
+    if (rt_.now() >= call->deadline) return unsent(*call, lease, outcome::of(outcome_kind::deadline_exceeded));
+    if (outcome gate = acquire_gates(*call, lease); gate.kind != outcome_kind::ok) return unsent(*call, lease, gate);
     follow_discovery();
     lease.endpoint = balancer_.pick(rt_.now(), lb_random_);
     if (!lease.endpoint) {
         release_unsent(lease);
-        return attempt_result::unsent(outcome::of(outcome_kind::connection_refused));
+        return unsent(*call, lease, outcome::of(outcome_kind::connection_refused));
     }
     lease.address = instances_[*lease.endpoint];
     lease.endpoints_generation = endpoints_generation_;
@@ -412,6 +438,25 @@ call_edge::attempt_result call_edge::attempt(const std::shared_ptr<call_state>& 
     record_attempt(got.result, got.elapsed);
     if (got.reply) attempt_latency_.record(got.elapsed);
     return {got.result, std::move(got.reply), got.elapsed, true};
+}
+
+// An attempt a local gate (or the deadline) stopped before it was sent: one
+// rpc_attempt event too (status 0, no callee), a span of the call's trace.
+call_edge::attempt_result call_edge::unsent(const call_state& call, const attempt_lease& lease, outcome o) {
+    const span_context span = new_child_span(span_ids_, call.parent);
+    rt_.record_attempt({.status = 0,
+                        .attempt = lease.number,
+                        .outcome = to_string(o.kind),
+                        .correlation_id = call.correlation_id,
+                        .method = call.req.method,
+                        .path = call.req.path,
+                        .reason = {},
+                        .to = sim::no_node,
+                        .sent = rt_.now(),
+                        .trace_id = span.trace_id(),
+                        .span_id = span.span_id(),
+                        .parent_span_id = call.parent.span_id()});
+    return attempt_result::unsent(std::move(o));
 }
 
 // Feeds an attempt's result to every component that saw it go out, and frees its slots.

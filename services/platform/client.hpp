@@ -97,6 +97,8 @@ struct call_scope {
     std::string correlation_id{};
     sim::time_point deadline = sim::time_never;
     std::string criticality{};
+    // The server span of the request being served: the call's attempts are its children.
+    span_context span{};
 };
 
 struct call_options {
@@ -209,6 +211,7 @@ private:
     void cancel_in_flight(hedge_group& group);
     bool admit_retry(call_end& refused);
     attempt_result attempt(const std::shared_ptr<call_state>& call, attempt_lease& lease);
+    attempt_result unsent(const call_state& call, const attempt_lease& lease, outcome o);
     outcome acquire_gates(const call_state& call, attempt_lease& lease);
     request attempt_request(const call_state& call, std::uint32_t number, sim::time_point try_deadline) const;
     void settle(attempt_lease& lease, const outcome& o, sim::duration elapsed, bool got_response);
@@ -237,6 +240,7 @@ private:
     sim::random_stream& backoff_random_;
     sim::random_stream& lb_random_;
     sim::random_stream& throttle_random_;
+    span_id_streams span_ids_;
     histogram attempt_latency_;
     // Discovery mode only: the followed service and the cache generation last taken.
     discovery_client* discovery_ = nullptr;

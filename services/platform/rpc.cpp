@@ -82,7 +82,7 @@ response decode_response(sim::message&& msg) {
 // ------------------------------------------------------------------ client
 
 rpc_client::rpc_client(sim::runtime& rt, sim::port_id reply_port)
-    : rt_(&rt), reply_port_(reply_port), state_(std::make_shared<shared_state>()) {
+    : rt_(&rt), reply_port_(reply_port), state_(std::make_shared<shared_state>()), ids_(rt) {
     rt.bind(reply_port);
     rt.spawn("rpc-replies", [&rt, reply_port, state = state_] { dispatch_replies(rt, reply_port, state); });
 }
@@ -126,6 +126,13 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
     const std::string method = req.method;
     const std::string path = req.path;
     const std::string correlation_id = req.head.get(header::correlation_id);
+    // The caller's traceparent names the parent (a span of all zeros: a root call in a
+    // chosen trace); without one this attempt starts a trace. Sent: this attempt's span.
+    const std::string* given = req.head.find(header::traceparent);
+    std::optional<span_context> parent = given ? span_context::parse(*given) : std::nullopt;
+    if (!parent) parent = new_trace(ids_);
+    const span_context span = new_child_span(ids_, *parent);
+    req.head.set(header::traceparent, span.traceparent());
     sim::message msg = encode_request(std::move(req), to, reply_port_, call_id);
     sim::completion<call_result> done(*rt_);
     state_->calls.emplace(call_id, pending{&done});
@@ -140,14 +147,25 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
     std::optional<call_result> got = done.take();
     call_result result = got ? std::move(*got) : call_result{outcome::of(outcome_kind::timeout), std::nullopt, {}};
     result.elapsed = rt_->now() - started;
-    rt_->record_attempt({result.reply ? result.reply->status : std::uint16_t{0}, attempt, to_string(result.result.kind),
-                         correlation_id, method, path});
+    const std::string* reason = result.reply ? result.reply->head.find(header::reason) : nullptr;
+    rt_->record_attempt({.status = result.reply ? result.reply->status : std::uint16_t{0},
+                         .attempt = attempt,
+                         .outcome = to_string(result.result.kind),
+                         .correlation_id = correlation_id,
+                         .method = method,
+                         .path = path,
+                         .reason = reason != nullptr ? std::string_view(*reason) : std::string_view(),
+                         .to = to.node,
+                         .sent = started,
+                         .trace_id = span.trace_id(),
+                         .span_id = span.span_id(),
+                         .parent_span_id = parent->span_id()});
     return result;
 }
 
 // ------------------------------------------------------------------ server
 
-rpc_server::rpc_server(sim::runtime& rt, sim::port_id port) : rt_(rt), port_(port) { rt.bind(port); }
+rpc_server::rpc_server(sim::runtime& rt, sim::port_id port) : rt_(rt), port_(port), ids_(rt) { rt.bind(port); }
 
 void rpc_server::route(std::string method, std::string path, int api_version, handler h) {
     routes_.insert_or_assign(route_key{std::move(method), std::move(path), api_version}, std::move(h));
@@ -160,15 +178,22 @@ void rpc_server::serve() {
 }
 
 void rpc_server::handle(sim::message msg) {
+    const sim::time_point arrived = rt_.now();
     response resp;
     // What the reply needs from the request's headers, taken before they move into `req`.
     const sim::address caller = msg.from;
     std::string call_id = msg.head.get(call_id_header);
     std::optional<std::string> correlation_id;
     if (const std::string* cid = msg.head.find(header::correlation_id)) correlation_id = *cid;
+    // This request's server span: a child of the caller's attempt span, or a new trace.
+    const std::string* given = msg.head.find(header::traceparent);
+    const std::optional<span_context> parent = given ? span_context::parse(*given) : std::nullopt;
+    request_context ctx{rt_, caller, std::nullopt, new_child_span(ids_, parent ? *parent : new_trace(ids_)), {}, {}};
     std::optional<request> req = decode_request(std::move(msg));
+    std::string_view reason;
     if (!req) {
         resp.status = 400;
+        reason = "bad_request";
     } else {
         // Service-level fault injection (Istio-style): delay first, then maybe abort.
         const sim::request_fault fault = rt_.fault_for_request(port_, req->path);
@@ -176,20 +201,40 @@ void rpc_server::handle(sim::message msg) {
         auto it = routes_.find(route_key{req->method, req->path, req->api_version});
         if (fault.abort_status != 0) {
             resp.status = fault.abort_status;
+            reason = "fault_abort";
         } else if (it == routes_.end()) {
             resp.status = 404;
+            reason = "not_found";
         } else {
-            request_context ctx{rt_, caller, std::nullopt};
+            ctx.started = rt_.now();
             try {
                 resp = it->second(*req, ctx);
+                reason = ctx.reason;
             } catch (const sim::fiber_killed&) {
                 throw;
             } catch (const std::exception& e) {
                 rt_.log("handler_error", {{"path", req->path}, {"what", e.what()}});
                 resp = response{500, {}, nullptr};
+                reason = "exception";
             }
+            if (reason.empty()) reason = resp.status < 400 ? "ok" : "handler";
         }
     }
+    const std::string* answered_cid = resp.head.find(header::correlation_id);
+    sim::serve_record served{resp.status,
+                             reason,
+                             answered_cid != nullptr ? std::string_view(*answered_cid)
+                             : correlation_id        ? std::string_view(*correlation_id)
+                                                     : std::string_view(),
+                             req ? std::string_view(req->method) : "-",
+                             req ? std::string_view(req->path) : "-",
+                             caller.node,
+                             arrived,
+                             ctx.started.value_or(arrived),
+                             ctx.span.trace_id(),
+                             ctx.span.span_id(),
+                             parent ? parent->span_id() : std::string_view()};
+    rt_.record_serve(served);
     sim::message reply;
     reply.to = caller;
     reply.from.port = port_;
@@ -197,6 +242,12 @@ void rpc_server::handle(sim::message msg) {
     reply.head.set(kind_header, "resp");
     reply.head.set(call_id_header, std::move(call_id));
     reply.head.set(status_header, std::to_string(resp.status));
+    // Only this server's own reason travels back (never one a handler copied from a reply).
+    if (reason == "ok") {
+        reply.head.erase(header::reason);
+    } else {
+        reply.head.set(header::reason, std::string(reason));
+    }
     reply.status = resp.status;  // in the trace: a 502 and a 200 make different runs
     if (correlation_id) reply.head.set(header::correlation_id, std::move(*correlation_id));
     reply.body = std::move(resp.body);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "services/platform/ids.hpp"
 #include "services/platform/outcome.hpp"
 #include "sim/message.hpp"
 #include "sim/runtime.hpp"
@@ -28,6 +29,10 @@ inline constexpr const char* idempotency_key = "idempotency-key";
 inline constexpr const char* attempt = "x-attempt";
 inline constexpr const char* criticality = "x-criticality";
 inline constexpr const char* retry_after_ns = "retry-after-ns";
+// W3C Trace Context: "00-<trace>-<span>-01", the span of the attempt that sent the request.
+inline constexpr const char* traceparent = "traceparent";
+// On an error answer: why the server gave it (queue_full, codel, rate_limited, handler, ...).
+inline constexpr const char* reason = "x-reason";
 }  // namespace header
 
 struct request {
@@ -78,6 +83,7 @@ private:
     sim::runtime* rt_;
     sim::port_id reply_port_;
     std::shared_ptr<shared_state> state_;
+    span_id_streams ids_;
 };
 
 // What a handler sees besides the request: who called, and the runtime.
@@ -86,6 +92,13 @@ struct request_context {
     sim::address caller;
     // The caller's deadline (node-local time), if it sent one.
     std::optional<sim::time_point> deadline;
+    // This request's server span: calls made while handling it are its children.
+    span_context span{};
+    // Set by a server template (service) that answers without its handler: why
+    // (queue_full, codel, rate_limited, ...; see docs/outputs.md rpc_serve). Static text.
+    std::string_view reason{};
+    // Set by a server template whose handler starts later than the request arrived (a queue).
+    std::optional<sim::time_point> started{};
 };
 
 using handler = std::function<response(const request&, request_context&)>;
@@ -93,6 +106,7 @@ using handler = std::function<response(const request&, request_context&)>;
 // Serves requests on a port: one fiber per request, handlers found by
 // (method, path, api_version). Unknown routes answer 404; a handler that throws
 // answers 500 (the process survives, as a web framework's error page would).
+// Each answer is one rpc_serve event; an error answer carries its reason (x-reason).
 class rpc_server {
 public:
     rpc_server(sim::runtime& rt, sim::port_id port);
@@ -116,6 +130,7 @@ private:
     sim::runtime& rt_;
     sim::port_id port_;
     std::map<route_key, handler> routes_;
+    span_id_streams ids_;
 };
 
 // Encoding on the wire (exposed for tests and the tolerant-reader checks).

@@ -169,8 +169,9 @@ response service::health() const {
     return response{static_cast<std::uint16_t>(ready_ ? 200 : 503), {}, std::move(body)};
 }
 
-call_scope service::scope_of(const request& req) {
+call_scope service::scope_of(const request& req, const span_context& span) {
     call_scope scope;
+    scope.span = span;
     scope.correlation_id = req.head.get(header::correlation_id);
     // Every log line and outgoing call carries one, so a request without one gets one here.
     if (scope.correlation_id.empty()) scope.correlation_id = new_correlation_id(rt_);
@@ -182,13 +183,15 @@ call_scope service::scope_of(const request& req) {
 // Gates in order, cheapest and most final first: auth (401/403) > rate limit (429)
 // > expired on arrival (504) > concurrency slot or queue (503) > expired after the
 // queue (504) > dedup > service time > handler.
-response service::handle(const endpoint& ep, const request& req, const request_context& rctx) {
+response service::handle(const endpoint& ep, const request& req, request_context& rctx) {
     const sim::time_point arrived = rt_.now();
     ++stats_.arrivals;
     if (metrics_) metrics_->record_arrival(metrics_key_, arrived);
     if (ep.spec.observer != nullptr) ep.spec.observer->arrived(arrived);
-    endpoint_context ctx{rt_, *this, rctx.caller, scope_of(req), req.head.get(header::api_key)};
+    endpoint_context ctx{rt_, *this, rctx.caller, scope_of(req, rctx.span), req.head.get(header::api_key), {}, {}};
     response resp = admit(ep, req, ctx);
+    rctx.reason = ctx.reason;  // for the rpc_serve event and the reply's x-reason
+    rctx.started = ctx.started;
     resp.head.set(header::correlation_id, ctx.scope.correlation_id);
     record(arrived, resp.status);
     if (ep.spec.observer != nullptr) ep.spec.observer->answered(arrived, rt_.now(), resp.status);
@@ -212,30 +215,33 @@ std::optional<response> service::authenticate(const endpoint& ep, endpoint_conte
     auto it = keys_.find(ctx.api_key);
     if (ctx.api_key.empty() || it == keys_.end()) {
         ++stats_.unauthenticated;
+        ctx.reason = "unauthenticated";
         return status_only(401);
     }
     if (!it->second.contains(ep.spec.required_scope) && !it->second.contains("*")) {
         ++stats_.forbidden;
+        ctx.reason = "forbidden";
         return status_only(403);
     }
     return std::nullopt;
 }
 
-std::optional<response> service::limit_rate(const endpoint_context& ctx) {
+std::optional<response> service::limit_rate(endpoint_context& ctx) {
     if (!limiter_) return std::nullopt;
     const std::string consumer = ctx.api_key.empty() ? "node:" + std::to_string(ctx.caller.node) : ctx.api_key;
     const rate_decision decision = limiter_->try_acquire(consumer, rt_.now());
     if (decision.allowed) return std::nullopt;
     ++stats_.rate_limited;
+    ctx.reason = "rate_limited";
     response resp = status_only(429);
     resp.head.set(header::retry_after_ns, std::to_string(decision.retry_after.count()));
     return resp;
 }
 
-std::optional<response> service::drop_if_expired(const endpoint& ep, const endpoint_context& ctx,
-                                                 std::string_view where) {
+std::optional<response> service::drop_if_expired(const endpoint& ep, endpoint_context& ctx, std::string_view where) {
     if (!ep.spec.honour_deadline.value_or(config_.honour_deadlines) || !ctx.deadline_passed()) return std::nullopt;
     ++stats_.dropped_expired;
+    ctx.reason = "deadline";
     ctx.log("request_dropped_expired", {{"at", where}});
     return status_only(504);
 }
@@ -249,6 +255,7 @@ response service::run_in_slot(const endpoint& ep, const request& req, endpoint_c
     if (must_wait && slots_->waiting() >= config_.queue_capacity &&
         !(config_.shed_by_criticality && slots_->evict_below(rank))) {
         ++stats_.shed_queue_full;
+        ctx.reason = "queue_full";
         return status_only(503);
     }
     const sim::time_point queued_at = rt_.now();
@@ -270,17 +277,22 @@ response service::run_in_slot(const endpoint& ep, const request& req, endpoint_c
     }
     if (waited == sim::acquire_result::evicted) {
         ++stats_.shed_criticality;
+        ctx.reason = "criticality";
         return status_only(503);
     }
     if (waited == sim::acquire_result::timed_out) {
         ++stats_.shed_queue_timeout;
+        ctx.reason = "queue_timeout";
         return status_only(503);
     }
     struct release_on_exit {
         sim::semaphore& slots;
         ~release_on_exit() { slots.release(); }
     } guard{*slots_};
-    if (shed_by_codel(rt_.now() - queued_at)) return status_only(503);
+    if (shed_by_codel(rt_.now() - queued_at)) {
+        ctx.reason = "codel";
+        return status_only(503);
+    }
     if (auto dropped = drop_if_expired(ep, ctx, "dequeue")) return *dropped;
     return run(ep, req, ctx);
 }
@@ -303,6 +315,7 @@ bool service::shed_by_codel(sim::duration sojourn) {
 }
 
 response service::run(const endpoint& ep, const request& req, endpoint_context& ctx) {
+    ctx.started = rt_.now();
     ++stats_.in_flight;
     struct count_on_exit {
         service_stats& stats;

@@ -144,6 +144,10 @@ struct endpoint_context {
     call_scope scope;
     // The authenticated consumer; empty for public endpoints called without a key.
     std::string api_key{};
+    // Why the service answered without running the handler (queue_full, codel, ...;
+    // static text), empty when it ran; and when the handler started, if it did.
+    std::string_view reason{};
+    std::optional<sim::time_point> started{};
 
     // A structured log line that carries the correlation ID and the service name.
     void log(std::string_view event, nlohmann::json fields = nlohmann::json::object()) const;
@@ -218,16 +222,16 @@ private:
         friend auto operator<=>(const endpoint_key&, const endpoint_key&) = default;
     };
 
-    response handle(const endpoint& ep, const request& req, const request_context& rctx);
+    response handle(const endpoint& ep, const request& req, request_context& rctx);
     response admit(const endpoint& ep, const request& req, endpoint_context& ctx);
     response run_in_slot(const endpoint& ep, const request& req, endpoint_context& ctx);
     response run(const endpoint& ep, const request& req, endpoint_context& ctx);
     std::optional<response> authenticate(const endpoint& ep, endpoint_context& ctx);
-    std::optional<response> limit_rate(const endpoint_context& ctx);
-    std::optional<response> drop_if_expired(const endpoint& ep, const endpoint_context& ctx, std::string_view where);
+    std::optional<response> limit_rate(endpoint_context& ctx);
+    std::optional<response> drop_if_expired(const endpoint& ep, endpoint_context& ctx, std::string_view where);
     void queue_changed(int delta);
     bool shed_by_codel(sim::duration sojourn);
-    call_scope scope_of(const request& req);
+    call_scope scope_of(const request& req, const span_context& span);
     response health() const;
     void record(sim::time_point arrived, std::uint16_t status);
     void start_registration();

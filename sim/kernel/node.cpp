@@ -1,6 +1,7 @@
 #include "sim/kernel/node.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "sim/invariant.hpp"
@@ -172,34 +173,116 @@ void node::log(std::string_view event, const nlohmann::json& fields) {
     sim_.trace().record(sim_.now(), event_kind::log, id_, 0, 0, detail);
 }
 
-void node::record_attempt(const attempt_record& attempt) {
-    // "<outcome> <correlation id or -> <METHOD> <path>": the path last, as it may hold spaces.
-    // Composed on the stack when it fits (one event per attempt: the hot path).
-    const std::string_view parts[] = {
-        attempt.outcome, " ", attempt.correlation_id.empty() ? "-" : attempt.correlation_id, " ", attempt.method, " ",
-        attempt.path};
-    std::size_t size = 0;
+namespace {
+// A number as text, on the stack.
+struct number_text {
+    char buf[24];
+    std::size_t size;
+    std::string_view view() const { return {buf, size}; }
+};
+number_text text_of(std::uint64_t v) {
+    number_text t{};
+    t.size = static_cast<std::size_t>(std::to_chars(t.buf, t.buf + sizeof t.buf, v).ptr - t.buf);
+    return t;
+}
+number_text text_of_time(time_point t) {
+    return text_of(static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.time_since_epoch().count())));
+}
+
+// One space-separated token of a detail: "-" when empty; a space or '%' inside is
+// written %20 or %25 (into `escaped`), so that only the last field may hold spaces.
+std::string_view token(std::string_view text, std::string& escaped) {
+    if (text.empty()) return "-";
+    if (text.find_first_of(" %") == std::string_view::npos) return text;
+    for (const char c : text) {
+        if (c == ' ') {
+            escaped += "%20";
+        } else if (c == '%') {
+            escaped += "%25";
+        } else {
+            escaped += c;
+        }
+    }
+    return escaped;
+}
+
+// Records parts joined by single spaces, composed on the stack when it fits (one
+// event per RPC attempt and per request served: the hot path).
+template <std::size_t N>
+void record_joined(trace_recorder& trace, time_point at, event_kind kind, node_id node, std::uint64_t a,
+                   std::uint64_t b, const std::string_view (&parts)[N]) {
+    std::size_t size = N - 1;
     for (const std::string_view p : parts) size += p.size();
-    char small[128];
+    char small[384];
     std::string large;
     char* out = small;
     if (size > sizeof small) {
         large.resize(size);
         out = large.data();
     }
-    std::size_t at = 0;
-    for (const std::string_view p : parts) {
-        std::copy(p.begin(), p.end(), out + at);
-        at += p.size();
+    std::size_t at_char = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        if (i > 0) out[at_char++] = ' ';
+        std::copy(parts[i].begin(), parts[i].end(), out + at_char);
+        at_char += parts[i].size();
     }
-    sim_.trace().record(sim_.now(), event_kind::rpc_attempt, id_, attempt.status, attempt.attempt,
-                        std::string_view(out, size));
+    trace.record(at, kind, node, a, b, std::string_view(out, size));
+}
+}  // namespace
+
+std::string_view node::name_of(node_id id) const {
+    return id < sim_.node_count() ? std::string_view(sim_.get_node(id).node_name()) : std::string_view();
 }
 
-void node::record_state(std::string_view component, std::string_view state) {
+// The name of node `id` as a detail token ("-" for none).
+std::string_view node::name_token(node_id id, std::string& escaped) const {
+    if (id >= sim_.node_count()) return "-";
+    return token(sim_.get_node(id).node_name(), escaped);
+}
+
+// "<outcome> <reason> <correlation id> <to node name> <sent ns> <trace> <span> <parent> <METHOD> <path>",
+// "-" for an empty field; the path last, as it may hold spaces (docs/outputs.md).
+void node::record_attempt(const attempt_record& attempt) {
+    std::string escaped_cid, escaped_method, escaped_to;
+    const number_text sent = text_of_time(to_true(attempt.sent));
+    const std::string_view parts[] = {attempt.outcome,
+                                      attempt.reason.empty() ? "-" : attempt.reason,
+                                      token(attempt.correlation_id, escaped_cid),
+                                      name_token(attempt.to, escaped_to),
+                                      sent.view(),
+                                      attempt.trace_id.empty() ? "-" : attempt.trace_id,
+                                      attempt.span_id.empty() ? "-" : attempt.span_id,
+                                      attempt.parent_span_id.empty() ? "-" : attempt.parent_span_id,
+                                      token(attempt.method, escaped_method),
+                                      attempt.path};
+    record_joined(sim_.trace(), sim_.now(), event_kind::rpc_attempt, id_, attempt.status, attempt.attempt, parts);
+}
+
+// "<reason> <correlation id> <from node name> <arrived ns> <started ns> <trace> <span> <parent> <METHOD> <path>";
+// a = status, b = the caller's node.
+void node::record_serve(const serve_record& served) {
+    std::string escaped_cid, escaped_method, escaped_from;
+    const number_text arrived = text_of_time(to_true(served.arrived));
+    const number_text started = text_of_time(to_true(served.started));
+    const std::string_view parts[] = {served.reason.empty() ? "-" : served.reason,
+                                      token(served.correlation_id, escaped_cid),
+                                      name_token(served.from, escaped_from),
+                                      arrived.view(),
+                                      started.view(),
+                                      served.trace_id.empty() ? "-" : served.trace_id,
+                                      served.span_id.empty() ? "-" : served.span_id,
+                                      served.parent_span_id.empty() ? "-" : served.parent_span_id,
+                                      token(served.method, escaped_method),
+                                      served.path};
+    record_joined(sim_.trace(), sim_.now(), event_kind::rpc_serve, id_, served.status, served.from, parts);
+}
+
+// "<component>=<state>" and the change's fields (" key=value ..."), if any.
+void node::record_state(std::string_view component, std::string_view state, std::string_view fields) {
     std::string detail(component);
     detail += '=';
     detail += state;
+    detail += fields;
     sim_.trace().record(sim_.now(), event_kind::state, id_, 0, 0, detail);
 }
 

@@ -31,6 +31,7 @@ public:
     // --- runtime seam ---
     node_id self() const override { return id_; }
     const std::string& node_name() const override { return name_; }
+    std::string_view name_of(node_id id) const override;
     time_point now() const override;
     void sleep_until(time_point deadline) override;
     void compute(duration work) override;
@@ -49,8 +50,9 @@ public:
         return service_faults_.evaluate(port, path, fault_random_);
     }
     void log(std::string_view event, const nlohmann::json& fields) override;
-    void record_state(std::string_view component, std::string_view state) override;
+    void record_state(std::string_view component, std::string_view state, std::string_view fields = {}) override;
     void record_attempt(const attempt_record& attempt) override;
+    void record_serve(const serve_record& served) override;
 
     // --- clock model (clock faults) ---
     // Local time = true time + offset + drift since the drift was set.
@@ -91,6 +93,7 @@ private:
     // Unbinds: queued messages are gone, waiting receivers return nothing.
     void close_mailbox(mailbox& box);
     void close_all_mailboxes();  // a crash
+    std::string_view name_token(node_id id, std::string& escaped) const;
 
     simulation& sim_;
     node_id id_;

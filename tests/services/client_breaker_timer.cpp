@@ -47,7 +47,12 @@ std::vector<std::pair<sim::duration, std::string>> breaker_states(bool automatic
 TEST_CASE("with automatic transition the edge's breaker goes half-open at the end of the wait without a call") {
     using states = std::vector<std::pair<sim::duration, std::string>>;
     // Two 2 ms failures open it at 4 ms; the 1 s wait ends at 1004 ms.
+    // Each transition carries the window of the state it left (none from OPEN).
+    const std::string opened =
+        "breaker client->server=OPEN from=CLOSED failure_rate=100 slow_rate=0 calls=2 failed=2 slow=0";
     CHECK(breaker_states(true) ==
-          states{{4ms, "breaker client->server=OPEN"}, {1004ms, "breaker client->server=HALF_OPEN"}});
-    CHECK(breaker_states(false) == states{{4ms, "breaker client->server=OPEN"}});
+          states{{4ms, opened},
+                 {1004ms,
+                  "breaker client->server=HALF_OPEN from=OPEN failure_rate=0 slow_rate=0 calls=0 failed=0 slow=0"}});
+    CHECK(breaker_states(false) == states{{4ms, opened}});
 }

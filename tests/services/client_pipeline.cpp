@@ -161,7 +161,10 @@ TEST_CASE("the breaker opens on the failure that crosses its threshold, then cal
         CHECK(outs[i].elapsed == 0ns);
     }
     CHECK(server.seen.size() == 4);
-    CHECK(trace_details(sim, sim::event_kind::state) == std::vector<std::string>{"breaker client->server=OPEN"});
+    // The window that decided: 4 calls, all failed.
+    CHECK(trace_details(sim, sim::event_kind::state) ==
+          std::vector<std::string>{
+              "breaker client->server=OPEN from=CLOSED failure_rate=100 slow_rate=0 calls=4 failed=4 slow=0"});
 }
 
 TEST_CASE("a full bulkhead with max wait 0 fails fast; with a wait, the call takes the freed slot") {

@@ -1,6 +1,7 @@
 // What the RPC layer puts in the trace: one rpc_attempt event per attempt (status,
-// outcome, attempt number, correlation ID, method and path, as the caller saw it),
-// and the status on each reply's msg_send, so that runs differing only in what the
+// outcome, attempt number, the server's reason, correlation ID, callee, start, trace
+// and spans, method and path, as the caller saw it), one rpc_serve per answer, and
+// the status on each reply's msg_send, so that runs differing only in what the
 // servers answered differ in trace hash.
 #include <catch2/catch.hpp>
 
@@ -20,6 +21,7 @@ struct traced_run {
     std::uint64_t hash = 0;
     call_outcome out{};
     std::vector<sim::trace_event> attempts{};
+    std::vector<sim::trace_event> serves{};
     std::vector<std::string> reply_sends{};  // details of msg_send events from the server
 };
 
@@ -44,9 +46,26 @@ traced_run run(std::uint16_t status, sim::duration service_time, edge_policy pol
     r.hash = sim.trace().hash();
     for (const sim::trace_event& e : sim.trace().events()) {
         if (e.kind == sim::event_kind::rpc_attempt) r.attempts.push_back(e);
+        if (e.kind == sim::event_kind::rpc_serve) r.serves.push_back(e);
         if (e.kind == sim::event_kind::msg_send && e.node == server) r.reply_sends.push_back(e.detail);
     }
     return r;
+}
+
+// A detail's space-separated fields (the last, the path, has none in these tests).
+std::vector<std::string> fields(const std::string& detail) {
+    std::vector<std::string> out;
+    std::size_t from = 0;
+    while (true) {
+        const std::size_t space = detail.find(' ', from);
+        out.push_back(detail.substr(from, space - from));
+        if (space == std::string::npos) return out;
+        from = space + 1;
+    }
+}
+
+bool is_hex(const std::string& text, std::size_t digits) {
+    return text.size() == digits && text.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 }  // namespace
 
@@ -55,10 +74,44 @@ TEST_CASE("every attempt is one rpc_attempt event with its status, outcome and n
     policy.retry.max_attempts = 3;
     const traced_run r = run(503, 0ms, policy);
     REQUIRE(r.attempts.size() == 3);
+    REQUIRE(r.serves.size() == 3);
+    const sim::time_point sent_at[] = {sim::time_zero, sim::time_zero + 12ms, sim::time_zero + 34ms};
+    std::string trace;
     for (std::size_t i = 0; i < 3; ++i) {
+        CAPTURE(i, r.attempts[i].detail, r.serves[i].detail);
         CHECK(r.attempts[i].a == 503);
         CHECK(r.attempts[i].b == i + 1);
-        CHECK(r.attempts[i].detail == "http_error " + r.out.correlation_id + " GET /x");
+        // <outcome> <reason> <correlation> <to> <sent ns> <trace> <span> <parent> <METHOD> <path>
+        const std::vector<std::string> f = fields(r.attempts[i].detail);
+        REQUIRE(f.size() == 10);
+        CHECK(f[0] == "http_error");
+        CHECK(f[1] == "handler");  // the handler answered 503 itself; x-reason brought it back
+        CHECK(f[2] == r.out.correlation_id);
+        CHECK(f[3] == "server");
+        CHECK(f[4] == std::to_string(sent_at[i].time_since_epoch().count()));
+        CHECK(is_hex(f[5], 32));
+        if (i == 0) trace = f[5];
+        CHECK(f[5] == trace);  // one call, one trace
+        CHECK(is_hex(f[6], 16));
+        CHECK(f[7] == "-");  // a root call
+        CHECK(f[8] == "GET");
+        CHECK(f[9] == "/x");
+        // <reason> <correlation> <from> <arrived ns> <started ns> <trace> <span> <parent> <METHOD> <path>
+        const std::vector<std::string> g = fields(r.serves[i].detail);
+        REQUIRE(g.size() == 10);
+        CHECK(r.serves[i].a == 503);
+        CHECK(r.serves[i].b == r.attempts[i].node);  // the caller
+        CHECK(g[0] == "handler");
+        CHECK(g[1] == r.out.correlation_id);
+        CHECK(g[2] == "client");
+        CHECK(g[3] == std::to_string((sent_at[i] + 1ms).time_since_epoch().count()));  // 1 ms one way
+        CHECK(g[4] == g[3]);  // no queue: the handler started on arrival
+        CHECK(g[5] == trace);
+        CHECK(is_hex(g[6], 16));
+        CHECK(g[6] != f[6]);
+        CHECK(g[7] == f[6]);  // the server span is the attempt span's child
+        CHECK(g[8] == "GET");
+        CHECK(g[9] == "/x");
     }
     // Ends at 2, 14 and 36 ms: 2 ms round trips, 10 and 20 ms of backoff.
     CHECK(r.attempts[0].at == sim::time_zero + 2ms);
@@ -69,7 +122,11 @@ TEST_CASE("every attempt is one rpc_attempt event with its status, outcome and n
     const traced_run ok = run(200, 0ms, policy);
     REQUIRE(ok.attempts.size() == 1);
     CHECK(ok.attempts[0].a == 200);
-    CHECK(ok.attempts[0].detail == "ok " + ok.out.correlation_id + " GET /x");
+    CHECK(fields(ok.attempts[0].detail)[0] == "ok");
+    CHECK(fields(ok.attempts[0].detail)[1] == "-");  // no reason on a success
+    CHECK(fields(ok.serves.at(0).detail)[0] == "ok");
+    // Ids come from seeded streams: the same run has the same ids.
+    CHECK(run(200, 0ms, policy).attempts.at(0).detail == ok.attempts[0].detail);
     CHECK(ok.hash != r.hash);
 }
 
