@@ -94,7 +94,12 @@
   // State events of the older events.jsonl: detail "breaker front->back=OPEN".
   (D.states || []).forEach(function (e) {
     var m = e.component === undefined && typeof e.detail === 'string' && /^(.*)=([A-Za-z_]+)$/.exec(e.detail);
-    if (m) { e.component = m[1]; e.state = m[2].toLowerCase(); }
+    if (m) { e.component = m[1]; e.state = m[2]; }
+    // Breaker states are written as resilience4j names (OPEN, HALF_OPEN): the page's are lower case.
+    if (String(e.component || '').indexOf('breaker') === 0) {
+      if (typeof e.state === 'string') e.state = e.state.toLowerCase();
+      if (typeof e.from === 'string') e.from = e.from.toLowerCase();
+    }
   });
 
   var OUTCOME_COLOURS = {
@@ -112,7 +117,11 @@
   function outcome_colour(kind) { return OUTCOME_COLOURS[kind] || hash_colour(kind); }
 
   // Faults: schema 2 has start_ns/end_ns; otherwise labels, or the fault events by id.
-  var faults = (D.faults || []).map(function (f, i) {
+  // Without ids in summary.json (schema 1) the fault events, which have them, are the list.
+  var fault_events_have_ids = (D.nodes || []).some(function (e) { return e.kind === 'fault_start' && e.id !== undefined; });
+  var summary_faults = (D.faults || []).filter(function (f) { return f !== null && typeof f === 'object'; });
+  if (fault_events_have_ids && !summary_faults.some(function (f) { return f.id !== undefined; })) summary_faults = [];
+  var faults = summary_faults.map(function (f, i) {
     var x = { spec: f, kind: f.kind || f.fault || 'fault', id: f.id !== undefined ? f.id : i,
               start: f.start_ns === undefined ? undefined : finite(f.start_ns), end: f.end_ns === undefined ? undefined : finite(f.end_ns) };
     if (x.start === undefined) x.start = parse_duration(f.at !== undefined ? f.at : f.start);
@@ -125,7 +134,12 @@
   (D.nodes || []).forEach(function (e) {
     if ((e.kind !== 'fault_start' && e.kind !== 'fault_end') || e.id === undefined) return;
     var f = faults.filter(function (x) { return x.id === e.id; })[0];
-    if (!f) { f = { spec: { kind: e.fault }, kind: e.fault || 'fault', id: e.id, start: null, end: null }; faults.push(f); }
+    if (!f) {
+      var spec = {};
+      Object.keys(e).forEach(function (k) { if (k !== 't_ns' && k !== 'kind' && k !== 'node') spec[k] = e[k]; });
+      f = { spec: spec, kind: String(e.fault || 'fault'), id: e.id, start: null, end: null };
+      faults.push(f);
+    }
     if (e.kind === 'fault_start' && (f.start === null || f.start === undefined)) f.start = e.t_ns;
     if (e.kind === 'fault_end' && (f.end === null || f.end === undefined)) f.end = e.t_ns;
   });
