@@ -7,6 +7,7 @@
 #include "harness/scenario/limits.hpp"
 #include "harness/summary.hpp"
 #include "harness/terminal_text.hpp"
+#include "harness/world/faults.hpp"
 #include "harness/world/world.hpp"
 #include "sim/invariant.hpp"
 
@@ -47,8 +48,7 @@ void run_to_the_end(const scenario& s, world& w, const run_options& options, run
     w.obs().finish();
     w.collect_data();
     const std::vector<check_result> checks = run_checkers({s, w.obs(), w.data(), w.last_fault_end(), end});
-    std::vector<std::string> faults;
-    for (const auto& f : w.faults()) faults.push_back(f.to_json().dump());
+    const nlohmann::json faults = fault_entries(s, w.faults(), w.obs().fault_occurrences());
     run_identity id;
     id.scenario_name = s.name;
     id.scenario_file = s.source_file;
@@ -112,14 +112,26 @@ run_result run_scenario(scenario s, const run_options& options) {
         .fiber_stack_bytes = 256 * 1024,
         .trace = options.keep_events ? sim::trace_mode::full : sim::trace_mode::hash_only});
     sim::kernel::simulation& sim = *result.sim;
-    if (options.on_event) {
-        sim.trace().set_sink(
-            [&sim, &on_event = options.on_event](const sim::trace_event& e) {
-                on_event(e, e.node < sim.node_count() ? &sim.get_node(e.node).node_name() : nullptr);
-            },
-            options.event_kinds);
+    // The observations read fault and node lifecycle events (down intervals, fault
+    // ids); they exist once the world does, before anything runs. on_event is handed
+    // only the kinds the run writes (options.event_kinds).
+    observations* obs = nullptr;
+    sim::event_kind_mask observed = 0;
+    for (unsigned k = 0; k < sim::event_kind_count; ++k) {
+        if (observations::observes(static_cast<sim::event_kind>(k)))
+            observed |= sim::mask_of(static_cast<sim::event_kind>(k));
     }
+    const sim::event_kind_mask written = options.on_event ? options.event_kinds : 0;
+    sim.trace().set_sink(
+        [&sim, &obs, written, &on_event = options.on_event](const sim::trace_event& e) {
+            if (obs != nullptr && observations::observes(e.kind)) obs->trace_event(e);
+            if ((written & sim::mask_of(e.kind)) != 0) {
+                on_event(e, e.node < sim.node_count() ? &sim.get_node(e.node).node_name() : nullptr);
+            }
+        },
+        observed | written);
     world w(s, sim);
+    obs = &w.obs();
     const shutdown_on_exit unwind_fibers_first(sim);
     if (!w.fault_errors().empty()) {
         result.setup_errors = w.fault_errors();

@@ -36,28 +36,79 @@ nlohmann::json outcomes_json(const outcome_counts& c) {
             {"by_status", by_status}};
 }
 
-nlohmann::json series_json(const observations& obs, const flow_stats& f, const std::vector<std::uint64_t>* depths) {
+std::int64_t ns(sim::time_point t) { return (t - sim::time_zero).count(); }
+
+nlohmann::json by_outcome_json(const outcome_array& counts) {
+    nlohmann::json j = nlohmann::json::object();
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+        if (counts[k] != 0) j[std::string(svc::to_string(static_cast<svc::outcome_kind>(k)))] = counts[k];
+    }
+    return j;
+}
+
+nlohmann::json series_json(const observations& obs, const flow_stats& f, const std::vector<std::uint64_t>* depths,
+                           bool with_attempts, const std::vector<caller_breaker>* breakers) {
     nlohmann::json series = nlohmann::json::array();
     for (std::size_t b = 0; b < f.buckets.size(); ++b) {
         const bucket& x = f.buckets[b];
         nlohmann::json j = {{"t", sim::format_time_hms(obs.bucket_start(b))},
+                            {"t_ns", ns(obs.bucket_start(b))},
                             {"arrivals", x.arrivals},
                             {"goodput", x.goodput},
                             {"errors", x.errors},
+                            {"by_outcome", by_outcome_json(x.by_outcome)},
+                            {"p50_ms", ms(x.latency.quantile(0.5))},
+                            {"p90_ms", ms(x.latency.quantile(0.9))},
                             {"p99_ms", ms(x.latency.quantile(0.99))}};
         if (depths != nullptr) j["queue_depth_max"] = (*depths)[b];
+        if (with_attempts) {
+            j["attempts"] = x.attempts;
+            j["retries"] = x.retries;
+            j["hedges"] = x.hedges;
+        }
+        if (breakers != nullptr) {
+            nlohmann::json states = nlohmann::json::object();
+            for (const caller_breaker& c : *breakers) {
+                if (c.buckets[b] != breaker_level::none) states[c.node_name] = to_string(c.buckets[b]);
+            }
+            j["breakers"] = std::move(states);
+        }
         if (x.breaker != breaker_level::none) j["breaker"] = to_string(x.breaker);
         series.push_back(std::move(j));
     }
     return series;
 }
 
+nlohmann::json instances_json(const observations& obs, std::size_t service) {
+    nlohmann::json rows = nlohmann::json::object();
+    for (const instance_stats& row : obs.instances()) {
+        if (row.service != service) continue;
+        nlohmann::json series = nlohmann::json::array();
+        for (std::size_t b = 0; b < row.buckets.size(); ++b) {
+            const instance_bucket& x = row.buckets[b];
+            series.push_back({{"t_ns", ns(obs.bucket_start(b))},
+                              {"arrivals", x.arrivals},
+                              {"goodput", x.goodput},
+                              {"errors", x.errors},
+                              {"by_outcome", by_outcome_json(x.by_outcome)},
+                              {"queue_depth_max", x.queue_depth_max}});
+        }
+        nlohmann::json down = nlohmann::json::array();
+        for (const down_interval& d : row.down) {
+            down.push_back({ns(d.start), d.end ? nlohmann::json(ns(*d.end)) : nlohmann::json(nullptr)});
+        }
+        rows[row.node_name] = {{"series", std::move(series)}, {"down", std::move(down)}};
+    }
+    return rows;
+}
+
+// Edges pass their callers' breakers (each caller's state per bucket).
 nlohmann::json flow_json(const observations& obs, const flow_stats& f, const std::vector<std::uint64_t>* depths,
-                         bool with_attempts) {
+                         bool with_attempts, const std::vector<caller_breaker>* breakers = nullptr) {
     nlohmann::json j = {{"arrivals", f.arrivals},
                         {"outcomes", outcomes_json(f.outcomes)},
                         {"latency", latency_json(f.latency)},
-                        {"series", series_json(obs, f, depths)}};
+                        {"series", series_json(obs, f, depths, with_attempts, breakers)}};
     if (with_attempts) {
         j["attempts"] = f.attempts;
         // Counted by the clients where they decided them, not derived from attempts: a
@@ -71,7 +122,7 @@ nlohmann::json flow_json(const observations& obs, const flow_stats& f, const std
 }  // namespace
 
 nlohmann::json make_summary(const run_identity& id, const observations& obs, const data_ledger& data,
-                            const std::vector<check_result>& checks, const std::vector<std::string>& faults) {
+                            const std::vector<check_result>& checks, const nlohmann::json& faults) {
     bool passed = true;
     nlohmann::json checks_json = nlohmann::json::array();
     for (const check_result& c : checks) {
@@ -81,7 +132,8 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
     nlohmann::json services = nlohmann::json::object();
     for (std::size_t s = 0; s < obs.service_names().size(); ++s) {
         services[obs.service_names()[s]] = {{"queue_depth_max", obs.queue_depth_max()[s]},
-                                            {"endpoints", nlohmann::json::array()}};
+                                            {"endpoints", nlohmann::json::array()},
+                                            {"instances", instances_json(obs, s)}};
     }
     for (std::size_t s = 0; s < data.service_names().size(); ++s) {
         const service_data& d = data.service(s);
@@ -112,17 +164,22 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
     }
     nlohmann::json edges = nlohmann::json::array();
     for (std::size_t i = 0; i < obs.edge_keys().size(); ++i) {
-        nlohmann::json e = flow_json(obs, obs.edges()[i], nullptr, true);
+        nlohmann::json e = flow_json(obs, obs.edges()[i], nullptr, true, &obs.breakers(i));
         e["from"] = obs.edge_keys()[i].first;
         e["to"] = obs.edge_keys()[i].second;
         e["breaker_at_end"] = to_string(obs.breaker_at_end(i));
+        nlohmann::json transitions = nlohmann::json::array();
+        for (const breaker_transition& t : obs.breaker_transitions(i)) {
+            transitions.push_back({{"t_ns", ns(t.at)}, {"instance", t.caller_node}, {"to", to_string(t.to)}});
+        }
+        e["breaker_transitions"] = std::move(transitions);
         edges.push_back(std::move(e));
     }
     nlohmann::json workloads = nlohmann::json::object();
     for (std::size_t i = 0; i < obs.workload_names().size(); ++i) {
         workloads[obs.workload_names()[i]] = flow_json(obs, obs.workloads()[i], nullptr, true);
     }
-    return {{"schema", "meshsim.summary/1"},
+    return {{"schema", "meshsim.summary/2"},
             {"verdict", passed ? "pass" : "fail"},
             {"scenario", id.scenario_name},
             {"scenario_file", id.scenario_file},
@@ -132,8 +189,11 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
             {"meshsim_version", meshsim::version},
             {"events", id.events},
             {"virtual_time", sim::format_time_hms(id.virtual_end)},
+            {"virtual_time_ns", ns(id.virtual_end)},
             {"bucket", sim::format_duration_hms(obs.bucket_width())},
+            {"bucket_ns", obs.bucket_width().count()},
             {"warmup", sim::format_duration_hms(obs.warmup())},
+            {"warmup_ns", obs.warmup().count()},
             {"reproduce", id.reproduce},
             {"faults", faults},
             {"checks", checks_json},

@@ -25,8 +25,9 @@ struct run_identity {
     std::string reproduce;
 };
 
+// faults: the run's fault occurrences as scenario fault entries (fault_entries(), world/faults.hpp).
 nlohmann::json make_summary(const run_identity& id, const observations& obs, const data_ledger& data,
-                            const std::vector<check_result>& checks, const std::vector<std::string>& faults);
+                            const std::vector<check_result>& checks, const nlohmann::json& faults);
 // A few lines for a person, ending with the verdict (and, on failure, the command).
 std::string text_summary(const nlohmann::json& summary);
 

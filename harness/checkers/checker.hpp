@@ -81,6 +81,13 @@ struct run_view {
     sim::time_point end;
 };
 
+// A convergence-type check's lag at the end of one metric bucket.
+struct lag_point {
+    sim::time_point t;      // the bucket's start
+    sim::duration max_lag;  // of the oldest record not yet at a replica (or applied in the bucket)
+    std::uint64_t pending;  // records committed but not yet at a replica, at the bucket's end
+};
+
 struct check_result {
     std::string check;  // checker name
     std::string label;  // the expectation, in words
@@ -88,6 +95,8 @@ struct check_result {
     std::string expected;
     std::string measured;
     std::optional<sim::time_point> first_failed;
+    // Checks that measure lag: one point per metric bucket (summary.json lag_series).
+    std::optional<std::vector<lag_point>> lag_series;
     nlohmann::json to_json() const;
 };
 

@@ -1,6 +1,7 @@
 // Safety and liveness checkers over the data ledger: no acknowledged write lost,
 // no duplicate effect, no unauthenticated request served, replicas converge.
 #include <algorithm>
+#include <set>
 #include <string>
 
 #include "harness/checkers/reading.hpp"
@@ -147,6 +148,45 @@ check_result check_no_unauthenticated(const expectation_config& e, const run_vie
 }
 
 // Every record the source holds at the end reaches every replica within `within`
+// The replication lag per metric bucket: at each bucket's end, the records committed
+// at the source and not yet applied at a replica (pending), and the lag of the oldest
+// of them (or of a record applied in the bucket, if that waited longer), from its commit.
+std::vector<lag_point> lag_series_of(const run_view& run,
+                                     const std::vector<std::pair<sim::time_point, sim::time_point>>& records) {
+    const observations& obs = run.obs;
+    const std::size_t buckets = obs.bucket_count();
+    // Per bucket: the commits that become pending, the ones that stop, the lags applied in it.
+    std::vector<std::vector<sim::time_point>> opens(buckets), closes(buckets);
+    std::vector<sim::duration> applied_lag(buckets, sim::duration{0});
+    const auto end_of = [&](std::size_t b) { return obs.bucket_start(b + 1); };
+    for (const auto& [commit, applied] : records) {
+        std::size_t b = obs.bucket_of(commit);
+        if (commit > end_of(b)) continue;  // past the last bucket: never pending at a bucket's end
+        if (applied != sim::time_never) {
+            const std::size_t a = obs.bucket_of(applied);
+            applied_lag[a] = std::max(applied_lag[a], applied - commit);
+            // Pending at the ends of buckets b .. (the last whose end is before applied).
+            if (end_of(b) >= applied) continue;
+            std::size_t last = a;
+            while (last > b && end_of(last) >= applied) --last;
+            opens[b].push_back(commit);
+            if (last + 1 < buckets) closes[last + 1].push_back(commit);
+        } else {
+            opens[b].push_back(commit);
+        }
+    }
+    std::vector<lag_point> out;
+    std::multiset<sim::time_point> pending;
+    for (std::size_t b = 0; b < buckets; ++b) {
+        for (const sim::time_point c : closes[b]) pending.erase(pending.find(c));
+        for (const sim::time_point c : opens[b]) pending.insert(c);
+        sim::duration lag = applied_lag[b];
+        if (!pending.empty()) lag = std::max(lag, end_of(b) - *pending.begin());
+        out.push_back({obs.bucket_start(b), lag, pending.size()});
+    }
+    return out;
+}
+
 // of the later of its commit and the end of the last fault; no replica holds a
 // record the source does not. Records committed too close to the end to be due
 // are reported as in flight, not failed.
@@ -162,6 +202,7 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
     std::optional<sim::time_point> first;
     sim::duration caught_up{0};  // after the last fault: when the replicas had every earlier record
     sim::duration max_lag{0};
+    std::vector<std::pair<sim::time_point, sim::time_point>> records;  // commit, applied (never: time_never)
     for (const std::string& replica_name : p.replicas) {
         const std::size_t replica = run.data.service_index(replica_name);
         const auto& applied = run.data.applied(replica, source);
@@ -172,7 +213,9 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
             const sim::time_point from = std::max(commit->second, faults_over);
             const sim::time_point due = sim::saturating_add(from, p.within);
             const auto got = applied.find(key);
-            if (held.contains(key) && got != applied.end()) {
+            const bool arrived = held.contains(key) && got != applied.end();
+            records.emplace_back(commit->second, arrived ? got->second : sim::time_never);
+            if (arrived) {
                 ++judged;
                 const sim::duration lag = std::max(sim::duration{0}, got->second - from);
                 max_lag = std::max(max_lag, lag);
@@ -211,6 +254,7 @@ check_result check_convergence(const expectation_config& e, const run_view& run)
                  examples(missing.empty() ? phantom : missing);
     r.passed = missing.empty() && phantom.empty();
     if (!r.passed) r.first_failed = first;
+    r.lag_series = lag_series_of(run, records);
     const bool any_record = std::any_of(src.stored.begin(), src.stored.end(),
                                         [&](const std::string& key) { return src.committed.contains(key); });
     if (!any_record) {

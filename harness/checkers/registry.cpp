@@ -23,7 +23,20 @@ checker_info no_lost_updates_checker();
 nlohmann::json check_result::to_json() const {
     nlohmann::json j = {{"check", check},       {"label", label},       {"passed", passed},
                         {"expected", expected}, {"measured", measured}, {"first_failed", nullptr}};
-    if (first_failed) j["first_failed"] = detail::format_instant(*first_failed);
+    j["first_failed_ns"] = nullptr;
+    if (first_failed) {
+        j["first_failed"] = detail::format_instant(*first_failed);
+        j["first_failed_ns"] = (*first_failed - sim::time_zero).count();
+    }
+    if (lag_series) {
+        nlohmann::json series = nlohmann::json::array();
+        for (const lag_point& p : *lag_series) {
+            series.push_back({{"t_ns", (p.t - sim::time_zero).count()},
+                              {"max_lag_ms", sim::to_seconds(p.max_lag) * 1e3},
+                              {"pending", p.pending}});
+        }
+        j["lag_series"] = std::move(series);
+    }
     return j;
 }
 

@@ -1,6 +1,7 @@
 // Fault kinds, registered once (registry.cpp): each kind reads its own keys of a
 // scenario fault with the positioned reader and turns what it read into kernel
-// fault specs once the world knows the nodes. Its name is the kernel's (the
+// fault specs once the world knows the nodes; and back: writes a kernel fault (a
+// scenario's or a nemesis's) as the scenario entry that reads as it, for summary.json. Its name is the kernel's (the
 // parameter struct's `name`), so a scenario's "kind", a nemesis's kinds, the trace
 // and summary.json say the same word. A new kind: its kernel struct, its file here
 // (one fault_kind_info) and one line in registry.cpp.
@@ -8,12 +9,15 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "harness/scenario/reader.hpp"
 #include "sim/kernel/faults.hpp"
@@ -63,6 +67,24 @@ struct fault_target {
 };
 fault_target read_fault_target(object_reader& r, fault_reading& names, std::uint32_t default_instance = 0);
 
+// The inverse of fault_nodes: which service instance a node is.
+class fault_node_names {
+public:
+    virtual ~fault_node_names() = default;
+    // Service and 1-based instance of a node; service "" when it is no service's instance.
+    virtual fault_target instance_of(const std::string& node) const = 0;
+    // How many instances the service runs (0 for no such service).
+    virtual std::uint32_t instance_count(const std::string& service) const = 0;
+};
+// A target as read_fault_target reads it: "service", and "instance" unless every one.
+void write_fault_target(nlohmann::json& entry, const fault_target& t);
+// The nodes as one target: one instance, or every instance of one service; nullopt otherwise.
+std::optional<fault_target> target_of(const std::vector<std::string>& nodes, const fault_node_names& names);
+// The nodes as whole services (every instance of each, nothing else), in the order
+// they first appear; nullopt otherwise.
+std::optional<std::vector<std::string>> services_of(const std::vector<std::string>& nodes,
+                                                    const fault_node_names& names);
+
 struct fault_kind_info {
     sim::kernel::fault_kind kernel_kind;  // its name
     std::string_view description;         // one line, for `meshsim list`
@@ -70,6 +92,10 @@ struct fault_kind_info {
     // "repeat_until"; the reader finishes the object afterwards). Sets target to what
     // the fault targets (service "" for none); null on a wrong file is fine.
     std::shared_ptr<const fault_parameters> (*read)(object_reader& r, fault_reading& names, fault_target& target);
+    // The inverse of read and place: writes the kind's keys of the scenario entry that
+    // places `what` (of this kind) into `entry` (which has "kind", "at" and "for").
+    // False when no scenario entry places it (nodes that are no whole target).
+    bool (*write)(const sim::kernel::fault_params& what, const fault_node_names& names, nlohmann::json& entry);
 
     std::string_view name() const { return sim::kernel::to_string(kernel_kind); }
 };

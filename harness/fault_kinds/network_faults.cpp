@@ -62,6 +62,19 @@ fault_kind_info link_fault_kind() {
             const k::link_config link = read_link(r, k::link_config{});
             for (const std::string& e : link.validate("link")) r.error(e);
             return std::make_shared<const link_parameters>(target, to, link);
+        },
+        [](const k::fault_params& what, const fault_node_names& names, nlohmann::json& entry) {
+            const auto& f = std::get<k::link_fault>(what);
+            const auto from = target_of(f.from, names);
+            if (from) write_fault_target(entry, *from);
+            bool written = from.has_value();
+            if (!f.to.empty()) {
+                const auto to = services_of(f.to, names);
+                written = written && to && to->size() == 1;
+                if (to && !to->empty()) entry["to"] = to->front();
+            }
+            write_link(entry, f.config, k::link_config{});
+            return written;
         }};
 }
 
@@ -109,6 +122,39 @@ fault_kind_info partition_fault_kind() {
                 target = p->isolated;
             }
             return p;
+        },
+        [](const k::fault_params& what, const fault_node_names& names, nlohmann::json& entry) {
+            const auto& f = std::get<k::partition_fault>(what);
+            entry["shape"] = k::to_string(f.shape);
+            if (f.mode != k::cut_mode::drop) entry["mode"] = "hold";
+            using k::partition_shape;
+            switch (f.shape) {
+                case partition_shape::groups: {
+                    entry["groups"] = nlohmann::json::array();
+                    for (const auto& group : f.groups) {
+                        const auto services = services_of(group, names);
+                        if (!services) return false;
+                        entry["groups"].push_back(*services);
+                    }
+                    return true;
+                }
+                case partition_shape::one_way: {
+                    const auto from = services_of(f.from, names);
+                    const auto to = services_of(f.to, names);
+                    if (from) entry["from"] = *from;
+                    if (to) entry["to"] = *to;
+                    return from && to;
+                }
+                case partition_shape::isolate: {
+                    // The reader's default instance is 1: write it always.
+                    const fault_target t = names.instance_of(f.node);
+                    if (t.service.empty()) return false;
+                    entry["service"] = t.service;
+                    entry["instance"] = t.instance;
+                    return true;
+                }
+                default: return true;
+            }
         }};
 }
 

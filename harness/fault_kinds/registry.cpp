@@ -56,6 +56,42 @@ std::vector<std::string> fault_nodes::of(const std::vector<std::string>& service
     return names;
 }
 
+void write_fault_target(nlohmann::json& entry, const fault_target& t) {
+    entry["service"] = t.service;
+    if (t.instance != 0) entry["instance"] = t.instance;
+}
+
+std::optional<fault_target> target_of(const std::vector<std::string>& nodes, const fault_node_names& names) {
+    if (nodes.empty()) return std::nullopt;
+    fault_target first = names.instance_of(nodes.front());
+    if (first.service.empty()) return std::nullopt;
+    if (nodes.size() == 1) return first;
+    const auto services = services_of(nodes, names);
+    if (!services || services->size() != 1) return std::nullopt;
+    return fault_target{services->front(), 0};
+}
+
+std::optional<std::vector<std::string>> services_of(const std::vector<std::string>& nodes,
+                                                    const fault_node_names& names) {
+    std::vector<std::string> services;
+    std::vector<std::vector<std::uint32_t>> seen;  // parallel: the instances named
+    for (const std::string& node : nodes) {
+        const fault_target t = names.instance_of(node);
+        if (t.service.empty()) return std::nullopt;
+        const auto it = std::find(services.begin(), services.end(), t.service);
+        const auto i = static_cast<std::size_t>(it - services.begin());
+        if (it == services.end()) {
+            services.push_back(t.service);
+            seen.emplace_back();
+        }
+        if (std::find(seen[i].begin(), seen[i].end(), t.instance) == seen[i].end()) seen[i].push_back(t.instance);
+    }
+    for (std::size_t i = 0; i < services.size(); ++i) {
+        if (seen[i].size() != names.instance_count(services[i])) return std::nullopt;
+    }
+    return services;
+}
+
 fault_target read_fault_target(object_reader& r, fault_reading& names, std::uint32_t default_instance) {
     fault_target t;
     t.service = r.required<std::string>("service", {.non_empty = true});

@@ -24,6 +24,16 @@ request_rule read_request_rule(object_reader& r, fault_reading& names) {
     return rule;
 }
 
+// The keys both kinds share, written back.
+bool write_request_rule(const std::string& node, const std::string& path, double probability,
+                        const fault_node_names& names, nlohmann::json& entry) {
+    const auto t = target_of({node}, names);
+    if (t) write_fault_target(entry, *t);
+    if (!path.empty()) entry["endpoint"] = path;
+    if (probability != 1) entry["probability"] = probability;
+    return t.has_value();
+}
+
 }  // namespace
 
 fault_kind_info abort_fault_kind() {
@@ -35,6 +45,11 @@ fault_kind_info abort_fault_kind() {
                 return on_each_instance(target, [rule, status](const std::string& node, const fault_nodes& nodes) {
                     return k::abort_fault{node, nodes.service_port(), rule.endpoint, rule.probability, status};
                 });
+            },
+            [](const k::fault_params& what, const fault_node_names& names, nlohmann::json& entry) {
+                const auto& f = std::get<k::abort_fault>(what);
+                if (f.status != 503) entry["status"] = f.status;
+                return write_request_rule(f.node, f.path, f.probability, names, entry);
             }};
 }
 
@@ -47,6 +62,11 @@ fault_kind_info delay_fault_kind() {
                 return on_each_instance(target, [rule, delay](const std::string& node, const fault_nodes& nodes) {
                     return k::delay_fault{node, nodes.service_port(), rule.endpoint, rule.probability, delay};
                 });
+            },
+            [](const k::fault_params& what, const fault_node_names& names, nlohmann::json& entry) {
+                const auto& f = std::get<k::delay_fault>(what);
+                entry["delay"] = sim::format_duration(f.delay);
+                return write_request_rule(f.node, f.path, f.probability, names, entry);
             }};
 }
 

@@ -56,7 +56,8 @@ struct queue_state {
           config(env.config),
           p(params),
           service(env.world.service_index.at(env.config.name)),
-          probe(env.world.obs, env.world.endpoint_stats(env.config.name, "/jobs", 1)),
+          probe(env.world.obs, env.world.endpoint_stats(env.config.name, "/jobs", 1),
+                env.world.instance_row(env.rt.self())),
           server(env.rt, template_config(env.config)),
           queue(env.rt, "jobs", params.queue, [this](const svc::job& j) { return hand_out(j); }) {}
 

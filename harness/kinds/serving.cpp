@@ -8,11 +8,15 @@
 
 namespace meshsim::harness {
 
-void endpoint_probe::arrived(sim::time_point at) { obs_.arrival(obs_.endpoint(stats_), at); }
+void endpoint_probe::arrived(sim::time_point at) {
+    obs_.arrival(obs_.endpoint(stats_), at);
+    obs_.instance_arrival(instance_, at);
+}
 
 void endpoint_probe::answered(sim::time_point arrived, sim::time_point at, std::uint16_t status) {
-    obs_.completion(obs_.endpoint(stats_), arrived, at,
-                    status < 400 ? svc::outcome::success(status) : svc::outcome::http(status));
+    const svc::outcome o = status < 400 ? svc::outcome::success(status) : svc::outcome::http(status);
+    obs_.completion(obs_.endpoint(stats_), arrived, at, o);
+    obs_.instance_completion(instance_, at, o);
 }
 
 svc::service_config template_config(const service_config& cfg) {
@@ -26,25 +30,26 @@ svc::response status(std::uint16_t code) { return svc::response{code, {}, nullpt
 
 svc::call_outcome call_on_edge(world_context& world, sim::runtime& rt, svc::call_edge& edge, std::size_t edge_stats,
                                svc::request req, const svc::call_options& options) {
+    // Observed in true virtual time, as the timeline shows it: the caller's clock may
+    // be wrong (a clock fault), and its breaker judges by that clock.
     flow_stats& stats = world.obs.edge(edge_stats);
-    const sim::time_point started = rt.now();
+    const sim::time_point started = world.sim.now();
     world.obs.arrival(stats, started);
     svc::call_outcome out = edge.call(std::move(req), options);
-    stats.attempts += out.attempts_sent;
-    stats.retries += out.retries;
-    stats.hedges += out.hedges;
-    world.obs.completion(stats, started, rt.now(), out.result);
-    if (svc::circuit_breaker* b = edge.breaker()) {
-        world.obs.breaker_seen(edge_stats, rt.node_name(), rt.now(), b->state(rt.now()));
-    }
+    const sim::time_point ended = world.sim.now();
+    world.obs.call_ended(stats, ended, out.attempts_sent, out.retries, out.hedges);
+    world.obs.completion(stats, started, ended, out.result);
+    if (svc::circuit_breaker* b = edge.breaker()) world.obs.breaker_seen(edge_stats, rt, ended, b->state(rt.now()));
     return out;
 }
 
 void observe_queue(world_context& world, sim::runtime& rt, svc::service& server, std::size_t service) {
-    server.on_queue_change([&world, &rt, service](int delta) {
+    const std::size_t instance = world.instance_row(rt.self());
+    server.on_queue_change([&world, &rt, service, instance](int delta) {
         world.queued[service] += delta;
         world.obs.queue_depth(service, rt.now(),
                               static_cast<std::uint64_t>(std::max<std::int64_t>(0, world.queued[service])));
+        world.obs.instance_queue_change(instance, rt.now(), delta);
     });
 }
 
@@ -79,7 +84,8 @@ void serve_own_endpoints(instance_env& env, const std::vector<svc::endpoint_hand
     std::deque<endpoint_probe> probes;  // never moved: the template keeps their addresses
     for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
         const endpoint_config& e = config.endpoints[i];
-        probes.emplace_back(ctx.obs, ctx.endpoint_index.at({config.name, e.path, e.version}));
+        probes.emplace_back(ctx.obs, ctx.endpoint_index.at({config.name, e.path, e.version}),
+                            ctx.instance_row(env.rt.self()));
         svc::endpoint_spec spec;
         spec.method = e.method;
         spec.path = e.path;

@@ -24,10 +24,12 @@ inline constexpr const char* principal_header = "x-meshsim-principal";
 inline const std::string data_prefix = "data/";
 inline const std::string replica_prefix = "replica/";
 
-// Counts every request an endpoint answers into the run's observations.
+// Counts every request an endpoint answers into the run's observations: the
+// endpoint's row and the serving instance's (obs.add_instance) row.
 class endpoint_probe final : public svc::request_observer {
 public:
-    endpoint_probe(observations& obs, std::size_t stats) : obs_(obs), stats_(stats) {}
+    endpoint_probe(observations& obs, std::size_t stats, std::size_t instance)
+        : obs_(obs), stats_(stats), instance_(instance) {}
     void arrived(sim::time_point at) override;
     void answered(sim::time_point arrived, sim::time_point at, std::uint16_t status) override;
     // The answer being made is partial: an optional call failed (counted as flow_stats::partial).
@@ -36,6 +38,7 @@ public:
 private:
     observations& obs_;
     std::size_t stats_;
+    std::size_t instance_;
 };
 
 // The platform's service template configured as a scenario service's station:

@@ -85,7 +85,8 @@ struct instance_state {
         probes.reserve(cfg.endpoints.size());
         for (const auto& e : cfg.endpoints) {
             plans.push_back(plan_of(e));
-            probes.emplace_back(ctx.obs, ctx.endpoint_index.at({cfg.name, e.path, e.version}));
+            probes.emplace_back(ctx.obs, ctx.endpoint_index.at({cfg.name, e.path, e.version}),
+                                ctx.instance_row(rt.self()));
         }
         for (const std::string& key : cfg.api_keys) server.issue_key(key, {"*"});
         if (const auto* p = dynamic_cast<const synthetic_params*>(cfg.params.get()); p && !p->auth.empty())

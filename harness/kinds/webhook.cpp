@@ -68,7 +68,8 @@ void run_webhook(instance_env& env) {
     for (const subscriber& sub : p.subscribers) {
         hooks.subscribe("events", sub.service, env.world.instances_of(sub.service).front(), sub.endpoint);
     }
-    endpoint_probe probe(env.world.obs, env.world.endpoint_stats(env.config.name, "/webhooks/publish", 1));
+    endpoint_probe probe(env.world.obs, env.world.endpoint_stats(env.config.name, "/webhooks/publish", 1),
+                         env.world.instance_row(rt.self()));
     svc::service server(rt, template_config(env.config));
     svc::endpoint_spec spec;
     spec.method = "POST";

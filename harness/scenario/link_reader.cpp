@@ -76,4 +76,35 @@ sim::kernel::link_config read_link(object_reader& r, sim::kernel::link_config l)
     return l;
 }
 
+nlohmann::json write_distribution(const sim::duration_distribution& d) {
+    using shape = sim::duration_distribution::shape;
+    const auto text = [](duration v) { return sim::format_duration(v); };
+    switch (d.kind) {
+        case shape::constant: return text(d.value);
+        case shape::uniform: return {{"dist", "uniform"}, {"min", text(d.value)}, {"max", text(d.max)}};
+        case shape::normal: return {{"dist", "normal"}, {"mean", text(d.value)}, {"stddev", text(d.stddev)}};
+        case shape::lognormal: return {{"dist", "lognormal"}, {"median", text(d.value)}, {"sigma", d.shape_param}};
+        case shape::exponential: return {{"dist", "exponential"}, {"mean", text(d.value)}};
+        case shape::pareto: return {{"dist", "pareto"}, {"scale", text(d.value)}, {"alpha", d.shape_param}};
+    }
+    return text(d.value);
+}
+
+void write_link(nlohmann::json& entry, const sim::kernel::link_config& l, const sim::kernel::link_config& base) {
+    const nlohmann::json latency = write_distribution(l.latency);
+    if (latency != write_distribution(base.latency)) entry["latency"] = latency;
+    if (l.jitter != base.jitter) entry["jitter"] = sim::format_duration(l.jitter);
+    const auto number = [&](const char* key, auto value, auto base_value) {
+        if (value != base_value) entry[key] = value;
+    };
+    number("delay_correlation", l.delay_correlation, base.delay_correlation);
+    number("loss", l.loss, base.loss);
+    number("loss_correlation", l.loss_correlation, base.loss_correlation);
+    number("duplicate", l.duplicate, base.duplicate);
+    number("reorder", l.reorder, base.reorder);
+    number("corrupt", l.corrupt, base.corrupt);
+    number("bandwidth_bytes_per_s", l.bandwidth_bytes_per_s, base.bandwidth_bytes_per_s);
+    number("queue_capacity_bytes", l.queue_capacity_bytes, base.queue_capacity_bytes);
+}
+
 }  // namespace meshsim::harness

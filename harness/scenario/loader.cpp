@@ -554,6 +554,8 @@ fault_config loader::read_fault(object_reader r) {
     f.length = r.optional<duration>("for", f.length, {.min = sim::nanoseconds(1)});
     f.repeat_every = r.optional<duration>("repeat_every", f.repeat_every, {.min = sim::nanoseconds(1)});
     f.repeat_until = r.maybe<duration>("repeat_until");
+    // What summary.json adds to a fault it reports, so its faults paste as they are.
+    r.allow({"id", "start_ns", "end_ns"});
     if (!r.valid()) return f;
     if (kind == nullptr) {
         for (auto& entry : r.entries()) (void)entry;  // the kind decides which keys exist

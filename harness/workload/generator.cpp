@@ -39,9 +39,7 @@ void one_request(sim::runtime& rt, client_state& st, const workload_plan& plan, 
     options.generate_idempotency_key = plan.write;  // retries repeat it
     options.criticality = plan.config->criticality;
     const svc::call_outcome out = st.edge.call(std::move(req), options);
-    stats.attempts += out.attempts_sent;
-    stats.retries += out.retries;
-    stats.hedges += out.hedges;
+    obs.call_ended(stats, rt.now(), out.attempts_sent, out.retries, out.hedges);
     obs.completion(stats, started, rt.now(), out.result);
 }
 
@@ -86,9 +84,8 @@ void closed_loop(sim::runtime& rt, const std::shared_ptr<client_state>& st, cons
 }
 
 // Counts one call of a read-modify-write update into the workload's attempts; true when it was answered 2xx.
-bool counted(flow_stats& stats, const svc::call_outcome& out) {
-    stats.attempts += out.attempts_sent;
-    stats.retries += out.retries;
+bool counted(observations& obs, flow_stats& stats, sim::time_point now, const svc::call_outcome& out) {
+    obs.call_ended(stats, now, out.attempts_sent, out.retries, 0);
     return out.result.kind == svc::outcome_kind::ok;
 }
 
@@ -106,7 +103,7 @@ void one_update(sim::runtime& rt, svc::call_edge& edge, const workload_plan& pla
     sim::duration wait{0};
     for (std::uint32_t conflicts = 0;; ++conflicts) {
         const svc::call_outcome read = edge.call(svc::request{"GET", kv_get_path, 1, {}, {{"key", c.key}}});
-        if (!counted(stats, read) || !read.reply || !read.reply->body.is_object()) {
+        if (!counted(obs, stats, rt.now(), read) || !read.reply || !read.reply->body.is_object()) {
             obs.completion(stats, started, rt.now(), read.result);
             return;
         }
@@ -114,11 +111,11 @@ void one_update(sim::runtime& rt, svc::call_edge& edge, const workload_plan& pla
         nlohmann::json body{{"key", c.key}, {"value", got.value("value", std::int64_t{0}) + 1}};
         if (c.compare_and_set) body["if_version"] = got.value("version", std::int64_t{0});
         const svc::call_outcome write = edge.call(svc::request{"PUT", kv_put_path, 1, {}, std::move(body)});
-        if (counted(stats, write) || write.result.http_status != 409) {
+        if (counted(obs, stats, rt.now(), write) || write.result.http_status != 409) {
             obs.completion(stats, started, rt.now(), write.result);
             return;
         }
-        ++stats.retries;
+        obs.call_ended(stats, rt.now(), 0, 1, 0);
         wait = backoff.delay(conflicts, wait, jitter);
         rt.sleep_for(wait);
     }

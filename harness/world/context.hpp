@@ -45,6 +45,9 @@ struct world_context {
     const std::vector<sim::address>& instances_of(std::string_view service) const;
     std::size_t endpoint_stats(const std::string& service, const std::string& path, int version) const;
     std::size_t edge_stats(const std::string& from, const std::string& to) const;
+    // The observations' instance row of a service instance's node.
+    std::size_t instance_row(sim::node_id node) const { return instance_rows.at(node); }
+    std::map<sim::node_id, std::size_t> instance_rows;
 };
 
 }  // namespace meshsim::harness

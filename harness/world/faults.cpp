@@ -1,5 +1,7 @@
 #include "harness/world/faults.hpp"
 
+#include <map>
+
 #include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/world/world.hpp"
 #include "sim/kernel/nemesis.hpp"
@@ -26,6 +28,30 @@ public:
 
 private:
     const scenario& config_;
+};
+
+// The inverse: which service instance a node is.
+class scenario_node_names final : public fault_node_names {
+public:
+    explicit scenario_node_names(const scenario& s) {
+        for (const service_config& svc_config : s.services) {
+            counts_[svc_config.name] = svc_config.instances;
+            for (std::uint32_t i = 1; i <= svc_config.instances; ++i)
+                nodes_[instance_name(svc_config.name, i)] = {svc_config.name, i};
+        }
+    }
+    fault_target instance_of(const std::string& node) const override {
+        const auto it = nodes_.find(node);
+        return it == nodes_.end() ? fault_target{} : it->second;
+    }
+    std::uint32_t instance_count(const std::string& service) const override {
+        const auto it = counts_.find(service);
+        return it == counts_.end() ? 0 : it->second;
+    }
+
+private:
+    std::map<std::string, fault_target> nodes_;
+    std::map<std::string, std::uint32_t> counts_;
 };
 
 sim::kernel::fault_spec timing_of(const fault_config& f, std::string label) {
@@ -85,6 +111,34 @@ std::vector<std::string> schedule_faults(const scenario& s, sim::kernel::simulat
         errors = injector.schedule(specs);
     }
     return errors;
+}
+
+nlohmann::json fault_entries(const scenario& s, const std::vector<sim::kernel::fault_spec>& specs,
+                             const std::vector<fault_occurrence>& occurrences) {
+    const scenario_node_names names(s);
+    std::map<std::string, const sim::kernel::fault_spec*> by_label;  // labels are unique (specs_of, nemesis)
+    for (const auto& spec : specs) by_label.emplace(spec.name, &spec);
+    const auto ns = [](sim::time_point t) { return (t - sim::time_zero).count(); };
+    nlohmann::json out = nlohmann::json::array();
+    for (const fault_occurrence& o : occurrences) {
+        nlohmann::json entry = nlohmann::json::object();
+        const auto it = by_label.find(o.name);
+        if (it == by_label.end()) {
+            entry["placeable"] = false;
+        } else {
+            const sim::kernel::fault_spec& spec = *it->second;
+            const fault_kind_info* kind = find_fault_kind(sim::kernel::to_string(spec.kind()));
+            entry["kind"] = sim::kernel::to_string(spec.kind());
+            entry["at"] = sim::format_duration(o.start - sim::time_zero);
+            if (spec.length.count() > 0) entry["for"] = sim::format_duration(spec.length);
+            if (kind == nullptr || !kind->write(spec.what, names, entry)) entry["placeable"] = false;
+        }
+        entry["id"] = o.id;
+        entry["start_ns"] = ns(o.start);
+        entry["end_ns"] = o.end ? nlohmann::json(ns(*o.end)) : nlohmann::json(nullptr);
+        out.push_back(std::move(entry));
+    }
+    return out;
 }
 
 }  // namespace meshsim::harness

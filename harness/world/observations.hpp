@@ -14,7 +14,9 @@
 #include "services/platform/circuit_breaker.hpp"
 #include "services/platform/histogram.hpp"
 #include "services/platform/outcome.hpp"
+#include "sim/runtime.hpp"
 #include "sim/time.hpp"
+#include "sim/trace.hpp"
 
 namespace meshsim::harness {
 
@@ -32,11 +34,20 @@ enum class breaker_level : std::uint8_t { none, closed, half_open, open };
 breaker_level level_of(svc::breaker_state s);
 std::string_view to_string(breaker_level l);
 
+// Completions of one bucket by svc::outcome_kind (index = the kind).
+using outcome_array = std::array<std::uint64_t, svc::outcome_kind_count>;
+
 struct bucket {
     std::uint64_t arrivals = 0;  // started in the bucket
     std::uint64_t goodput = 0;   // ended in the bucket, successfully
     std::uint64_t errors = 0;    // ended in the bucket, not successfully
-    svc::histogram latency;      // of those that ended in the bucket
+    outcome_array by_outcome{};  // ended in the bucket, by outcome kind
+    // Edges and workloads: of the calls that ended in the bucket, the attempts they
+    // sent, the retries and the hedges their clients decided.
+    std::uint64_t attempts = 0;
+    std::uint64_t retries = 0;
+    std::uint64_t hedges = 0;
+    svc::histogram latency;  // of those that ended in the bucket
     std::uint64_t queue_depth_max = 0;
     breaker_level breaker = breaker_level::none;
 };
@@ -65,6 +76,45 @@ struct breaker_transition {
     breaker_level to;
 };
 
+// One caller instance's breaker on an edge: its worst state per bucket.
+struct caller_breaker {
+    sim::node_id node = 0;
+    std::string node_name;
+    breaker_level last = breaker_level::closed;
+    std::vector<breaker_level> buckets;  // none where the caller made no call
+};
+
+// One instance of a service, as its own row: what its endpoints served and when it
+// was down (crashed, paused, or not started yet).
+struct instance_bucket {
+    std::uint64_t arrivals = 0;
+    std::uint64_t goodput = 0;
+    std::uint64_t errors = 0;
+    outcome_array by_outcome{};
+    std::uint64_t queue_depth_max = 0;
+};
+struct down_interval {
+    sim::time_point start;
+    std::optional<sim::time_point> end;  // nullopt: still down when the run ended
+};
+struct instance_stats {
+    std::size_t service = 0;
+    std::string node_name;
+    std::vector<instance_bucket> buckets;
+    std::vector<down_interval> down;
+    std::int64_t queued = 0;  // requests waiting in the instance's queues now
+    enum class state : std::uint8_t { up, paused, crashed } now = state::up;
+};
+
+// One occurrence of a scheduled fault as the kernel ran it (fault_start/fault_end).
+struct fault_occurrence {
+    std::uint64_t id = 0;  // the kernel's fault id, as in the fault events
+    std::string name;      // its spec's label ("faults[2] db-1", "nemesis/flip_flop/0")
+    std::uint64_t occurrence = 0;
+    sim::time_point start;
+    std::optional<sim::time_point> end;
+};
+
 class observations {
 public:
     observations(sim::duration bucket_width, sim::duration warmup, sim::duration run_length);
@@ -73,15 +123,32 @@ public:
     std::size_t add_edge(std::string from, std::string to);
     std::size_t add_workload(std::string name);
     std::size_t add_service(std::string name);
+    // An instance row of `service` (an add_service index) for simulation node `node`;
+    // `started` false when it does not boot at the start (down until it does).
+    std::size_t add_instance(std::size_t service, std::string node_name, sim::node_id node, bool started);
 
     void arrival(flow_stats& f, sim::time_point at);
     void completion(flow_stats& f, sim::time_point started, sim::time_point ended, const svc::outcome& o);
     void queue_depth(std::size_t service, sim::time_point at, std::uint64_t depth);
+    // A call on an edge or a workload's request ended: its attempts, retries and hedges.
+    void call_ended(flow_stats& f, sim::time_point ended, std::uint64_t attempts, std::uint64_t retries,
+                    std::uint64_t hedges);
+    // An instance row's share of its endpoints' requests and of its service's queue.
+    void instance_arrival(std::size_t instance, sim::time_point at);
+    void instance_completion(std::size_t instance, sim::time_point ended, const svc::outcome& o);
+    void instance_queue_change(std::size_t instance, sim::time_point at, std::int64_t delta);
+    // The trace events of faults and node lifecycles (others are ignored): down
+    // intervals and fault occurrences. Cheap to call with any event.
+    void trace_event(const sim::trace_event& e);
+    static bool observes(sim::event_kind k) {
+        return k <= sim::event_kind::node_resume || k == sim::event_kind::fault_start ||
+               k == sim::event_kind::fault_end;
+    }
     // Call once when the run ends, before reading any flow's `latency`: fills the
     // latency totals that completion() leaves to the bucket histograms.
     void finish();
     // The breaker state a caller's edge is in after a call; transitions are remembered.
-    void breaker_seen(std::size_t edge, const std::string& caller_node, sim::time_point at, svc::breaker_state s);
+    void breaker_seen(std::size_t edge, const sim::runtime& caller, sim::time_point at, svc::breaker_state s);
 
     flow_stats& endpoint(std::size_t i) { return endpoints_[i]; }
     flow_stats& edge(std::size_t i) { return edges_[i]; }
@@ -100,6 +167,11 @@ public:
     const std::vector<breaker_transition>& breaker_transitions(std::size_t edge) const { return transitions_[edge]; }
     // The last state seen of each caller's breaker on the edge (worst of them).
     breaker_level breaker_at_end(std::size_t edge) const;
+    // Each caller instance's breaker on the edge, in the order they first called.
+    const std::vector<caller_breaker>& breakers(std::size_t edge) const { return breakers_[edge]; }
+    const std::vector<instance_stats>& instances() const { return instances_; }
+    // The faults that started, in the order they started (ids ascending).
+    const std::vector<fault_occurrence>& fault_occurrences() const { return faults_; }
 
     sim::duration bucket_width() const { return bucket_width_; }
     sim::duration warmup() const { return warmup_; }
@@ -126,12 +198,16 @@ private:
     std::vector<std::pair<std::string, std::string>> edge_keys_;
     std::vector<flow_stats> edges_;
     std::vector<std::vector<breaker_transition>> transitions_;
-    std::vector<std::map<std::string, breaker_level>> breaker_last_;  // by caller node name
+    std::vector<std::vector<caller_breaker>> breakers_;  // per edge; few callers, found by node id
     std::vector<std::string> workload_names_;
     std::vector<flow_stats> workloads_;
     std::vector<std::string> service_names_;
     std::vector<std::vector<std::uint64_t>> queue_depths_;
     std::vector<std::uint64_t> queue_depth_max_;
+    std::vector<instance_stats> instances_;
+    std::vector<std::size_t> instance_of_node_;  // by node id; npos for nodes that are no instance
+    std::vector<fault_occurrence> faults_;
+    std::map<std::uint64_t, std::size_t> running_faults_;  // fault id -> index in faults_
 };
 
 }  // namespace meshsim::harness

@@ -98,7 +98,10 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<world_c
                     kind->run(env);
                 });
             ctx.instances[svc_config.name].push_back({id, service_port});
-            if (!held_back(s, svc_config, i)) boot_order.push_back(id);
+            const bool starts = !held_back(s, svc_config, i);
+            ctx.instance_rows[id] = ctx.obs.add_instance(ctx.service_index.at(svc_config.name),
+                                                         instance_name(svc_config.name, i), id, starts);
+            if (starts) boot_order.push_back(id);
         }
     }
     ctx.workload_plans.reserve(s.workloads.size());

@@ -42,7 +42,7 @@ fs::path write_long_scenario(const scratch_dir& dir) {
 // all_events: the run wrote --events all, so every recorded event has its line.
 void check_outputs_whole(const fs::path& out, bool with_events, bool all_events = false) {
     const auto summary = nlohmann::json::parse(read_text(out / "summary.json"));
-    CHECK(summary["schema"] == "meshsim.summary/1");
+    CHECK(summary["schema"] == "meshsim.summary/2");
     if (!with_events) return;
     const std::string events = read_text(out / "events.jsonl");
     REQUIRE(!events.empty());

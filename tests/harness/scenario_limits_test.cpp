@@ -55,7 +55,8 @@ std::vector<std::string> messages(const std::vector<limit_problem>& problems) {
 }  // namespace
 
 TEST_CASE("the run length and bucket count limits hold at their boundaries", "[scenario][limits]") {
-    // 100000 buckets of 1s: at the limit; and 4 series (2 endpoints, 1 edge, 1 workload) x 100000 <= 500000.
+    // 100000 buckets of 1s: at the limit; and 5 series (2 endpoints, 1 edge, 1 workload, 2 instances) x 100000
+    // <= 500000.
     CHECK(load_errors(one_service(R"("duration": "100000s")", R"("open": {"rate_per_s": 1})")) == "loaded");
     CHECK(load_errors(one_service(R"("duration": "100001s")", R"("open": {"rate_per_s": 1})")) ==
           "limits.json:1:32: error: a run of 100001s in buckets of 1s has 100001 time-series buckets; the limit is "
