@@ -345,8 +345,10 @@ TEST_CASE("outlier ejection takes a failing instance out, and the ejection is a 
     REQUIRE(outs.size() == 12);
     for (const auto& out : outs) CHECK(out.result == outcome::success(200));
     CHECK(bad.seen.size() == 2);
-    CHECK(trace_details(sim, sim::event_kind::state) ==
-          std::vector<std::string>{"outlier client->pool " + std::to_string(b) + ":80=ejected 30s"});
+    CHECK(
+        trace_details(sim, sim::event_kind::state) ==
+        std::vector<std::string>{
+            "outlier client->pool=ejected instance=b cause=consecutive_5xx consecutive=2 ejected_for_ns=30000000000"});
 }
 
 TEST_CASE("adaptive throttling rejects locally once the backend stops accepting") {

@@ -49,6 +49,11 @@ struct world {
     void boot_registry(sim::runtime& rt) {
         registry_service service(rt, {.ttl = 3s, .expiry_check_interval = 500ms});
         reg = &service;
+        // A crash unwinds this fiber: the service is gone until the restart boots a new one.
+        struct forget_on_exit {
+            registry_service*& reg;
+            ~forget_on_exit() { reg = nullptr; }
+        } forget{reg};
         service.start();
         rt.sleep_until(sim::time_never);
     }
@@ -87,6 +92,7 @@ struct world {
 
     std::vector<std::string> live_ids() const {
         std::vector<std::string> ids;
+        if (reg == nullptr) return ids;  // down, or restarted and not yet booted: an empty table
         for (const auto& info : reg->table().lookup("orders", sim.now())) ids.push_back(info.instance_id);
         return ids;
     }

@@ -177,7 +177,8 @@ TEST_CASE("the traceparent header reads only W3C's form") {
     const auto root = span_context::parse("00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01");
     REQUIRE(root);
     CHECK(root->span_id().empty());
-    for (const std::string bad : {std::string(), std::string("00"), good.substr(1), good + "x",
+    for (const std::string& bad :
+         std::vector<std::string>{std::string(), std::string("00"), good.substr(1), good + "x",
                                   "01" + good.substr(2),                                      // another version
                                   "00-00000000000000000000000000000000-b7ad6b7169203331-01",  // zero trace
                                   "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",  // uppercase
