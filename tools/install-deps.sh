@@ -7,6 +7,7 @@ packages=(g++ cmake ninja-build libboost-fiber-dev libboost-context-dev libboost
           nlohmann-json3-dev libcli11-dev catch2 librapidcheck-dev ccache)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(clang-format)  # the suite checks every source is formatted (.clang-format)
+  packages+=(chromium)      # tests/browser opens report.html in headless Chromium
 fi
 missing=()
 for p in "${packages[@]}"; do
