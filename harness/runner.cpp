@@ -59,6 +59,7 @@ void run_to_the_end(const scenario& s, world& w, const run_options& options, run
     id.virtual_end = sim.now();
     id.reproduce = reproduce_command(s, options);
     result.summary = make_summary(id, w.obs(), w.data(), checks, faults);
+    add_breaker_settings(result.summary, s);
     result.passed = result.summary["verdict"].get<std::string>() == "pass";
 }
 

@@ -202,6 +202,26 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
             {"edges", edges}};
 }
 
+void add_breaker_settings(nlohmann::json& summary, const scenario& s) {
+    const auto ns = [](sim::duration d) { return d.count(); };
+    for (nlohmann::json& e : summary["edges"]) {
+        const edge_policy& policy = s.policy_for(e["from"].get<std::string>(), e["to"].get<std::string>());
+        if (!policy.circuit_breaker) continue;
+        const svc::circuit_breaker_config& b = *policy.circuit_breaker;
+        const bool by_count = b.window_type == svc::sliding_window_type::count_based;
+        e["breaker"] = {
+            {"failure_rate_threshold_percent", b.failure_rate_threshold_percent},
+            {"slow_call_rate_threshold_percent", b.slow_call_rate_threshold_percent},
+            {"slow_call_duration_threshold_ns", ns(b.slow_call_duration_threshold)},
+            {"window", by_count ? std::to_string(b.sliding_window_size_calls) + " calls"
+                                : std::to_string(b.sliding_window_size_seconds) + " s"},
+            {"minimum_calls", b.minimum_number_of_calls},
+            {"wait_in_open_ns", ns(b.wait_duration_in_open_state)},
+            {"permitted_calls_in_half_open", b.permitted_number_of_calls_in_half_open_state},
+        };
+    }
+}
+
 std::string text_summary(const nlohmann::json& s) {
     // Every string here came from input or from text derived from it: printable()
     // keeps a name from forging lines ("\nverdict: PASS") or driving the terminal.

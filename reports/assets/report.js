@@ -166,7 +166,8 @@
   function fault_where(f) {
     var w = [];
     ['service', 'instance', 'from', 'to', 'target', 'edge'].forEach(function (k) {
-      if (f.spec[k] !== undefined && typeof f.spec[k] !== 'object') w.push(f.spec[k]);
+      if (f.spec[k] === undefined || typeof f.spec[k] === 'object') return;
+      w.push(k === 'instance' ? 'instance ' + f.spec[k] : k === 'to' ? '→ ' + f.spec[k] : String(f.spec[k]));
     });
     return w.length ? w.join(' ') + ' ' : '';
   }
@@ -296,13 +297,28 @@
         for (var i = 0; i < n; i++) {
           var v = l.values[i];
           if (v === null || v === undefined || !isFinite(v)) { pen = false; continue; }
-          var x = (xs(i) + xe(i)) / 2;
-          d += (pen ? 'L' : 'M') + x.toFixed(1) + ',' + y_of(+v).toFixed(1);
+          // A bucket's value spans its bucket (a step), so nothing seems to start early.
+          d += (pen ? 'L' : 'M') + xs(i).toFixed(1) + ',' + y_of(+v).toFixed(1) + 'L' + xe(i).toFixed(1) + ',' + y_of(+v).toFixed(1);
           pen = true;
         }
         if (d) svg.appendChild(s('path', { d: d, fill: 'none', stroke: l.colour, 'stroke-width': l.width || 1.4,
                                            'data-layer': l.name, 'stroke-dasharray': l.dash }, title(l.name)));
       });
+    }
+    if (opts.stacked && opts.rug) {
+      // Few failures among many answers vanish in the areas: mark every bucket that has
+      // any, in the colour of its commonest failure kind.
+      for (var r = 0; r < n; r++) {
+        var worst = null;
+        opts.layers.forEach(function (l) {
+          if (l.name === 'ok' || l.name === 'goodput' || !(+l.values[r] > 0)) return;
+          if (!worst || +l.values[r] > +worst.values[r]) worst = l;
+        });
+        if (worst) {
+          svg.appendChild(s('rect', { x: xs(r), y: top, width: Math.max(1, xe(r) - xs(r)), height: 3, fill: worst.colour,
+                                      'class': 'failure-mark' }, title(fmt_t(t[r]) + ': ' + worst.name + ' ' + fmt_num(+worst.values[r]))));
+        }
+      }
     }
     (opts.bands || []).forEach(function (b) {  // e.g. an instance's down periods
       var x0 = x_of(b[0]), x1 = x_of(b[1] === null ? end_ns : b[1]);
@@ -396,16 +412,18 @@
     tr.evs.forEach(function (e) { if (e.kind === 'a') (attempts_by_caller[e.node] = attempts_by_caller[e.node] || []).push(e); });
   });
   Object.keys(attempts_by_caller).forEach(function (n) { attempts_by_caller[n].sort(function (a, b) { return a.t - b.t; }); });
-  function sampled_endings(caller, callee_service, t) {
+  // What the sampled attempts of a caller on an edge that failed ended in, in the lookback before t.
+  function sampled_failures(caller, callee_service, t, lookback) {
     var list = attempts_by_caller[caller] || [], lo = 0, hi = list.length, counts = {};
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (list[mid].t < t - 2 * bucket_ns) lo = mid + 1; else hi = mid; }
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (list[mid].t < t - lookback) lo = mid + 1; else hi = mid; }
     for (var i = lo; i < list.length && list[i].t <= t; i++) {
       var e = list[i];
-      if (node_service(e.peer) !== callee_service) continue;
+      if (e.outcome === 'ok' || node_service(e.peer) !== callee_service) continue;
       var k = e.outcome + (e.reason && e.reason !== '-' ? ' (' + e.reason + ')' : '');
       counts[k] = (counts[k] || 0) + 1;
     }
-    return Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a]; }).map(function (k) { return k + ' ' + counts[k]; }).join(', ');
+    return Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a] || (a < b ? -1 : 1); })
+      .map(function (k) { return k + ' ' + counts[k]; }).join(', ');
   }
 
   // Breaker transitions: state events (with their window), else the summary's list.
@@ -416,7 +434,7 @@
     var key = e.node + ' ' + comp, from = e.from !== undefined ? e.from : last_state[key] || 'closed';
     last_state[key] = e.state;
     transitions.push({ t: e.t_ns, node: e.node, component: comp, from: from, to: e.state,
-                       failure_rate: e.failure_rate, slow_rate: e.slow_rate, calls: e.calls });
+                       failure_rate: e.failure_rate, slow_rate: e.slow_rate, calls: e.calls, failed: e.failed, slow: e.slow });
   });
   if (!transitions.length) {
     (D.edges || []).forEach(function (edge) {
@@ -426,6 +444,11 @@
       });
     });
     transitions.sort(function (a, b) { return a.t - b.t; });
+  }
+  // The edge of a breaker transition ("breaker front->back").
+  function edge_of(x) {
+    var m = /([^ ]+)->([^ ]+)$/.exec(x.component);
+    return m ? { from: m[1], to: m[2] } : { from: '?', to: String(x.component) };
   }
   function breakers_at(t) {
     var last = {};
@@ -437,7 +460,7 @@
     var fs = faults_at(t), bs = breakers_at(t);
     append(bar, [h('span', { 'class': 't' }, 'at ' + fmt_t(t)), ' · faults active: ',
                  fs.length ? fs.map(fault_text).join('; ') : 'none', ' · breakers not closed: ',
-                 bs.length ? bs.map(function (x) { return x.node + ' ' + x.component.replace(/^breaker /, '') + ' ' + x.to; }).join('; ') : 'none']);
+                 bs.length ? bs.map(function (x) { var e = edge_of(x); return x.node + ' → ' + e.to + ' ' + x.to; }).join('; ') : 'none']);
   });
 
   // Fault band.
@@ -463,6 +486,12 @@
     });
     add_cursor(svg, 2, height - 14);
     sec.appendChild(svg);
+    // The parameters as text too, not only on hover.
+    sec.appendChild(h('div', { 'class': 'scroll' }, h('table', { 'class': 'fault-list' }, [h('tr', {}, ['fault', 'where', 'when', 'parameters'].map(function (x) { return h('th', {}, x); }))].concat(
+      faults.map(function (f) {
+        return h('tr', {}, [h('td', {}, '#' + f.id + ' ' + f.kind), h('td', {}, fault_where(f)),
+                            h('td', {}, [time_link(f.start), '–', f.end === null || f.end === undefined ? 'end' : fmt_t(f.end)]), h('td', {}, fault_params(f))]);
+      })))));
   })();
 
   // Checks (early: the first thing a reader of a failed run wants).
@@ -492,62 +521,81 @@
   (function () {
     var sec = section('breakers', 'Circuit breakers', 'Each transition with the window that caused it (failure and slow-call rates over the calls counted) and the faults active at that moment. Click a time to move the cursor.');
     sec.setAttribute('data-count', transitions.length);
-    var strips = [];
-    (D.edges || []).forEach(function (edge) {
-      var cols = edge.series || {};
-      if (cols.breakers) {
-        Object.keys(cols.breakers).forEach(function (node) { strips.push({ label: node + ' → ' + edge.to, states: cols.breakers[node], t: cols.t_ns }); });
-      } else if (cols.breaker && cols.breaker.some(function (x) { return x; })) {
-        strips.push({ label: edge.from + ' → ' + edge.to, states: cols.breaker, t: cols.t_ns });
-      }
+    // One strip per caller instance and edge: from the transitions (exact times, every
+    // state) when there are any, else the summary's per-bucket states.
+    var colours = { closed: '#cfe8d6', half_open: '#f5c26b', open: '#d64541' };
+    var strips = [], by_key = {};
+    transitions.forEach(function (x) {
+      var key = x.node + ' ' + x.component;
+      if (!by_key[key]) { by_key[key] = { label: x.node + ' → ' + edge_of(x).to, changes: [] }; strips.push(by_key[key]); }
+      by_key[key].changes.push(x);
     });
+    strips.forEach(function (st) {
+      st.segments = [];
+      var at = 0, state = st.changes[0].from || 'closed';
+      st.changes.forEach(function (x) { st.segments.push([at, x.t, state]); at = x.t; state = x.to; });
+      st.segments.push([at, end_ns, state]);
+    });
+    if (!strips.length) {
+      (D.edges || []).forEach(function (edge) {
+        var cols = edge.series || {};
+        var per = cols.breakers ? Object.keys(cols.breakers).map(function (n) { return [n, cols.breakers[n]]; })
+                : cols.breaker && cols.breaker.some(function (x) { return x; }) ? [[edge.from, cols.breaker]] : [];
+        per.forEach(function (p) {
+          var st = { label: p[0] + ' → ' + edge.to + ' (worst state per bucket)', segments: [] };
+          (cols.t_ns || []).forEach(function (t, b) { if (p[1][b]) st.segments.push([t, t + bucket_ns, p[1][b]]); });
+          strips.push(st);
+        });
+      });
+    }
     if (strips.length) {
       var row = 12, height = strips.length * row + 18;
       var svg = s('svg', { viewBox: '0 0 ' + WIDTH + ' ' + height, width: '100%', 'data-chart': 'breaker-states' });
       time_ticks(svg, 2, height - 14, true);
       shade_faults(svg, 2, height - 14);
-      var colours = { closed: '#cfe8d6', half_open: '#f5c26b', open: '#d64541' };
       strips.forEach(function (st, i) {
         svg.appendChild(s('text', { x: LEFT - 6, y: 2 + i * row + 9, 'text-anchor': 'end' }, st.label));
-        for (var b = 0; b < (st.t || []).length; b++) {
-          var state = st.states[b];
-          if (!state) continue;
-          var run = b;
-          while (run + 1 < st.t.length && st.states[run + 1] === state) run++;
-          svg.appendChild(s('rect', { x: x_of(st.t[b]), y: 2 + i * row, width: Math.max(1, x_of(st.t[run] + bucket_ns) - x_of(st.t[b])),
-                                      height: row - 2, fill: colours[state] || '#ccc', 'class': 'breaker-state', 'data-state': state },
-                            title(st.label + ': ' + state + ' ' + fmt_t(st.t[b]) + '–' + fmt_t(st.t[run] + bucket_ns))));
-          b = run;
-        }
+        st.segments.forEach(function (g) {
+          if (!(g[1] > g[0])) return;
+          svg.appendChild(s('rect', { x: x_of(g[0]), y: 2 + i * row, width: Math.max(1, x_of(g[1]) - x_of(g[0])),
+                                      height: row - 2, fill: colours[g[2]] || '#ccc', 'class': 'breaker-state', 'data-state': g[2] },
+                            title(st.label + ': ' + g[2] + ' ' + fmt_t(g[0]) + '–' + fmt_t(g[1]))));
+        });
       });
       add_cursor(svg, 2, height - 14);
       sec.appendChild(legend([{ name: 'closed', colour: colours.closed }, { name: 'half open', colour: colours.half_open }, { name: 'open', colour: colours.open }]));
       sec.appendChild(svg);
     }
-    if (!transitions.length) { sec.appendChild(empty('No breaker changed state.')); return; }
-    // The calls on the transition's edge that ended in its bucket, by outcome: what failed.
-    function edge_outcomes(x) {
-      var m = /([^ ]+)->([^ ]+)$/.exec(x.component);
-      var edge = m && (D.edges || []).filter(function (e) { return e.from === m[1] && e.to === m[2]; })[0];
-      if (!edge || !edge.series || !edge.series.t_ns) return '';
-      var i = Math.floor(x.t / bucket_ns), c = edge.series, parts = [];
-      Object.keys(c.by_outcome || {}).forEach(function (k) { if (c.by_outcome[k][i]) parts.push(k + ' ' + c.by_outcome[k][i]); });
-      if (!parts.length && c.arrivals) parts.push((c.goodput || [])[i] + ' ok, ' + (c.errors || [])[i] + ' errors of ' + c.arrivals[i]);
-      return parts.join(', ');
+    // Each breaker's settings: what its window is measured against.
+    var settings = (D.edges || []).filter(function (e) { return e.breaker && typeof e.breaker === 'object'; });
+    if (settings.length) {
+      sec.appendChild(h('ul', { 'class': 'breaker-settings' }, settings.map(function (e) {
+        var b = e.breaker;
+        return h('li', {}, [h('b', {}, e.from + ' → ' + e.to), ': opens when at least ' + fmt_num(b.failure_rate_threshold_percent) +
+          '% of the calls in its window failed, or ' + fmt_num(b.slow_call_rate_threshold_percent) + '% were slower than ' +
+          fmt_t(b.slow_call_duration_threshold_ns) + '; window: the last ' + b.window + ', judged once ' + b.minimum_calls +
+          ' calls are in it; stays open ' + fmt_t(b.wait_in_open_ns) + ', then lets ' + b.permitted_calls_in_half_open +
+          ' trial calls through (half open) and closes or opens again by their rates.']);
+      })));
     }
+    if (!transitions.length) { sec.appendChild(empty('No breaker changed state.')); return; }
+    var lookback = 2 * bucket_ns;
     var rows = transitions.map(function (x) {
-      var fs = faults_at(x.t);
+      var fs = faults_at(x.t), edge = edge_of(x);
+      // Leaving open is the wait ending, not a window's verdict: no window to show.
+      var windowless = x.from === 'open' || x.calls === undefined;
       return h('tr', { 'class': 'breaker-transition', 'data-to': x.to }, [
-        h('td', {}, time_link(x.t)), h('td', {}, String(x.node === undefined ? '-' : x.node)), h('td', {}, x.component.replace(/^breaker /, '')),
+        h('td', {}, time_link(x.t)), h('td', {}, String(x.node === undefined ? '-' : x.node)), h('td', {}, edge.from + ' → ' + edge.to),
         h('td', {}, [h('span', { 'class': 'state-' + x.from }, x.from || '?'), ' → ', h('span', { 'class': 'state-' + x.to }, x.to)]),
-        h('td', {}, x.failure_rate === undefined ? '' : fmt_num(x.failure_rate) + '%'),
-        h('td', {}, x.slow_rate === undefined ? '' : fmt_num(x.slow_rate) + '%'),
-        h('td', {}, x.calls === undefined ? '' : String(x.calls)),
-        h('td', {}, edge_outcomes(x)),
-        h('td', {}, (function () { var m = /([^ ]+)->([^ ]+)$/.exec(x.component); return m ? sampled_endings(x.node, m[2], x.t) : ''; })()),
+        h('td', {}, windowless || x.failure_rate === undefined ? '—' : fmt_num(x.failure_rate) + '%'),
+        h('td', {}, windowless || x.slow_rate === undefined ? '—' : fmt_num(x.slow_rate) + '%'),
+        h('td', {}, windowless ? (x.from === 'open' ? 'wait over' : '—') : String(x.calls) +
+          (x.failed !== undefined ? ' (' + x.failed + ' failed, ' + (x.slow || 0) + ' slow)' : '')),
+        h('td', {}, sampled_failures(x.node, edge.to, x.t, lookback) || 'none sampled'),
         h('td', {}, fs.length ? fs.map(fault_text).join('; ') : 'none')]);
     });
-    sec.appendChild(h('div', { 'class': 'scroll' }, h('table', {}, [h('tr', {}, ['time', 'caller', 'edge', 'change', 'failure rate', 'slow rate', 'calls in window', 'edge outcomes in that bucket', 'sampled attempts of the caller before', 'faults active'].map(function (x) { return h('th', {}, x); }))].concat(rows))));
+    sec.appendChild(h('div', { 'class': 'scroll' }, h('table', {}, [h('tr', {}, ['time', 'caller', 'edge', 'change', 'failure rate', 'slow rate', 'calls in window',
+      'failed attempts in the ' + fmt_t(lookback) + ' before (sampled traces)', 'faults active'].map(function (x) { return h('th', {}, x); }))].concat(rows))));
     var ejections = (D.states || []).filter(function (e) { return e.cause !== undefined || e.instance !== undefined && String(e.component || '').indexOf('breaker') !== 0; });
     if (ejections.length) {
       sec.appendChild(h('h2', {}, 'Outlier ejections'));
@@ -561,7 +609,7 @@
   // Per-service lanes: outcomes by kind over time, expandable to instances.
   (function () {
     var names = Object.keys(D.services || {});
-    var sec = section('lanes', 'Services', 'Requests that reached each service, by outcome, per bucket (faults shaded). Open a lane for its instances (grey: down).');
+    var sec = section('lanes', 'Services', 'Requests that reached each service, by outcome, per bucket (faults shaded); a mark along the top of a lane is a bucket with any failure, in the colour of its commonest kind (hover for the count). Open a lane for its instances (grey: down).');
     sec.setAttribute('data-count', names.length);
     var kinds = {};
     names.forEach(function (name) {
@@ -569,7 +617,7 @@
       var cols = sum_columns((svc.endpoints || []).map(function (e) { return e.series; }));
       outcome_layers(cols).forEach(function (l) { kinds[l.name] = l.colour; });
       var details = h('details', { 'class': 'lane', 'data-service': name });
-      var summary = h('summary', {}, chart({ id: 'lane-' + name, label: name, t: cols.t_ns, stacked: true, layers: outcome_layers(cols), height: 60, axis: false }));
+      var summary = h('summary', {}, chart({ id: 'lane-' + name, label: name, t: cols.t_ns, stacked: true, rug: true, layers: outcome_layers(cols), height: 60, axis: false }));
       details.appendChild(summary);
       var drawn = false;
       details.addEventListener('toggle', function () {
@@ -581,7 +629,7 @@
         nodes.forEach(function (node) {
           var inst = instances[node], c = inst.series || {};
           var div = h('div', { 'class': 'lane-instance', 'data-instance': node });
-          div.appendChild(chart({ id: 'instance-' + node, label: '  ' + node, t: c.t_ns, stacked: true, layers: outcome_layers(c), height: 46, axis: false,
+          div.appendChild(chart({ id: 'instance-' + node, label: '  ' + node, t: c.t_ns, stacked: true, rug: true, layers: outcome_layers(c), height: 46, axis: false,
                                   bands: (inst.down || []).map(function (d) { return [d[0], d[1], node + ' down']; }) }));
           if (c.queue_depth_max) div.appendChild(chart({ id: 'queue-' + node, label: '  ' + node + ' queue', t: c.t_ns, layers: [{ name: 'queue depth max', colour: '#555', values: c.queue_depth_max }], height: 36, axis: false }));
           details.appendChild(div);
@@ -595,7 +643,7 @@
 
   // Latency quantiles and throughput for a chosen flow (workloads first, then endpoints).
   (function () {
-    var sec = section('latency', 'Latency and throughput', 'p50 / p90 / p99 per bucket, and arrivals, goodput and errors per second, for the flow chosen (faults shaded).');
+    var sec = section('latency', 'Latency and throughput', 'p50 / p90 / p99 per bucket of every answered call of the flow chosen, failures included: a call failed at once (an open breaker, a full queue) counts with its ~0 ms, so the quantiles drop while a breaker is open. Then arrivals, goodput and errors per second (faults shaded).');
     var flows = [];
     Object.keys(D.workloads || {}).forEach(function (w) { flows.push({ name: 'workload ' + w, cols: D.workloads[w].series || {} }); });
     Object.keys(D.services || {}).forEach(function (name) {
@@ -628,7 +676,7 @@
 
   // Retry amplification: attempts per call on each edge, per bucket.
   (function () {
-    var sec = section('retries', 'Retry amplification', 'Attempts sent per call started on each edge (1 = no retries or hedges); the ten edges that amplified most.');
+    var sec = section('retries', 'Retry amplification', 'Attempts sent per call started on each edge (1 = no retries or hedges; under 1 while calls fail before any attempt is sent: an open breaker, a full bulkhead); the ten edges that amplified most.');
     var lines = [];
     (D.edges || []).forEach(function (edge) {
       var c = edge.series || {};

@@ -77,6 +77,13 @@ expect "fault bands" "$(count 'class="fault" data-fault-id=')" -eq "$fault_ids"
 expect "checker rows (four expectations)" "$(count '<tr class="check ')" -eq 4
 expect "breaker transitions to open (the breaker opens)" "$(count 'class="breaker-transition" data-to="open"')" -ge 1
 expect "breaker state strips" "$(count 'class="breaker-state" data-state="open"')" -ge 1
+# The strip follows the transitions exactly: one segment per change plus the first
+# (closed) one, half-open trials included; each breaker's settings are listed.
+transitions=$(count 'class="breaker-transition"')
+expect "breaker strip segments (transitions + 1)" "$(count 'class="breaker-state"')" -eq $((transitions + 1))
+expect "half-open segments in the strip" "$(count 'class="breaker-state" data-state="half_open"')" -ge 1
+expect "breaker settings" "$(count '<ul class="breaker-settings"><li>')" -eq 1
+expect "failure marks in the lanes (the aborts at back)" "$(count 'class="failure-mark"')" -ge 1
 expect "latency and throughput charts" "$(count 'data-chart="latency"\|data-chart="throughput"')" -eq 2
 # Per-bucket attempts and the breakers' windows come with summary.json schema 2 and the
 # named event fields; with the older formats the page says what it lacks instead.

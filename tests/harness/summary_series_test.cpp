@@ -158,6 +158,25 @@ TEST_CASE("summary/2: an edge's attempts, retries and breakers per bucket add up
     }
 }
 
+TEST_CASE("summary/2: an edge with a circuit breaker carries its settings, one without none") {
+    const run_out r = run_text(faulty);
+    const auto& b = r.summary["edges"][0]["breaker"];
+    CHECK(b["failure_rate_threshold_percent"] == 50.0);
+    CHECK(b["window"] == "20 calls");
+    CHECK(u(b["minimum_calls"]) == 10);
+    CHECK(u(b["wait_in_open_ns"]) == 300'000'000);
+    CHECK(u(b["permitted_calls_in_half_open"]) == 5);
+    CHECK(b.contains("slow_call_duration_threshold_ns"));
+    // The same architecture without "breaker" in its edge: no settings to show.
+    std::string plain = faulty;
+    const std::size_t at = plain.find(",\n             \"breaker\"");
+    REQUIRE(at != std::string::npos);
+    plain.erase(at, plain.find("}}]", at) + 1 - at);
+    const run_out p = run_text(plain);
+    REQUIRE(p.summary["edges"].size() == 1);
+    CHECK_FALSE(p.summary["edges"][0].contains("breaker"));
+}
+
 TEST_CASE("summary/2: instance rows add up to their service and say when each instance was down") {
     const run_out r = run_text(faulty);
     const auto& back = r.summary["services"]["back"];
