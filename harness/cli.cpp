@@ -206,25 +206,28 @@ int run_command(const run_args& args) {
     // Streamed as recorded, so the events need not fit in memory; a write that
     // fails stops the run at the next bucket. The hash is over every event, whatever the level.
     options.keep_events = false;
+    std::uint64_t lines = 0;  // events.jsonl's, recorded in summary.json so `meshsim report` can tell a mix-up
     if (out->events) {
         options.event_kinds = report::kinds_written(*level);
         output_file& events = *out->events;
         report_files* reports = out->reports ? &*out->reports : nullptr;
-        options.on_event = [&events, reports](const sim::trace_event& e, const std::string* node) {
+        options.on_event = [&events, reports, &lines](const sim::trace_event& e, const std::string* node) {
             // The object the line is written from is the one the reports get: what
             // `meshsim report` reads back from the line (a test checks the bytes agree).
             const nlohmann::json event = report::event_to_json(e, node);
             events.write(report::event_line(event));
+            ++lines;
             if (reports != nullptr) reports->add_event(event);
         };
         options.stop_requested = [&events] { return events.failed(); };
     }
     options.on_progress = progress_printer(options.until.value_or(s->duration), args.quiet);
-    const run_result r = run_scenario(std::move(*s), options);
+    run_result r = run_scenario(std::move(*s), options);
     if (!r.setup_errors.empty()) {
         for (const auto& e : r.setup_errors) std::cerr << "meshsim: error: " << printable(e) << "\n";
         return exit_bad_input;
     }
+    r.summary["events_jsonl"] = {{"level", args.events}, {"lines", lines}};
     if (const int rc = commit_outputs(*out, r); rc != exit_pass) return rc;
     if (args.format == "json") {
         std::printf("%s", json_text(r.summary).c_str());
@@ -245,7 +248,7 @@ int run_command(const run_args& args) {
 
 // DIR/events.jsonl, line by line in bounded memory, into the reports; false with
 // `error` set on a line that is not an event, a line cut short, or a read that fails.
-bool feed_events(const std::filesystem::path& file, report_files& reports, std::string& error) {
+bool feed_events(const std::filesystem::path& file, report_files& reports, std::uint64_t& lines, std::string& error) {
     constexpr std::size_t max_line = std::size_t{16} << 20;
     std::FILE* in = std::fopen(file.c_str(), "rb");
     if (in == nullptr) {
@@ -283,6 +286,7 @@ bool feed_events(const std::filesystem::path& file, report_files& reports, std::
         ok = false;
     }
     std::fclose(in);
+    lines = number - 1;
     if (ok && !line.empty()) {
         error = file.string() + " ends inside line " + std::to_string(number) + ": truncated";
         ok = false;
@@ -314,7 +318,21 @@ int report_command(const std::string& dir_text) {
     report_files reports;
     const std::filesystem::path events_file = dir / "events.jsonl";
     const bool with_events = std::filesystem::exists(events_file, ec);
-    if (with_events && !feed_events(events_file, reports, error)) return bad_input("report: " + error);
+    std::uint64_t lines = 0;
+    if (with_events && !feed_events(events_file, reports, lines, error)) return bad_input("report: " + error);
+    // summary.json says how many lines its run wrote (older ones do not): another run's
+    // events.jsonl, or one cut at a line boundary, would give reports of two runs mixed.
+    const nlohmann::json* written = summary->contains("events_jsonl") ? &(*summary)["events_jsonl"] : nullptr;
+    if (written != nullptr &&
+        (!written->is_object() || !written->contains("lines") || !(*written)["lines"].is_number_unsigned())) {
+        return bad_input("report " + summary_file.string() + ": events_jsonl.lines is not a count");
+    }
+    if (written != nullptr && with_events && (*written)["lines"].get<std::uint64_t>() != lines) {
+        return bad_input("report " + dir_text + ": events.jsonl has " + std::to_string(lines) +
+                         " lines but summary.json's run wrote " +
+                         std::to_string((*written)["lines"].get<std::uint64_t>()) +
+                         ": they are not from the same run (or events.jsonl was cut short)");
+    }
     try {
         if (!reports.write(*out, *summary, error)) {
             std::cerr << "meshsim: error: " << printable(error) << "\n";

@@ -4,6 +4,8 @@
 #include <set>
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "format_checks.hpp"
@@ -102,6 +104,16 @@ TEST_CASE("meshsim report: bad input is exit 2 with one line and leaves the dire
     };
     json wrong_schema = json::parse(summary);
     wrong_schema["schema"] = "meshsim.summary/99";
+    // Another run's events (another seed: the same kinds, other lines) and events cut at
+    // a line boundary parse fine: only the count summary.json records tells them apart.
+    const auto other = run_into(dir, "other", {"--seed", "2"});
+    const std::string& other_events = other.at("events.jsonl");
+    const std::uint64_t lines = json::parse(summary)["events_jsonl"]["lines"].get<std::uint64_t>();
+    REQUIRE(lines == static_cast<std::uint64_t>(std::count(events.begin(), events.end(), '\n')));
+    REQUIRE(std::count(other_events.begin(), other_events.end(), '\n') != static_cast<std::ptrdiff_t>(lines));
+    const std::string cut = events.substr(0, events.rfind('\n', events.size() - 2) + 1);
+    json bad_count = json::parse(summary);
+    bad_count["events_jsonl"]["lines"] = -1;
     const bad_case cases[] = {
         {"no summary",
          {{"events.jsonl", events}},
@@ -130,6 +142,18 @@ TEST_CASE("meshsim report: bad input is exit 2 with one line and leaves the dire
         {"event without t_ns",
          {{"summary.json", summary}, {"events.jsonl", "{\"t_ns\":\"1\",\"kind\":\"x\"}\n"}},
          "report: DIR/events.jsonl line 1: an event needs an integer \"t_ns\" and a string \"kind\" (corrupt?)"},
+        {"events of another run",
+         {{"summary.json", summary}, {"events.jsonl", other_events}},
+         "report DIR: events.jsonl has " + std::to_string(std::count(other_events.begin(), other_events.end(), '\n')) +
+             " lines but summary.json's run wrote " + std::to_string(lines) +
+             ": they are not from the same run (or events.jsonl was cut short)"},
+        {"events cut at a line boundary",
+         {{"summary.json", summary}, {"events.jsonl", cut}},
+         "report DIR: events.jsonl has " + std::to_string(lines - 1) + " lines but summary.json's run wrote " +
+             std::to_string(lines) + ": they are not from the same run (or events.jsonl was cut short)"},
+        {"events count not a count",
+         {{"summary.json", bad_count.dump()}, {"events.jsonl", events}},
+         "report DIR/summary.json: events_jsonl.lines is not a count"},
         {"empty line",
          {{"summary.json", summary}, {"events.jsonl", events.substr(0, second_line) + "\n"}},
          "report: DIR/events.jsonl line 2: not a JSON value (corrupt?)"},
