@@ -65,6 +65,7 @@ nlohmann::json series_json(const observations& obs, const flow_stats& f, const s
             j["attempts"] = x.attempts;
             j["retries"] = x.retries;
             j["hedges"] = x.hedges;
+            j["retries_refused"] = x.retries_refused;
         }
         if (breakers != nullptr) {
             nlohmann::json states = nlohmann::json::object();
@@ -115,6 +116,13 @@ nlohmann::json flow_json(const observations& obs, const flow_stats& f, const std
         // call a breaker rejected has no attempt, which would hide its retries.
         j["retries"] = f.retries;
         j["hedges"] = f.hedges;
+        // Why each call's retry loop stopped; a refused retry (budget, throttle) is a
+        // failure the retry policy alone would have retried.
+        nlohmann::json ends = nlohmann::json::object();
+        for (std::size_t e = 0; e < f.ends.size(); ++e) {
+            if (f.ends[e] > 0) ends[std::string(svc::to_string(static_cast<svc::call_end>(e)))] = f.ends[e];
+        }
+        j["call_ends"] = std::move(ends);
     }
     return j;
 }

@@ -37,7 +37,7 @@ svc::call_outcome call_on_edge(world_context& world, sim::runtime& rt, svc::call
     world.obs.arrival(stats, started);
     svc::call_outcome out = edge.call(std::move(req), options);
     const sim::time_point ended = world.sim.now();
-    world.obs.call_ended(stats, ended, out.attempts_sent, out.retries, out.hedges);
+    world.obs.call_ended(stats, ended, out.attempts_sent, out.retries, out.hedges, out.end);
     world.obs.completion(stats, started, ended, out.result);
     if (svc::circuit_breaker* b = edge.breaker()) world.obs.breaker_seen(edge_stats, rt, ended, b->state(rt.now()));
     return out;

@@ -39,7 +39,7 @@ void one_request(sim::runtime& rt, client_state& st, const workload_plan& plan, 
     options.generate_idempotency_key = plan.write;  // retries repeat it
     options.criticality = plan.config->criticality;
     const svc::call_outcome out = st.edge.call(std::move(req), options);
-    obs.call_ended(stats, rt.now(), out.attempts_sent, out.retries, out.hedges);
+    obs.call_ended(stats, rt.now(), out.attempts_sent, out.retries, out.hedges, out.end);
     obs.completion(stats, started, rt.now(), out.result);
 }
 
@@ -85,7 +85,7 @@ void closed_loop(sim::runtime& rt, const std::shared_ptr<client_state>& st, cons
 
 // Counts one call of a read-modify-write update into the workload's attempts; true when it was answered 2xx.
 bool counted(observations& obs, flow_stats& stats, sim::time_point now, const svc::call_outcome& out) {
-    obs.call_ended(stats, now, out.attempts_sent, out.retries, 0);
+    obs.call_ended(stats, now, out.attempts_sent, out.retries, 0, out.end);
     return out.result.kind == svc::outcome_kind::ok;
 }
 
@@ -115,7 +115,7 @@ void one_update(sim::runtime& rt, svc::call_edge& edge, const workload_plan& pla
             obs.completion(stats, started, rt.now(), write.result);
             return;
         }
-        obs.call_ended(stats, rt.now(), 0, 1, 0);
+        obs.call_ended(stats, rt.now(), 0, 1, 0, std::nullopt);  // a conflict: the update goes on
         wait = backoff.delay(conflicts, wait, jitter);
         rt.sleep_for(wait);
     }

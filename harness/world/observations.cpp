@@ -136,14 +136,16 @@ void observations::queue_depth(std::size_t service, sim::time_point at, std::uin
 }
 
 void observations::call_ended(flow_stats& f, sim::time_point ended, std::uint64_t attempts, std::uint64_t retries,
-                              std::uint64_t hedges) {
+                              std::uint64_t hedges, std::optional<svc::call_end> end) {
     f.attempts += attempts;
     f.retries += retries;
     f.hedges += hedges;
+    if (end) ++f.ends[static_cast<std::size_t>(*end)];
     bucket& b = f.buckets[bucket_of(ended)];
     b.attempts += attempts;
     b.retries += retries;
     b.hedges += hedges;
+    if (end == svc::call_end::budget_exhausted || end == svc::call_end::retry_throttled) ++b.retries_refused;
 }
 
 void observations::instance_arrival(std::size_t instance, sim::time_point at) {

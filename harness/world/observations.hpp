@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "services/platform/circuit_breaker.hpp"
+#include "services/platform/client.hpp"
 #include "services/platform/histogram.hpp"
 #include "services/platform/outcome.hpp"
 #include "sim/runtime.hpp"
@@ -47,6 +48,9 @@ struct bucket {
     std::uint64_t attempts = 0;
     std::uint64_t retries = 0;
     std::uint64_t hedges = 0;
+    // Edges and workloads: of the calls that ended in the bucket, those whose retry the
+    // retry budget or the retry throttle refused (svc::call_end).
+    std::uint64_t retries_refused = 0;
     svc::histogram latency;  // of those that ended in the bucket
     std::uint64_t queue_depth_max = 0;
     breaker_level breaker = breaker_level::none;
@@ -60,7 +64,9 @@ struct flow_stats {
     std::uint64_t retries = 0;   // edges and workloads: retries the clients decided (svc::call_outcome)
     std::uint64_t hedges = 0;    // edges and workloads: hedged attempts launched
     std::uint64_t partial = 0;   // endpoints: answered 200 without the optional calls that failed
-    svc::histogram latency;      // completions after the warmup
+    // Edges and workloads: calls by why their retry loop stopped (svc::call_end).
+    std::array<std::uint64_t, svc::call_end_count> ends{};
+    svc::histogram latency;  // completions after the warmup
     std::vector<bucket> buckets;
 };
 
@@ -130,9 +136,11 @@ public:
     void arrival(flow_stats& f, sim::time_point at);
     void completion(flow_stats& f, sim::time_point started, sim::time_point ended, const svc::outcome& o);
     void queue_depth(std::size_t service, sim::time_point at, std::uint64_t depth);
-    // A call on an edge or a workload's request ended: its attempts, retries and hedges.
+    // A call on an edge or a workload's request ended: its attempts, retries and hedges,
+    // and why its retry loop stopped (nullopt: retries of a loop outside the client, such
+    // as a contend workload's conflicts, which end no call).
     void call_ended(flow_stats& f, sim::time_point ended, std::uint64_t attempts, std::uint64_t retries,
-                    std::uint64_t hedges);
+                    std::uint64_t hedges, std::optional<svc::call_end> end);
     // An instance row's share of its endpoints' requests and of its service's queue.
     void instance_arrival(std::size_t instance, sim::time_point at);
     void instance_completion(std::size_t instance, sim::time_point ended, const svc::outcome& o);

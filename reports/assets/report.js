@@ -693,6 +693,22 @@
     lines.forEach(function (l, i) { l.colour = PALETTE[i % PALETTE.length]; });
     sec.appendChild(legend(lines.map(function (l) { return { name: l.name + ' (peak ' + fmt_num(l.peak) + '×)', colour: l.colour }; })));
     sec.appendChild(chart({ id: 'retries', label: 'attempts / call', unit: '×', t: lines[0].t, layers: lines, height: 130 }));
+    // Where a retry budget or throttle held retries back: the calls that ended refused.
+    var refused = [];
+    (D.edges || []).concat(Object.keys(D.workloads || {}).map(function (w) { var x = D.workloads[w]; return { name: 'workload ' + w, series: x.series, call_ends: x.call_ends }; }))
+      .forEach(function (e) {
+        var c = e.series || {};
+        if (!c.retries_refused || !c.retries_refused.some(function (v) { return v > 0; })) return;
+        var ends = e.call_ends || {};
+        refused.push({ name: (e.name || e.from + ' → ' + e.to) + ' (budget ' + (ends.budget_exhausted || 0) + ', throttle ' + (ends.retry_throttled || 0) + ')',
+                       values: c.retries_refused, t: c.t_ns });
+      });
+    if (refused.length) {
+      refused.forEach(function (l, i) { l.colour = PALETTE[i % PALETTE.length]; });
+      sec.appendChild(h('p', { 'class': 'help' }, 'Calls that ended because the retry budget or the retry throttle refused their retry, per bucket:'));
+      sec.appendChild(legend(refused.map(function (l) { return { name: l.name, colour: l.colour }; })));
+      sec.appendChild(chart({ id: 'retries-refused', label: 'retries refused', t: refused[0].t, layers: refused, height: 90 }));
+    }
   })();
 
   // Queue depth per service (deepest ten).

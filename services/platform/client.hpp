@@ -124,6 +124,7 @@ enum class call_end : std::uint8_t {
     retry_throttled,     // the gRPC retry throttle refused the retry
     deadline,            // the overall deadline passed, or would before the next attempt
 };
+inline constexpr std::size_t call_end_count = static_cast<std::size_t>(call_end::deadline) + 1;
 std::string_view to_string(call_end end);
 
 struct call_outcome {

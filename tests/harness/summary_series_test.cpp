@@ -177,6 +177,30 @@ TEST_CASE("summary/2: an edge with a circuit breaker carries its settings, one w
     CHECK_FALSE(p.summary["edges"][0].contains("breaker"));
 }
 
+TEST_CASE("summary/2: calls by why their retry loop stopped; refused retries per bucket add up") {
+    diagnostics diags;
+    auto s = load_scenario_file(std::string(MESHSIM_SOURCE_DIR) + "/scenarios/retry_budget.json", diags);
+    INFO(diags.format());
+    REQUIRE(s);
+    run_options options;
+    options.keep_events = false;
+    const run_result r = run_scenario(std::move(*s), options);
+    bool budget_refused = false;
+    for (const auto& edge : r.summary["edges"]) {
+        std::uint64_t ended = 0, refused = 0;
+        for (const auto& [why, n] : edge["call_ends"].items()) {
+            CHECK(u(n) > 0);  // non-zero only
+            ended += u(n);
+        }
+        for (const auto& b : edge["series"]) refused += u(b["retries_refused"]);
+        CHECK(ended == u(edge["outcomes"]["total"]));
+        const auto count = [&](const char* why) { return edge["call_ends"].value(why, std::uint64_t{0}); };
+        CHECK(refused == count("budget_exhausted") + count("retry_throttled"));
+        budget_refused = budget_refused || count("budget_exhausted") > 0;
+    }
+    CHECK(budget_refused);  // the scenario's budget does refuse retries: the check is not vacuous
+}
+
 TEST_CASE("summary/2: instance rows add up to their service and say when each instance was down") {
     const run_out r = run_text(faulty);
     const auto& back = r.summary["services"]["back"];
