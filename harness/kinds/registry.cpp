@@ -9,7 +9,8 @@ const std::vector<service_kind>& all_service_kinds() {
     static const std::vector<service_kind> kinds = {
         {"synthetic",
          "the service template as a queueing station: instances x concurrency, FIFO/LIFO queue (CoDel, "
-         "criticality), API keys, rate limits; per endpoint service time, calls, writes or replica records",
+         "criticality), API keys, rate limits; per endpoint service time, calls, writes (events may add fields) or "
+         "replica records (tolerant or strict reader)",
          "concurrency, queue, endpoints, api_keys, rate_limit, auth", read_synthetic, run_synthetic},
         // operations
         {"registry",

@@ -300,6 +300,7 @@ void apply_write(instance_state& st, const endpoint_config& e, std::size_t endpo
     ev.topic = st.config.name;
     ev.type = "written";
     ev.payload = {{"source", st.config.name}, {"key", key}, {"endpoint", endpoint}};
+    for (const std::string& field : w.event_fields) ev.payload[field] = true;  // an additive change
     if (w.publish == publish_mode::outbox) {
         st.box->commit([&](sim::store& disk) { change(disk); }, {ev});
         committed();
@@ -316,8 +317,9 @@ void apply_write(instance_state& st, const endpoint_config& e, std::size_t endpo
         ev);
 }
 
-// A replica endpoint: stores the event's record under its source, synced.
-std::optional<svc::response> apply_event(instance_state& st, const svc::request& req) {
+// A replica endpoint: stores the event's record under its source, synced. A strict
+// reader refuses (400) an event with a field beyond the ones every event has.
+std::optional<svc::response> apply_event(instance_state& st, const endpoint_config& e, const svc::request& req) {
     // A published event's payload, or a delivered event ({"event": {..., "payload": ...}}, a webhook's).
     const nlohmann::json* body = &req.body;
     if (body->is_object() && body->contains("event") && (*body)["event"].is_object() &&
@@ -327,6 +329,13 @@ std::optional<svc::response> apply_event(instance_state& st, const svc::request&
     const std::string key = body->is_object() ? body->value("key", std::string{}) : std::string{};
     const std::size_t source_index = st.ctx.data.service_index(source);
     if (key.empty() || source_index >= st.ctx.data.service_names().size()) return status(400);
+    if (e.reader == event_reader::strict) {
+        for (const auto& [field, value] : body->items()) {
+            if (field == "source" || field == "key" || field == "endpoint") continue;
+            st.rt.log("event_rejected", {{"source", source}, {"key", key}, {"unknown_field", field}});
+            return status(400);
+        }
+    }
     sim::store& disk = st.rt.durable_store();
     disk.put(replica_prefix + source + "/" + key, nlohmann::json{{"at_ns", st.rt.now().time_since_epoch().count()}});
     disk.sync();
@@ -374,7 +383,7 @@ svc::response handle(instance_state& st, const endpoint_config& e, std::size_t e
         }
     }
     if (e.replica) {
-        if (auto bad = apply_event(st, req)) return *bad;
+        if (auto bad = apply_event(st, e, req)) return *bad;
     }
     if (e.write) {
         if (scope.key.empty()) scope.key = st.rt.node_name() + "#" + std::to_string(++st.anonymous_writes);

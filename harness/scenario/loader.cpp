@@ -31,6 +31,7 @@ constexpr std::size_t max_services = 1'000;
 constexpr std::size_t max_endpoints_per_service = 1'000;
 constexpr std::size_t max_calls_per_endpoint = 100;
 constexpr std::size_t max_publish_targets = 100;
+constexpr std::size_t max_event_fields = 100;
 constexpr std::size_t max_api_keys = 10'000;
 constexpr std::size_t max_edges = 10'000;
 constexpr std::size_t max_workloads = 1'000;
@@ -329,6 +330,11 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
     if (auto w = r.maybe_object("write")) e.write = read_write(*w);
     e.replica = r.optional<bool>("replica", e.replica);
     if (r.valid() && e.write && e.replica) r.error("an endpoint is either a \"write\" or a \"replica\", not both");
+    e.reader = r.choice<event_reader>(
+        "reader", {{"tolerant", event_reader::tolerant}, {"strict", event_reader::strict}}, e.reader);
+    if (r.valid() && r.has("reader") && !e.replica) {
+        r.error("reader", "\"reader\" is how a replica endpoint reads events: it needs \"replica\": true");
+    }
     read_flag_variant(r, e, *this);
     r.finish();
     return e;
@@ -379,6 +385,20 @@ write_config loader::read_write(object_reader& w) {
         w.error("database",
                 "a write kept in a \"database\" is synced there before the answer and publishes no events: "
                 "leave out \"sync\", \"publish\" and \"publish_to\"");
+    }
+    for (const value_reader& item : w.array("event_fields", {.max_items = max_event_fields})) {
+        std::optional<std::string> field = item.read<std::string>({.non_empty = true});
+        if (!field) continue;
+        if (*field == "source" || *field == "key" || *field == "endpoint") {
+            item.error("\"" + *field + "\" is a field every event has; name an added one");
+        } else if (std::find(c.event_fields.begin(), c.event_fields.end(), *field) != c.event_fields.end()) {
+            item.error("field \"" + *field + "\" is listed twice");
+        } else {
+            c.event_fields.push_back(std::move(*field));
+        }
+    }
+    if (w.valid() && w.has("event_fields") && c.publish_to.empty()) {
+        w.error("event_fields", "\"event_fields\" are carried by the write's events: it needs \"publish_to\"");
     }
     if (w.valid() && w.has("sync_interval") && c.sync != write_sync::periodic) {
         w.error("sync_interval", "\"sync_interval\" applies only to \"sync\": \"periodic\"");

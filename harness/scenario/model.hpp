@@ -82,7 +82,15 @@ struct write_config {
     std::string database;
     publish_mode publish = publish_mode::outbox;
     std::vector<publish_target> publish_to;
+    // Fields each of the endpoint's events carries beside the ones every event has
+    // (source, key, endpoint): an additive change to the event's schema.
+    std::vector<std::string> event_fields;
 };
+
+// How a replica endpoint reads an event: a tolerant reader ignores fields it does not
+// know (Fowler's TolerantReader); a strict one refuses the event (400), as a schema
+// with no additional properties or Jackson's default FAIL_ON_UNKNOWN_PROPERTIES does.
+enum class event_reader : std::uint8_t { tolerant, strict };
 
 // An endpoint's behaviour while a feature flag is on for the request (the flag's
 // rollout percentage, read at request time: harness/world/actions.cpp).
@@ -108,6 +116,7 @@ struct endpoint_config {
     std::optional<write_config> write;
     // Stores every event it receives as a replica record (synced before it answers).
     bool replica = false;
+    event_reader reader = event_reader::tolerant;  // only for a replica endpoint
     // An endpoint of a kind's own protocol (a broker's publish, a kv's get and put, a
     // database's records, an auth's validate): reached through the key that names its
     // service (publish_to with a topic, write.database, contend, auth), never by a call

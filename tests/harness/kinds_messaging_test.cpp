@@ -279,3 +279,74 @@ TEST_CASE("a reconciler repairs what a dual write lost, also after its own crash
     CHECK(crashed.log_after["reconciled"] > 0);
     CHECK(crashed.logs["reconciled"] > crashed.log_after["reconciled"]);  // it ran before the crash too
 }
+
+namespace {
+
+// Tickets v1 (events without added fields) and, if `v2`, v2 (events that add
+// "priority" and "channel"), published through a dual write (each event sent once, so every
+// refusal is one event) to a replica endpoint reading with `reader`.
+std::string versioned(const std::string& reader, bool v2) {
+    return R"({"name": "versions", "duration": "2s",
+  "services": [
+    {"name": "tickets", "concurrency": 8, "endpoints": [
+      {"path": "/t", "method": "POST", "write": {"publish": "dual_write",
+        "publish_to": [{"service": "reports", "endpoint": "/events"}]}},
+      {"path": "/t", "version": 2, "method": "POST", "write": {"publish": "dual_write",
+        "publish_to": [{"service": "reports", "endpoint": "/events"}], "event_fields": ["priority", "channel"]}}]},
+    {"name": "reports", "concurrency": 8,
+     "endpoints": [{"path": "/events", "method": "POST", "replica": true, "reader": ")" +
+           reader + R"("}]}],
+  "workloads": [
+    {"name": "old", "service": "tickets", "endpoint": "/t", "open": {"arrivals": "constant", "rate_per_s": 20}, "stop": "1s"})" +
+           (v2 ? R"(,
+    {"name": "new", "service": "tickets", "endpoint": "/t", "version": 2, "open": {"arrivals": "constant", "rate_per_s": 10}, "stop": "1s"})"
+               : "") +
+           R"(],
+  "expectations": [{"check": "convergence", "service": "tickets", "replicas": ["reports"], "within": "500ms"}]})";
+}
+
+}  // namespace
+
+TEST_CASE("a strict event reader refuses an event with an added field; a tolerant one stores it",
+          "[harness][kinds][messaging]") {
+    // Constant arrivals until 1s, the first after one interval: 19 v1 requests (20/s)
+    // and 9 v2 requests (10/s).
+    // v1 events only: the strict reader knows every field, so it refuses nothing.
+    outcome strict_v1 = run_text(versioned("strict", false));
+    CHECK(strict_v1.checks["convergence"] == "pass");
+    CHECK(strict_v1.logs["event_rejected"] == 0);
+    CHECK(strict_v1.logs["replica_applied"] == 19);
+    // v2 events add fields: the strict reader refuses each of them (the dual write loses them).
+    outcome strict = run_text(versioned("strict", true));
+    CHECK(strict.checks["convergence"] != "pass");
+    CHECK(strict.logs["event_rejected"] == 9);
+    CHECK(strict.logs["replica_applied"] == 19);
+    // The tolerant reader ignores the added fields and stores all 28.
+    outcome tolerant = run_text(versioned("tolerant", true));
+    CHECK(tolerant.checks["convergence"] == "pass");
+    CHECK(tolerant.logs["event_rejected"] == 0);
+    CHECK(tolerant.logs["replica_applied"] == 28);
+}
+
+TEST_CASE("event_fields is a bounded list of added names", "[harness][kinds][messaging][bad]") {
+    const auto with_fields = [](std::size_t n) {
+        std::string list;
+        for (std::size_t i = 0; i < n; ++i) list += (i == 0 ? "\"f" : ", \"f") + std::to_string(i) + "\"";
+        return R"({"name": "fields", "duration": "1s", "services": [
+  {"name": "a", "endpoints": [{"path": "/w", "method": "POST", "write": {
+    "publish_to": [{"service": "b", "endpoint": "/e"}], "event_fields": [)" +
+               list + R"(]}}]},
+  {"name": "b", "endpoints": [{"path": "/e", "method": "POST", "replica": true, "reader": "strict"}]}],
+  "workloads": [{"name": "w", "service": "a", "endpoint": "/w", "open": {"rate_per_s": 1}}]})";
+    };
+    diagnostics at_limit;
+    const auto s = load_scenario_text(with_fields(100), "fields.json", at_limit);
+    INFO(at_limit.format());
+    REQUIRE(s);
+    CHECK(s->services[0].endpoints[0].write->event_fields.size() == 100);
+    CHECK(s->services[1].endpoints[0].reader == event_reader::strict);
+    diagnostics over;
+    CHECK_FALSE(load_scenario_text(with_fields(101), "fields.json", over));
+    CHECK(over.count() == 1);
+    CHECK(over.format().find("/services/0/endpoints/0/write/event_fields") != std::string::npos);
+}
