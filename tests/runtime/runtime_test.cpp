@@ -327,3 +327,26 @@ TEST_CASE("serve: curl-style HTTP requests get answers while the scenario runs; 
         CHECK(port_free(p["http"].get<std::uint16_t>()));
     }
 }
+
+TEST_CASE("serve: SIGINT stops it cleanly and it still writes the summary", "[runtime][serve]") {
+    const scratch_dir dir;
+    testing::write_text(dir / "s.json", small_scenario);
+    const std::uint16_t base = some_free_port();
+    const std::string serve =
+        testing::meshsim_command({"serve", (dir / "s.json").string(), "--until", "60s", "--base-port",
+                                  std::to_string(base), "--out", (dir / "out").string()});
+    const auto t0 = std::chrono::steady_clock::now();
+    const testing::cli_result r = testing::run_shell(
+        serve + " < /dev/null & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo \"rc=$?\"", dir.path());
+    INFO(r.out << r.err);
+    CHECK(std::chrono::steady_clock::now() - t0 < 30s);
+    CHECK_THAT(r.out, Catch::Contains("front-1  tcp 127.0.0.1:" + std::to_string(base)));
+    CHECK((r.out.find("rc=0") != std::string::npos || r.out.find("rc=1") != std::string::npos));
+    CHECK_THAT(r.err, Catch::Contains("stopped early"));
+    const nlohmann::json summary = nlohmann::json::parse(testing::read_text(dir / "out" / "summary.json"));
+    CHECK(summary["mode"] == "real-time");
+    CHECK(summary["real_time"]["interrupted"] == true);
+    CHECK(summary["virtual_time_ns"].get<std::int64_t>() < 30'000'000'000);
+    CHECK(summary["workloads"]["users"]["arrivals"].get<std::uint64_t>() > 0);
+    for (int i = 0; i < 6; ++i) CHECK(port_free(static_cast<std::uint16_t>(base + i)));
+}
