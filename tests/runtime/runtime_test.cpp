@@ -1,6 +1,7 @@
 // The real runtime (runtime/) and `meshsim serve`: the store, the host's messages and
 // crashes, serve's bad input (exit 2, nothing left listening) and its HTTP edge.
 // Real time and real sockets: these tests are short (a few seconds at most).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -349,4 +350,52 @@ TEST_CASE("serve: SIGINT stops it cleanly and it still writes the summary", "[ru
     CHECK(summary["virtual_time_ns"].get<std::int64_t>() < 30'000'000'000);
     CHECK(summary["workloads"]["users"]["arrivals"].get<std::uint64_t>() > 0);
     for (int i = 0; i < 6; ++i) CHECK(port_free(static_cast<std::uint16_t>(base + i)));
+}
+
+TEST_CASE("host: a paused node runs nothing until it resumes; its messages wait for it", "[runtime]") {
+    const scratch_dir dir;
+    real::host h({.seed = 1, .data_dir = dir.path().string()});
+    std::vector<sim::time_point> ticks;
+    std::vector<sim::time_point> received;
+    const sim::node_id ticker = h.add_node(
+        "ticker",
+        [&](sim::runtime& rt) {
+            rt.bind(80);
+            rt.spawn("inbox", [&] {
+                while (rt.receive(80, sim::time_never)) received.push_back(rt.now());
+            });
+            while (true) {
+                rt.sleep_for(sim::duration(10ms));
+                ticks.push_back(rt.now());
+            }
+        },
+        0);
+    const sim::node_id sender = h.add_node(
+        "sender",
+        [&](sim::runtime& rt) {
+            rt.sleep_for(sim::duration(300ms));
+            sim::message m;
+            m.to = {ticker, 80};
+            m.body = "hi";
+            rt.send(std::move(m));
+        },
+        0);
+    h.start_at_begin(ticker);
+    h.start_at_begin(sender);
+    std::vector<sim::trace_event> events;
+    h.set_event_sink([&](const sim::trace_event& e) { events.push_back(e); });
+    h.at(sim::time_zero + 200ms, [&] { h.pause(ticker); });
+    h.at(sim::time_zero + 500ms, [&] { h.resume(ticker); });
+    h.open();
+    real::run_on_own_thread([&] { h.run(sim::duration(700ms)); });
+    const auto in_pause = [](sim::time_point t) { return t > sim::time_zero + 230ms && t < sim::time_zero + 490ms; };
+    CHECK(std::none_of(ticks.begin(), ticks.end(), in_pause));
+    CHECK(std::count_if(ticks.begin(), ticks.end(), [](sim::time_point t) { return t < sim::time_zero + 200ms; }) >= 5);
+    CHECK(std::count_if(ticks.begin(), ticks.end(), [](sim::time_point t) { return t > sim::time_zero + 500ms; }) >= 5);
+    REQUIRE(received.size() == 1);
+    CHECK(received[0] >= sim::time_zero + 500ms);  // arrived at 300ms, handled after the resume
+    std::vector<sim::event_kind> kinds;
+    for (const auto& e : events) kinds.push_back(e.kind);
+    CHECK(kinds == std::vector<sim::event_kind>{sim::event_kind::node_start, sim::event_kind::node_start,
+                                                sim::event_kind::node_pause, sim::event_kind::node_resume});
 }
