@@ -109,7 +109,7 @@ TEST_CASE("grpc-timeout values parse as gRPC defines them", "[runtime]") {
     }
 }
 
-TEST_CASE("host: messages cross real sockets; a crashed node refuses, restarts and loses unsynced writes",
+TEST_CASE("host: messages cross real sockets, and a crashed node refuses, restarts and loses unsynced writes",
           "[runtime]") {
     const scratch_dir dir;
     real::host h({.seed = 1, .data_dir = dir.path().string()});
@@ -281,7 +281,7 @@ std::string http_exchange(std::uint16_t port, const std::string& request) {
 
 }  // namespace
 
-TEST_CASE("serve: curl-style HTTP requests get answers while the scenario runs; SIGINT-like stop still summarizes",
+TEST_CASE("serve: curl-style HTTP requests get answers while the scenario runs, and a stop still summarizes",
           "[runtime][serve]") {
     const scratch_dir dir;
     harness::scenario s = load_text(small_scenario);
@@ -352,7 +352,7 @@ TEST_CASE("serve: SIGINT stops it cleanly and it still writes the summary", "[ru
     for (int i = 0; i < 6; ++i) CHECK(port_free(static_cast<std::uint16_t>(base + i)));
 }
 
-TEST_CASE("host: a paused node runs nothing until it resumes; its messages wait for it", "[runtime]") {
+TEST_CASE("host: a paused node runs nothing until it resumes, and its messages wait for it", "[runtime]") {
     const scratch_dir dir;
     real::host h({.seed = 1, .data_dir = dir.path().string()});
     std::vector<sim::time_point> ticks;
