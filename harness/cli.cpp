@@ -286,6 +286,7 @@ int serve_command(const serve_args& args) {
     options.data_dir = args.data_dir.value_or((dir->path() / "data").string());
     options.workloads = !args.no_workloads;
     options.http = !args.no_http;
+    options.on_note = [](const std::string& note) { std::cerr << "meshsim serve: note: " << printable(note) << "\n"; };
     options.on_ready = [&](const nlohmann::json& ports) {
         std::printf("meshsim serve: %s for %s (Ctrl-C stops it and writes the summary)\n", printable(s->name).c_str(),
                     sim::format_duration_hms(options.until.value_or(s->duration)).c_str());
@@ -297,7 +298,6 @@ int serve_command(const serve_args& args) {
         for (const auto& e : r.setup_errors) std::cerr << "meshsim: error: " << printable(e) << "\n";
         return exit_bad_input;
     }
-    for (const auto& n : r.not_applied) std::cerr << "meshsim serve: note: " << printable(n) << "\n";
     if (r.interrupted) std::fprintf(stderr, "meshsim serve: stopped early; the summary covers the time it ran\n");
     summary_file->write(json_text(r.summary));
     if (!summary_file->commit()) return bad_input(summary_file->error());

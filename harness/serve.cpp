@@ -284,6 +284,9 @@ serve_result serve_scenario(scenario s, const serve_options& options) {
         if (options.http) p["http"] = host.http_port_of(id);
         ports.push_back(std::move(p));
     }
+    if (options.on_note) {
+        for (const std::string& note : result.not_applied) options.on_note(note);
+    }
     if (options.on_ready) options.on_ready(ports);
     if (options.on_stop_handle) options.on_stop_handle([&host] { host.stop(); });
 

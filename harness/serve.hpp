@@ -23,6 +23,8 @@ struct serve_options {
     std::optional<sim::duration> until;  // overrides the scenario's duration
     std::string data_dir;                // the stores' files (created when missing)
     bool handle_signals = true;          // SIGINT/SIGTERM end the run early (the summary is still made)
+    // Before anything runs: each fault or feature real mode does not apply (as in not_applied).
+    std::function<void(const std::string& note)> on_note;
     // Once every port is bound, before anything runs: the port map.
     std::function<void(const nlohmann::json& ports)> on_ready;
     // Called with a function that stops the run from any thread (tests).

@@ -399,3 +399,35 @@ TEST_CASE("host: a paused node runs nothing until it resumes, and its messages w
     CHECK(kinds == std::vector<sim::event_kind>{sim::event_kind::node_start, sim::event_kind::node_start,
                                                 sim::event_kind::node_pause, sim::event_kind::node_resume});
 }
+
+TEST_CASE("serve: faults real mode cannot apply are named before it runs and in the summary", "[runtime][serve]") {
+    const scratch_dir dir;
+    std::string text = small_scenario;
+    text.replace(text.rfind('}'), 1,
+                 R"(, "faults": [{"kind": "partition", "shape": "halves", "at": "100ms", "for": "100ms"},
+                                 {"kind": "crash", "service": "back", "instance": 1, "at": "100ms", "for": "100ms"}]})");
+    const harness::scenario s = load_text(text);
+    harness::serve_options o;
+    o.data_dir = (dir / "data").string();
+    o.http = false;
+    o.workloads = false;
+    o.handle_signals = false;
+    o.until = sim::duration(400ms);
+    std::vector<std::string> notes;
+    bool ready_after_notes = false;
+    o.on_note = [&](const std::string& n) { notes.push_back(n); };
+    o.on_ready = [&](const nlohmann::json&) { ready_after_notes = !notes.empty(); };
+    const harness::serve_result r = harness::serve_scenario(s, o);
+    REQUIRE(r.setup_errors.empty());
+    REQUIRE(notes.size() == 1);
+    CHECK_THAT(notes[0], Catch::Contains("faults[0]") && Catch::Contains("partition"));
+    CHECK(ready_after_notes);
+    CHECK(r.summary["real_time"]["not_applied"] == nlohmann::json(notes));
+    // The crash was applied: one fault in the summary, back-1 down from about 100ms to 200ms.
+    REQUIRE(r.summary["faults"].size() == 1);
+    CHECK(r.summary["faults"][0]["kind"] == "crash");
+    const auto& down = r.summary["services"]["back"]["instances"]["back-1"]["down"];
+    REQUIRE(down.size() == 1);
+    CHECK(down[0][0].get<double>() >= 100e6);
+    CHECK(down[0][1].get<double>() < 350e6);
+}
