@@ -32,6 +32,7 @@
 #include "harness/runner.hpp"
 #include "harness/scenario/duration.hpp"
 #include "harness/scenario/loader.hpp"
+#include "harness/serve.hpp"
 #include "harness/summary.hpp"
 #include "harness/terminal_text.hpp"
 #include "harness/world/actions.hpp"
@@ -53,6 +54,16 @@ struct run_args {
     std::string events = "requests";
     std::string report = "all";  // all: the files of reports/report_formats.cpp; none
     bool quiet = false;
+};
+
+struct serve_args {
+    std::string file;
+    std::optional<std::string> base_port;  // as typed
+    std::optional<std::string> until;
+    std::optional<std::string> data_dir;  // default: OUT/data
+    std::string out_dir = "meshsim-serve-out";
+    bool no_workloads = false;
+    bool no_http = false;
 };
 
 struct bench_args {
@@ -246,6 +257,58 @@ int run_command(const run_args& args) {
     return r.passed ? exit_pass : exit_fail;
 }
 
+// meshsim serve FILE: the scenario on real sockets (harness/serve.hpp).
+int serve_command(const serve_args& args) {
+    serve_options options;
+    if (args.base_port) {
+        const std::string& text = *args.base_port;
+        unsigned value = 0;
+        const auto [stop, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || ec != std::errc() || stop != text.data() + text.size() || value < 1 || value > 65535 ||
+            text.find_first_not_of("0123456789") != std::string::npos)
+            return bad_input("--base-port: expected a port from 1 to 65535, got " + shown(text));
+        options.base_port = static_cast<std::uint16_t>(value);
+    }
+    if (args.until) {
+        const duration_parse_result until = parse_duration(*args.until);
+        if (!until.value || until.value->count() <= 0) {
+            return bad_input("--until: " +
+                             (until.value ? "must be longer than 0s, got " + shown(*args.until) : until.error));
+        }
+        options.until = *until.value;
+    }
+    if (args.file.empty()) return bad_input("serve: expected a scenario file, got \"\"");
+    if (args.data_dir && args.data_dir->empty()) return bad_input("--data-dir: expected a directory, got \"\"");
+    std::optional<scenario> s = load(args.file, options.until);
+    if (!s) return exit_bad_input;
+    std::string error;
+    std::optional<output_dir> dir = output_dir::prepare(args.out_dir, error);
+    if (!dir) return bad_input(error);
+    std::optional<output_file> summary_file = output_file::create(*dir, "summary.json", error);
+    if (!summary_file) return bad_input(error);
+    options.data_dir = args.data_dir.value_or((dir->path() / "data").string());
+    options.workloads = !args.no_workloads;
+    options.http = !args.no_http;
+    options.on_note = [](const std::string& note) { std::cerr << "meshsim serve: note: " << printable(note) << "\n"; };
+    options.on_ready = [&](const nlohmann::json& ports) {
+        std::printf("meshsim serve: %s for %s (Ctrl-C stops it and writes the summary)\n", printable(s->name).c_str(),
+                    sim::format_duration_hms(options.until.value_or(s->duration)).c_str());
+        std::printf("%s", port_map_text(ports).c_str());
+        std::fflush(stdout);
+    };
+    const serve_result r = serve_scenario(*s, options);
+    if (!r.setup_errors.empty()) {
+        for (const auto& e : r.setup_errors) std::cerr << "meshsim: error: " << printable(e) << "\n";
+        return exit_bad_input;
+    }
+    if (r.interrupted) std::fprintf(stderr, "meshsim serve: stopped early; the summary covers the time it ran\n");
+    summary_file->write(json_text(r.summary));
+    if (!summary_file->commit()) return bad_input(summary_file->error());
+    std::printf("summary: %s\n", printable(summary_file->final_path().string()).c_str());
+    std::printf("%s", text_summary(r.summary).c_str());
+    return r.passed ? exit_pass : exit_fail;
+}
+
 // DIR/events.jsonl, line by line in bounded memory, into the reports; false with
 // `error` set on a line that is not an event, a line cut short, or a read that fails.
 bool feed_events(const std::filesystem::path& file, report_files& reports, std::uint64_t& lines, std::string& error) {
@@ -422,6 +485,8 @@ constexpr command commands[] = {
     {"merge", "Combine the sweep.json of a sweep's shards into one sweep.json and junit.xml"},
     {"chaos", "Draw fault schedules for a scenario, shrink each failing one to a scenario file"},
     {"report", "Write the reports of a run's --out directory again from its summary.json and events.jsonl"},
+    {"serve",
+     "Run a scenario's services for real on localhost ports (HTTP too), its workloads and faults in real time"},
 };
 
 // --help lists the report files from the registry.
@@ -554,6 +619,22 @@ int parse_and_run(int argc, char** argv) {
     report_cmd->add_option("dir", report_dir, "The --out directory of a run")->required();
     report_cmd->footer("The reports, each written whole (a temporary file renamed into place):" + report_list());
 
+    serve_args serve;
+    CLI::App* serve_cmd = app.add_subcommand(commands[8].name, commands[8].description);
+    serve_cmd->add_option("file", serve.file, "Scenario file (JSON)")->required();
+    CLI::Option* serve_port_opt =
+        serve_cmd
+            ->add_option("--base-port", "First port: instances from here, then their HTTP edges (default: any free)")
+            ->type_name("P");
+    CLI::Option* serve_until_opt =
+        serve_cmd->add_option("--until", "Real time to run for, e.g. 30s (default: the scenario's duration)")
+            ->type_name("DURATION");
+    CLI::Option* serve_data_opt =
+        serve_cmd->add_option("--data-dir", "Directory for the stores' files (default: OUT/data)")->type_name("DIR");
+    serve_cmd->add_option("--out", serve.out_dir, "Directory for summary.json")->capture_default_str();
+    serve_cmd->add_flag("--no-workloads", serve.no_workloads, "Run no load generators (drive it from outside)");
+    serve_cmd->add_flag("--no-http", serve.no_http, "No HTTP edge on the instances");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -565,7 +646,7 @@ int parse_and_run(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         const CLI::App* where = &app;
         for (CLI::App* sub :
-             {run_cmd, validate_cmd, list_cmd, bench_cmd, sweep_cmd, merge_cmd, chaos_cmd, report_cmd}) {
+             {run_cmd, validate_cmd, list_cmd, bench_cmd, sweep_cmd, merge_cmd, chaos_cmd, report_cmd, serve_cmd}) {
             if (app.got_subcommand(sub)) where = sub;
         }
         const std::string name = where == &app ? "meshsim" : "meshsim " + where->get_name();
@@ -600,6 +681,12 @@ int parse_and_run(int argc, char** argv) {
     if (app.got_subcommand(validate_cmd)) return validate_command(validate_file);
     if (app.got_subcommand(list_cmd)) return list_command();
     if (app.got_subcommand(report_cmd)) return report_command(report_dir);
+    if (app.got_subcommand(serve_cmd)) {
+        if (serve_port_opt->count() > 0) serve.base_port = serve_port_opt->as<std::string>();
+        if (serve_until_opt->count() > 0) serve.until = serve_until_opt->as<std::string>();
+        if (serve_data_opt->count() > 0) serve.data_dir = serve_data_opt->as<std::string>();
+        return serve_command(serve);
+    }
     return exit_internal;
 }
 

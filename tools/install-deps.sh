@@ -3,6 +3,7 @@
 # there already (a dpkg query, well under a second). Idempotent; non-interactive.
 # Usage: tools/install-deps.sh [--tests]   (--tests: also what the test suite uses)
 set -euo pipefail
+# libboost-dev also brings the header-only Asio and Beast the real runtime (runtime/) uses.
 packages=(g++ cmake ninja-build libboost-fiber-dev libboost-context-dev libboost-dev
           nlohmann-json3-dev libcli11-dev catch2 librapidcheck-dev ccache)
 if [ "${1:-}" = "--tests" ]; then

@@ -33,10 +33,10 @@ svc::call_outcome call_on_edge(world_context& world, sim::runtime& rt, svc::call
     // Observed in true virtual time, as the timeline shows it: the caller's clock may
     // be wrong (a clock fault), and its breaker judges by that clock.
     flow_stats& stats = world.obs.edge(edge_stats);
-    const sim::time_point started = world.sim.now();
+    const sim::time_point started = world.true_now();
     world.obs.arrival(stats, started);
     svc::call_outcome out = edge.call(std::move(req), options);
-    const sim::time_point ended = world.sim.now();
+    const sim::time_point ended = world.true_now();
     world.obs.call_ended(stats, ended, out.attempts_sent, out.retries, out.hedges, out.end);
     world.obs.completion(stats, started, ended, out.result);
     if (svc::circuit_breaker* b = edge.breaker()) world.obs.breaker_seen(edge_stats, rt, ended, b->state(rt.now()));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -41,6 +42,11 @@ struct world_context {
     endpoint_pools pools;  // set by deploys and autoscalers; callers follow them
 
     world_context(const scenario& s, sim::kernel::simulation& w);
+
+    // True time, as observations record it: the simulation's clock, or the real
+    // runtime's (meshsim serve sets real_clock; `sim` then only names the nodes).
+    std::function<sim::time_point()> real_clock;
+    sim::time_point true_now() const { return real_clock ? real_clock() : sim.now(); }
 
     const std::vector<sim::address>& instances_of(std::string_view service) const;
     std::size_t endpoint_stats(const std::string& service, const std::string& path, int version) const;

@@ -50,8 +50,6 @@ std::size_t world_context::edge_stats(const std::string& from, const std::string
     return edge_index.at({from, to});
 }
 
-namespace {
-
 using ctx_t = world_context;
 
 void register_stats(ctx_t& ctx) {
@@ -80,8 +78,6 @@ void register_stats(ctx_t& ctx) {
         }
     }
 }
-
-}  // namespace
 
 world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<world_context>(s, sim)) {
     world_context& ctx = *ctx_;
@@ -149,12 +145,16 @@ sim::time_point world::last_fault_end() const {
 }
 
 void world::collect_data() {
-    world_context& ctx = *ctx_;
+    harness::collect_data(*ctx_,
+                          [this](sim::node_id id) -> const sim::store& { return ctx_->sim.get_node(id).disk(); });
+}
+
+void collect_data(world_context& ctx, const std::function<const sim::store&(sim::node_id)>& store_of) {
     std::map<std::pair<std::size_t, std::size_t>, std::set<std::string>> replicated;
     std::vector<std::set<std::string>> stored(ctx.config.services.size());
     for (std::size_t i = 0; i < ctx.config.services.size(); ++i) {
         for (const sim::address& a : ctx.instances.at(ctx.config.services[i].name)) {
-            const auto& disk = ctx.sim.get_node(a.node).disk();
+            const sim::store& disk = store_of(a.node);
             for (const std::string& key : disk.keys(data_prefix)) stored[i].insert(key.substr(data_prefix.size()));
             // "<prefix><service>/<key>": a record of another service (an unknown one is skipped).
             const auto each_by_service = [&](const std::string& prefix, const auto& take) {
@@ -177,7 +177,7 @@ void world::collect_data() {
     for (std::size_t i = 0; i < ctx.config.services.size(); ++i) {
         std::map<std::string, std::int64_t> values;  // a kv store's keys (each on one shard)
         for (const sim::address& a : ctx.instances.at(ctx.config.services[i].name)) {
-            const auto& disk = ctx.sim.get_node(a.node).disk();
+            const sim::store& disk = store_of(a.node);
             for (const std::string& key : disk.keys(kv_prefix)) {
                 values[key.substr(kv_prefix.size())] = disk.get(key)->value("value", std::int64_t{0});
             }

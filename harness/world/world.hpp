@@ -3,6 +3,7 @@
 // and overrides, and the faults scheduled through sim::kernel::fault_injector.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,12 @@
 #include "sim/kernel/simulation.hpp"
 
 namespace meshsim::harness {
+
+// The observations' rows of every service, endpoint and edge (world's first step;
+// meshsim serve builds its real world with it too).
+void register_stats(world_context& ctx);
+// After a run: what every instance's store holds, into ctx.data (the checkers' ledger).
+void collect_data(world_context& ctx, const std::function<const sim::store&(sim::node_id)>& store_of);
 
 class world {
 public:
