@@ -414,8 +414,11 @@ int validate_command(const std::string& file) {
     if (file.empty()) return bad_input("validate: expected a scenario file, got \"\"");
     const std::optional<scenario> s = load(file);
     if (!s) return exit_bad_input;
-    std::printf("%s: ok (%zu services, %zu workloads, %zu faults, %zu expectations)\n", printable(file).c_str(),
-                s->services.size(), s->workloads.size(), s->faults.size(), s->expectations.size());
+    std::printf("%s: ok (%zu services, %zu workloads, %zu faults, %zu expectations%s)\n", printable(file).c_str(),
+                s->services.size(), s->workloads.size(), s->faults.size(), s->expectations.size(),
+                s->planted_bug == svc::planted_bug::none
+                    ? ""
+                    : (", planted bug " + std::string(svc::to_string(s->planted_bug)) + ": test-only").c_str());
     return exit_pass;
 }
 
@@ -434,6 +437,10 @@ int list_command() {
     std::printf("checkers:\n");
     for (const checker_info& c : all_checkers()) {
         std::printf("  %-22s %s\n", std::string(c.name).c_str(), std::string(c.description).c_str());
+    }
+    std::printf("planted bugs (top-level \"planted_bug\"; test-only: meshsim's own chaos tests):\n");
+    for (const svc::planted_bug_info& b : svc::all_planted_bugs()) {
+        std::printf("  %-22s %s\n", std::string(b.name).c_str(), std::string(b.description).c_str());
     }
     std::printf("action kinds (top-level \"actions\"):\n");
     for (const action_kind& k : all_action_kinds()) {

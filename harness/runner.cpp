@@ -125,6 +125,8 @@ run_result run_scenario(scenario s, const run_options& options) {
                 on_event(e, e.node < sim.node_count() ? &sim.get_node(e.node).node_name() : nullptr);
         },
         wanted | observations::observed_kinds);
+    // Before the world: its fibers run (and unwind) with the scenario's planted bug.
+    const svc::planted_bug_scope planted_bug(s.planted_bug);
     world w(s, sim);
     obs = &w.obs();
     const shutdown_on_exit unwind_fibers_first(sim);

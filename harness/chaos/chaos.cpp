@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <stdexcept>
@@ -46,16 +47,49 @@ std::int64_t ns_of(const nlohmann::json& text) {
     return parsed.value->count();
 }
 
-double round2(double x) { return static_cast<double>(static_cast<std::int64_t>(x * 100 + 0.5)) / 100; }
+double round2(double x) {
+    const double scaled = x * 100;
+    return static_cast<double>(static_cast<std::int64_t>(scaled < 0 ? scaled - 0.5 : scaled + 0.5)) / 100;
+}
+
+// A clock offset as the clock fault reads it: a duration, "-" in front when behind.
+std::string offset_text(std::int64_t ns) { return (ns < 0 ? "-" : "") + ms_text(ns < 0 ? -ns : ns); }
+std::int64_t offset_ns(const nlohmann::json& text) {
+    const std::string& s = text.get_ref<const std::string&>();
+    return !s.empty() && s.front() == '-' ? -ns_of(s.substr(1)) : ns_of(text);
+}
+
+// A clock 10ms to 2s ahead or behind, drifting up to 1000 ppm either way half the time.
+void draw_clock(sim::random_stream& rs, nlohmann::json& f) {
+    const std::int64_t offset_ms = rs.uniform_int(10, 2000);
+    f["offset"] = offset_text((rs.bernoulli(0.5) ? -offset_ms : offset_ms) * ms);
+    if (rs.bernoulli(0.5)) f["drift_ppm"] = round2(rs.uniform(-1000, 1000));
+}
+
+// A degraded link from the fault's service (to one other service half the time): a
+// random subset of loss, latency, duplication and reordering, at least one.
+void draw_link(sim::random_stream& rs, const std::vector<chaos_target>& targets, const std::string& from,
+               nlohmann::json& f) {
+    std::vector<const chaos_target*> others;
+    for (const chaos_target& t : targets) {
+        if (t.service != from) others.push_back(&t);
+    }
+    if (!others.empty() && rs.bernoulli(0.5)) f["to"] = others[rs.below(others.size())]->service;
+    const bool loss = rs.bernoulli(0.5), latency = rs.bernoulli(0.5), duplicate = rs.bernoulli(0.5);
+    const bool reorder = rs.bernoulli(0.5);
+    if (loss || !(latency || duplicate || reorder)) f["loss"] = round2(rs.uniform(0.05, 0.5));
+    if (latency) f["latency"] = {{"dist", "constant"}, {"value", std::to_string(rs.uniform_int(10, 500)) + "ms"}};
+    if (duplicate) f["duplicate"] = round2(rs.uniform(0.05, 0.5));
+    if (reorder) f["reorder"] = round2(rs.uniform(0.05, 0.5));
+}
 
 }  // namespace
 
-// The fault kinds chaos draws, with the keys it gives them (the fault-kind registry's
-// names; clock and link need pairs of targets or offsets chaos does not draw yet).
+// The fault kinds chaos draws, with the keys it gives them (the fault-kind registry's names).
 const std::vector<std::string>& chaos_kinds() {
     static const std::vector<std::string> kinds = [] {
         std::vector<std::string> out;
-        for (const std::string_view k : {"crash", "pause", "slow", "partition", "abort", "delay"}) {
+        for (const std::string_view k : {"crash", "pause", "slow", "partition", "abort", "delay", "clock", "link"}) {
             if (find_fault_kind(k) == nullptr) throw std::logic_error("chaos: no fault kind " + std::string(k));
             out.emplace_back(k);
         }
@@ -95,6 +129,8 @@ nlohmann::json draw_chaos_faults(std::uint64_t seed, const std::vector<chaos_tar
         if (kind == "slow") f["factor"] = round2(rs.uniform(2, 20));
         if (kind == "abort" || kind == "delay") f["probability"] = round2(rs.uniform(0.1, 1));
         if (kind == "delay") f["delay"] = std::to_string(rs.uniform_int(10, 1000)) + "ms";
+        if (kind == "clock") draw_clock(rs, f);
+        if (kind == "link") draw_link(rs, targets, t.service, f);
         faults.push_back(std::move(f));
     }
     return faults;
@@ -207,6 +243,39 @@ shrink_result shrink(const chaos_context& c, const nlohmann::json& failing, std:
             if (f.contains("delay") && ns_of(f["delay"]) >= 2 * ms) {
                 nlohmann::json g = f;
                 g["delay"] = ms_text(ns_of(f["delay"]) / 2);
+                tries.push_back(g);
+            }
+            // Clock and link: a smaller offset and drift, less loss, latency, duplication, reordering.
+            if (f.contains("offset") && std::abs(offset_ns(f["offset"])) >= 2 * ms) {
+                nlohmann::json g = f;
+                g["offset"] = offset_text(offset_ns(f["offset"]) / 2);
+                tries.push_back(g);
+            }
+            if (f.contains("drift_ppm") && std::abs(f["drift_ppm"].get<double>()) >= 1) {
+                nlohmann::json g = f;
+                g["drift_ppm"] = round2(f["drift_ppm"].get<double>() / 2);
+                tries.push_back(g);
+            }
+            for (const char* key : {"loss", "duplicate", "reorder"}) {
+                if (f.contains(key) && f[key].get<double>() > 0.02) {
+                    nlohmann::json g = f;
+                    g[key] = round2(f[key].get<double>() / 2);
+                    tries.push_back(g);
+                }
+            }
+            // A link fault with fewer kinds of damage (one always stays).
+            for (const char* key : {"loss", "latency", "duplicate", "reorder"}) {
+                int damage = 0;
+                for (const char* other : {"loss", "latency", "duplicate", "reorder"}) damage += f.contains(other);
+                if (f["kind"] == "link" && f.contains(key) && damage > 1) {
+                    nlohmann::json g = f;
+                    g.erase(key);
+                    tries.push_back(g);
+                }
+            }
+            if (f.contains("latency") && ns_of(f["latency"]["value"]) >= 2 * ms) {
+                nlohmann::json g = f;
+                g["latency"]["value"] = ms_text(ns_of(f["latency"]["value"]) / 2);
                 tries.push_back(g);
             }
             if (run_ns - at >= 40 * ms) {

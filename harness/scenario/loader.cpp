@@ -97,6 +97,7 @@ private:
     void check_expectations_observe(const scenario& s);
     void warn_unretryable_edges(const scenario& s);
     void warn(const std::string& pointer, std::string message) const;
+    svc::planted_bug read_planted_bug(object_reader& root) const;
     void check_limits(const scenario& s);
     std::string unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& known);
 
@@ -682,6 +683,20 @@ network_config loader::read_network(object_reader r) {
     return n;
 }
 
+// "planted_bug": test-only, named exactly, and said so wherever the file is loaded.
+svc::planted_bug loader::read_planted_bug(object_reader& root) const {
+    const value_reader v = root.member("planted_bug");
+    if (!v.present()) return svc::planted_bug::none;
+    std::vector<std::string_view> names;
+    for (const svc::planted_bug_info& b : svc::all_planted_bugs()) names.push_back(b.name);
+    const std::optional<std::size_t> index = v.pick(names);
+    if (!index) return svc::planted_bug::none;
+    const svc::planted_bug_info& bug = svc::all_planted_bugs()[*index];
+    warn("/planted_bug", "test-only: this scenario runs with a planted bug (" + std::string(bug.name) + ": " +
+                             std::string(bug.description) + "); meshsim's tests use it to prove chaos finds it");
+    return bug.bug;
+}
+
 scenario loader::read() {
     scenario s;
     const std::size_t errors_before = doc_.out().count();
@@ -732,6 +747,7 @@ scenario loader::read() {
     for (const value_reader& item : root.array("expectations", {.max_items = max_expectations})) {
         s.expectations.push_back(read_expectation(item.object()));
     }
+    s.planted_bug = read_planted_bug(root);
     root.allow({"$schema"});
     root.finish();
     check_references(s);

@@ -15,6 +15,7 @@
 #include "services/platform/circuit_breaker.hpp"
 #include "services/platform/client.hpp"
 #include "services/platform/load_balancer.hpp"
+#include "services/platform/planted_bug.hpp"
 #include "services/platform/rate_limiter.hpp"
 #include "services/platform/retry_budget.hpp"
 #include "services/platform/retry_policy.hpp"
@@ -323,6 +324,8 @@ struct scenario {
     std::optional<nemesis_config> nemesis;
     std::vector<action_config> actions;
     std::vector<expectation_config> expectations;
+    // Test-only: a deliberately broken platform component (none in every real scenario).
+    svc::planted_bug planted_bug = svc::planted_bug::none;
     // Hash of the file's canonical JSON, so a summary names exactly what ran.
     std::uint64_t source_hash = 0;
     std::string source_file;

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "services/platform/planted_bug.hpp"
+
 namespace meshsim::svc {
 
 idempotent_consumer::idempotent_consumer(sim::store& store, std::string prefix)
@@ -10,7 +12,8 @@ idempotent_consumer::idempotent_consumer(sim::store& store, std::string prefix)
 bool idempotent_consumer::seen(const std::string& key) const { return store_.get(record_key(key)).has_value(); }
 
 apply_result idempotent_consumer::apply_once(const std::string& key, const std::function<void(sim::store&)>& effect) {
-    if (seen(key)) {
+    // Planted bug (test-only): the dedup record is written but never read.
+    if (seen(key) && !planted(planted_bug::consumer_not_idempotent)) {
         ++duplicates_;
         return apply_result::duplicate;
     }

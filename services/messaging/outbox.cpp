@@ -1,5 +1,7 @@
 #include "services/messaging/outbox.hpp"
 
+#include "services/platform/planted_bug.hpp"
+
 namespace meshsim::svc {
 
 config_errors outbox_relay_config::validate() const {
@@ -54,10 +56,25 @@ void outbox_relay::start() {
 }
 
 std::size_t outbox_relay::relay_once() {
+    if (planted(planted_bug::outbox_drops_on_crash)) return relay_once_marking_first();
     std::size_t published = 0;
     for (const outbox::entry& item : box_.pending(config_.batch_size)) {
         if (!publish_(item.e)) break;
         box_.mark_sent(item.key);
+        ++published;
+        ++published_;
+    }
+    return published;
+}
+
+// Planted bug (test-only): the batch is marked sent before it is published (at most
+// once): a failed publish (the broker down or cut off) or a crash meanwhile loses the rest.
+std::size_t outbox_relay::relay_once_marking_first() {
+    const std::vector<outbox::entry> batch = box_.pending(config_.batch_size);
+    for (const outbox::entry& item : batch) box_.mark_sent(item.key);
+    std::size_t published = 0;
+    for (const outbox::entry& item : batch) {
+        if (!publish_(item.e)) break;
         ++published;
         ++published_;
     }

@@ -77,6 +77,8 @@ public:
     std::uint64_t published_count() const { return published_; }
 
 private:
+    std::size_t relay_once_marking_first();
+
     outbox& box_;
     publish_fn publish_;
     outbox_relay_config config_;

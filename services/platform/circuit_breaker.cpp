@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "services/platform/planted_bug.hpp"
 #include "sim/invariant.hpp"
 
 namespace meshsim::svc {
@@ -76,6 +77,8 @@ sim::duration circuit_breaker::current_open_wait() const {
 void circuit_breaker::enter_open(sim::time_point now) {
     ++consecutive_opens_;
     open_until_ = sim::saturating_add(now, current_open_wait());
+    // Planted bug (test-only): the wait never ends, so the breaker never half-opens.
+    if (planted(planted_bug::breaker_never_half_opens)) open_until_ = sim::time_never;
 }
 
 void circuit_breaker::move_to(sim::time_point now, breaker_state next) {

@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "services/platform/ids.hpp"
+#include "services/platform/planted_bug.hpp"
 
 namespace meshsim::svc {
 
@@ -277,6 +278,8 @@ std::shared_ptr<call_edge::call_state> call_edge::prepare(request req, const cal
     call->deadline = sim::saturating_add(call->started, policy_.deadline);
     const call_scope* scope = options.scope;
     if (scope) call->deadline = std::min(call->deadline, scope->deadline);
+    // Planted bug (test-only): the call has no deadline; only the per-try timeout ends a try.
+    if (planted(planted_bug::retry_ignores_deadline)) call->deadline = sim::time_never;
     call->correlation_id = scope && !scope->correlation_id.empty() ? scope->correlation_id : new_correlation_id(rt_);
     call->idempotency_key = options.idempotency_key;
     if (call->idempotency_key.empty() && options.generate_idempotency_key) {

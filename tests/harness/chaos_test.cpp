@@ -2,6 +2,7 @@
 // bounded number of runs, shrinks it to at most a few faults, and writes a scenario file
 // that, run with the printed command, fails the same check; equal seeds give equal
 // chaos.json for any --jobs; every bad input is exit 2 with a message.
+#include <cmath>
 #include <regex>
 #include <set>
 
@@ -38,7 +39,7 @@ TEST_CASE("chaos draws valid, varied fault schedules from the seed", "[harness][
         for (const auto& f : faults) kinds.insert(f["kind"].get<std::string>());
     }
     CHECK(schedules.size() == 50);
-    CHECK(kinds == std::set<std::string>{"abort", "crash", "delay", "partition", "pause", "slow"});
+    CHECK(kinds == std::set<std::string>{"abort", "clock", "crash", "delay", "link", "partition", "pause", "slow"});
     // Bounds: only the kinds named, at most max_faults, and some run reaches the maximum.
     h::chaos_bounds crash_only;
     crash_only.kinds.push_back("crash");
@@ -50,6 +51,75 @@ TEST_CASE("chaos draws valid, varied fault schedules from the seed", "[harness][
         for (const auto& f : faults) CHECK(f["kind"].get<std::string>() == std::string("crash"));
     }
     CHECK(most == 2);
+}
+
+TEST_CASE("chaos draws clock and link faults within their bounds, each a fault the loader reads", "[harness][chaos]") {
+    const std::vector<h::chaos_target> targets = {{"api", 2}, {"db", 1}};
+    h::chaos_bounds clock_and_link;
+    clock_and_link.kinds = {"clock", "link"};
+    clock_and_link.max_faults = 5;
+    std::set<std::string> link_keys;
+    bool behind = false, ahead = false, drift = false, narrowed = false;
+    for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+        for (const auto& f : h::draw_chaos_faults(seed, targets, 4'000'000'000, clock_and_link)) {
+            const std::string kind = f["kind"].get<std::string>();
+            REQUIRE((kind == "clock" || kind == "link"));
+            if (kind == "clock") {
+                const std::string offset = f["offset"].get<std::string>();
+                const bool negative = offset.front() == '-';
+                (negative ? behind : ahead) = true;
+                const long offset_ms = std::stol(offset.substr(negative ? 1 : 0));
+                CHECK(offset_ms >= 10);
+                CHECK(offset_ms <= 2000);
+                if (f.contains("drift_ppm")) {
+                    drift = true;
+                    CHECK(std::abs(f["drift_ppm"].get<double>()) <= 1000);
+                }
+                continue;
+            }
+            bool degraded = false;
+            for (const char* key : {"loss", "duplicate", "reorder"}) {
+                if (!f.contains(key)) continue;
+                degraded = true;
+                link_keys.insert(key);
+                CHECK(f[key].get<double>() >= 0.05);
+                CHECK(f[key].get<double>() <= 0.5);
+            }
+            if (f.contains("latency")) {
+                degraded = true;
+                link_keys.insert("latency");
+                CHECK(f["latency"]["dist"] == "constant");
+            }
+            CHECK(degraded);  // never a link fault that changes nothing
+            if (f.contains("to")) {
+                narrowed = true;
+                CHECK(f["to"] != f["service"]);
+            }
+        }
+    }
+    CHECK((behind && ahead && drift && narrowed));
+    CHECK(link_keys == std::set<std::string>{"duplicate", "latency", "loss", "reorder"});
+}
+
+TEST_CASE("chaos with --kinds clock,link runs, and its shrunk files keep only those kinds", "[harness][chaos][cli]") {
+    const scratch_dir dir;
+    const cli_result r = run_meshsim(
+        {"chaos", fragile, "--runs", "12", "--seed", "1", "--kinds", "link,clock", "--out", "c"}, dir.path());
+    INFO(r.out << r.err);
+    REQUIRE((r.exit_code == 0 || r.exit_code == 1));
+    const nlohmann::json chaos = nlohmann::json::parse(read_text(dir / "c/chaos.json"));
+    CHECK(chaos["kinds"] == nlohmann::json({"link", "clock"}));
+    std::size_t links = 0;
+    for (const auto& run : chaos["results"]) {
+        for (const auto& f : run["faults"]) {
+            CHECK((f["kind"] == "link" || f["kind"] == "clock"));
+            links += f["kind"] == "link";
+        }
+        if (run["verdict"] != "fail") continue;
+        CHECK(run["shrunk"]["faults"].size() <= 2);
+        for (const auto& f : run["shrunk"]["faults"]) CHECK((f["kind"] == "link" || f["kind"] == "clock"));
+    }
+    CHECK(links > 0);
 }
 
 TEST_CASE("chaos finds a failing schedule, shrinks it, and the written file fails the same way",
@@ -119,8 +189,14 @@ TEST_CASE("chaos results depend on the seed only, not on --jobs", "[harness][cha
         }
         return j["results"];
     };
-    CHECK(read_text(dir / "j1/chaos.json") == read_text(dir / "j1b/chaos.json"));
-    CHECK(read_text(dir / "j1/junit.xml") == read_text(dir / "j1b/junit.xml"));
+    // Byte for byte, but for the output directory in the paths of the shrunk files.
+    const auto in_j1 = [&](const std::string& file) {
+        std::string text = read_text(dir / "j1b" / file);
+        for (std::size_t at; (at = text.find("j1b/")) != std::string::npos;) text.replace(at, 4, "j1/");
+        return text;
+    };
+    CHECK(read_text(dir / "j1/chaos.json") == in_j1("chaos.json"));
+    CHECK(read_text(dir / "j1/junit.xml") == in_j1("junit.xml"));
     CHECK(results("j1") == results("j2"));
     CHECK(results("j1").size() == 12);
     const cli_result other = run_meshsim({"chaos", fragile, "--runs", "12", "--seed", "6", "--out", "s6"}, dir.path());
@@ -130,12 +206,12 @@ TEST_CASE("chaos results depend on the seed only, not on --jobs", "[harness][cha
 TEST_CASE("the reproduce command quotes an output directory a shell would split", "[harness][chaos][cli]") {
     const scratch_dir dir;
     const cli_result r =
-        run_meshsim({"chaos", fragile, "--runs", "3", "--seed", "1", "--out", "my out $x"}, dir.path());
+        run_meshsim({"chaos", fragile, "--runs", "4", "--seed", "1", "--out", "my out $x"}, dir.path());
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 1);
     const nlohmann::json chaos = nlohmann::json::parse(read_text(dir / "my out $x/chaos.json"));
-    const std::string reproduce = chaos["results"][2]["reproduce"].get<std::string>();
-    CHECK(reproduce == "meshsim run 'my out $x/chaos-1.json' --seed 3");
+    const std::string reproduce = chaos["results"][3]["reproduce"].get<std::string>();
+    CHECK(reproduce == "meshsim run 'my out $x/chaos-1.json' --seed 4");
     // The printed command, as a shell runs it (meshsim's path for the word "meshsim").
     const cli_result replay = run_shell("exec " + h::shell_quote(MESHSIM_BINARY) +
                                             reproduce.substr(std::string("meshsim").size()) + " --out r < /dev/null",
@@ -163,7 +239,9 @@ TEST_CASE("bad input to chaos is exit 2 with a clear message", "[harness][chaos]
         {{fragile, "--runs", "2", "--kinds", ""}, "--kinds: \"\" is not a fault kind"},
         {{fragile, "--runs", "2", "--kinds", "crash,,pause"}, "--kinds: \"\" is not a fault kind"},
         {{fragile, "--runs", "2", "--kinds", "crash,crash"}, "--kinds: \"crash\" is named twice"},
-        {{fragile, "--runs", "2", "--kinds", "clock"}, "--kinds: \"clock\" is not a fault kind chaos draws"},
+        {{fragile, "--runs", "2", "--kinds", "nemesis"}, "--kinds: \"nemesis\" is not a fault kind chaos draws"},
+        {{fragile, "--runs", "2", "--kinds", "Clock"}, "--kinds: \"Clock\" is not a fault kind chaos draws"},
+        {{fragile, "--runs", "2", "--kinds", "link,clock,link"}, "--kinds: \"link\" is named twice"},
         {{fragile, "--runs", "2", "--max-faults", "0"}, "--max-faults: expected a number from 1 to 20"},
         {{fragile, "--runs", "2", "--max-faults", "21"}, "--max-faults: expected a number from 1 to 20"},
         {{fragile, "--runs", "2", "--jobs", "0"}, "--jobs: expected a number of threads from 1 to 256"},
