@@ -196,7 +196,7 @@ TEST_CASE("a chaos shrunk file replays from its recording, copied anywhere", "[h
     CHECK(replay.exit_code == 0);
 }
 
-TEST_CASE("--pin warns when the scenario or meshsim changed since the reproduce command was printed",
+TEST_CASE("the reproduce command's --pin warns when the scenario or meshsim changed since it was printed",
           "[harness][replay][cli]") {
     const scratch_dir dir;
     write_text(dir / "f.json", fragile_text);
