@@ -28,6 +28,8 @@
 #include "harness/kinds/service_kind.hpp"
 #include "harness/memory_reserve.hpp"
 #include "harness/output_dir.hpp"
+#include "harness/replay/recording.hpp"
+#include "harness/replay/replay.hpp"
 #include "harness/report_files.hpp"
 #include "harness/runner.hpp"
 #include "harness/scenario/duration.hpp"
@@ -48,6 +50,7 @@ struct run_args {
     std::optional<std::string> file;  // nullopt: the flagship
     std::optional<std::string> seed;  // as typed; parsed strictly by parse_seed
     std::optional<std::string> until;
+    std::optional<std::string> pin;  // HASH@VERSION: warn when the scenario or meshsim differs
     std::string out_dir = "meshsim-out";
     std::string format = "text";
     std::vector<std::string> sets;  // --set path=value, as typed
@@ -103,6 +106,28 @@ std::optional<scenario> load(const std::optional<std::string>& file, std::option
     if (s && !file) s->source_file.clear();               // reproduce with `meshsim run`, no file
     if (s && file && *file == "-") s->source_file = "-";  // reproduce from stdin again
     return s;
+}
+
+// --pin HASH@VERSION (the reproduce command's): a warning on stderr for each that differs
+// from the run about to happen; false with `error` set when the text is not of that form.
+bool check_pin(const std::string& pin, const scenario& s, std::string& error) {
+    const std::size_t at = pin.find('@');
+    const std::optional<std::uint64_t> hash = at == std::string::npos ? std::nullopt : parse_hash(pin.substr(0, at));
+    if (!hash || at + 1 == pin.size()) {
+        error = "--pin: expected HASH@VERSION (16 hex digits, '@', a meshsim version), got " + shown(pin);
+        return false;
+    }
+    const std::string version = pin.substr(at + 1);
+    if (*hash != s.source_hash) {
+        std::cerr << "meshsim: warning: the file has changed since this command was printed: scenario hash "
+                  << sim::format_hash(s.source_hash) << ", pinned " << sim::format_hash(*hash)
+                  << " (this run is not the one recorded)\n";
+    }
+    if (version != meshsim::version) {
+        std::cerr << "meshsim: warning: pinned meshsim " << printable(version) << ", this is meshsim "
+                  << meshsim::version << " (the trace may differ)\n";
+    }
+    return true;
 }
 
 // A progress line on stderr for long runs, only when a person is watching.
@@ -210,6 +235,13 @@ int run_command(const run_args& args) {
     if (args.file && args.file->empty()) return bad_input("run: expected a scenario file, got \"\"");
     std::optional<scenario> s = load(args.file, options.until, sets);
     if (!s) return exit_bad_input;
+    if (args.pin) {
+        std::string error;
+        if (!check_pin(*args.pin, *s, error)) return bad_input(error);
+    }
+    options.checkpoint_every = default_checkpoint_every;
+    options.set_typed = args.sets;
+    options.events_level = args.events;
 
     std::string error;
     std::optional<run_outputs> out = prepare_outputs(args, *level, error);
@@ -494,6 +526,7 @@ constexpr command commands[] = {
     {"report", "Write the reports of a run's --out directory again from its summary.json and events.jsonl"},
     {"serve",
      "Run a scenario's services for real on localhost ports (HTTP too), its workloads and faults in real time"},
+    {"replay", "Re-run a recorded run (a --out directory or a chaos-N.json) and check its trace hash"},
 };
 
 // --help lists the report files from the registry.
@@ -550,6 +583,12 @@ int parse_and_run(int argc, char** argv) {
         ->check(CLI::IsMember({"all", "none"}))
         ->capture_default_str();
     run_cmd->add_flag("--quiet", run.quiet, "Print only the trace hash and the verdict");
+    CLI::Option* pin_opt =
+        run_cmd
+            ->add_option(
+                "--pin",
+                "Warn when the scenario's content hash or meshsim's version is not this (reproduce commands pin both)")
+            ->type_name("HASH@VERSION");
     // One value per --set, so a FILE after it stays the FILE.
     run_cmd->add_option("--set", run.sets, "Change the scenario: path=value (JSON pointer or dotted path), repeatable")
         ->allow_extra_args(false)
@@ -642,6 +681,18 @@ int parse_and_run(int argc, char** argv) {
     serve_cmd->add_flag("--no-workloads", serve.no_workloads, "Run no load generators (drive it from outside)");
     serve_cmd->add_flag("--no-http", serve.no_http, "No HTTP edge on the instances");
 
+    replay_args replay;
+    CLI::App* replay_cmd = app.add_subcommand(commands[9].name, commands[9].description);
+    replay_cmd
+        ->add_option("target", replay.target,
+                     "The --out directory of `meshsim run` (or its summary.json), or a chaos-N.json (or its "
+                     "chaos-N.replay.json)")
+        ->required();
+    replay_cmd->add_flag("--any-version", replay.any_version, "Replay a recording made by another meshsim version");
+    replay_cmd->footer(
+        "Exit 0: the same trace. 1: a different trace (the first divergent interval and event are named). "
+        "2: bad input.");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -652,8 +703,8 @@ int parse_and_run(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         const CLI::App* where = &app;
-        for (CLI::App* sub :
-             {run_cmd, validate_cmd, list_cmd, bench_cmd, sweep_cmd, merge_cmd, chaos_cmd, report_cmd, serve_cmd}) {
+        for (CLI::App* sub : {run_cmd, validate_cmd, list_cmd, bench_cmd, sweep_cmd, merge_cmd, chaos_cmd, report_cmd,
+                              serve_cmd, replay_cmd}) {
             if (app.got_subcommand(sub)) where = sub;
         }
         const std::string name = where == &app ? "meshsim" : "meshsim " + where->get_name();
@@ -668,6 +719,7 @@ int parse_and_run(int argc, char** argv) {
         if (file_opt->count() > 0) run.file = file;
         if (seed_opt->count() > 0) run.seed = seed;
         if (until_opt->count() > 0) run.until = until;
+        if (pin_opt->count() > 0) run.pin = pin_opt->as<std::string>();
         return run_command(run);
     }
     if (app.got_subcommand(bench_cmd)) return bench_command(bench);
@@ -694,6 +746,7 @@ int parse_and_run(int argc, char** argv) {
         if (serve_data_opt->count() > 0) serve.data_dir = serve_data_opt->as<std::string>();
         return serve_command(serve);
     }
+    if (app.got_subcommand(replay_cmd)) return replay_command(replay);
     return exit_internal;
 }
 

@@ -4,11 +4,13 @@
 
 #include "harness/checkers/checker.hpp"
 #include "harness/memory_reserve.hpp"
+#include "harness/replay/recording.hpp"
 #include "harness/scenario/limits.hpp"
 #include "harness/summary.hpp"
 #include "harness/terminal_text.hpp"
 #include "harness/world/faults.hpp"
 #include "harness/world/world.hpp"
+#include "meshsim_version.hpp"
 #include "sim/invariant.hpp"
 
 namespace meshsim::harness {
@@ -60,6 +62,21 @@ void run_to_the_end(const scenario& s, world& w, const run_options& options, run
     id.reproduce = reproduce_command(s, options);
     result.summary = make_summary(id, w.obs(), w.data(), checks, faults);
     add_breaker_settings(result.summary, s);
+    if (options.checkpoint_every != 0) {
+        recording rec;
+        rec.scenario_file = s.source_file;
+        rec.scenario_hash = sim::format_hash(s.source_hash);
+        rec.seed = s.seed;
+        if (options.until) rec.until_ns = options.until->count();
+        rec.set = options.set_typed;
+        rec.meshsim_version = meshsim::version;
+        rec.trace_hash = sim::format_hash(sim.trace().hash());
+        rec.events = sim.trace().count();
+        rec.events_level = options.events_level;
+        rec.checkpoint_every = options.checkpoint_every;
+        rec.checkpoints = sim.trace().checkpoints();
+        result.summary["recording"] = to_json(rec);
+    }
     result.passed = result.summary["verdict"].get<std::string>() == "pass";
 }
 
@@ -81,7 +98,11 @@ std::string reproduce_command(const scenario& s, const run_options& options) {
     }
     cmd += " --seed " + std::to_string(s.seed);
     if (options.until) cmd += " --until " + sim::format_duration_hms(*options.until);
-    return cmd + options.reproduce_suffix;
+    return cmd + pin_words(s.source_hash) + options.reproduce_suffix;
+}
+
+std::string pin_words(std::uint64_t scenario_hash) {
+    return " --pin " + sim::format_hash(scenario_hash) + "@" + meshsim::version;
 }
 
 std::vector<std::string> until_problems(const scenario& s, sim::duration until, bool keeps_events) {
@@ -113,6 +134,7 @@ run_result run_scenario(scenario s, const run_options& options) {
         .fiber_stack_bytes = 256 * 1024,
         .trace = options.keep_events ? sim::trace_mode::full : sim::trace_mode::hash_only});
     sim::kernel::simulation& sim = *result.sim;
+    sim.trace().keep_checkpoints(options.checkpoint_every);
     // The observations read fault and node lifecycle events (down intervals, fault
     // ids); they exist once the world does, before anything runs. on_event gets the
     // kinds it asked for; the sink is handed only the kinds either wants.

@@ -31,6 +31,11 @@ struct run_options {
     // Asked every virtual `bucket`: true ends the run there, without a summary
     // (an output can no longer be written: no point running on).
     std::function<bool()> stop_requested;
+    // Not 0: keep the trace hash every this many events (a power of two) and put the
+    // recording `meshsim replay` reads into the summary ("recording", docs/outputs.md).
+    std::uint64_t checkpoint_every = 0;
+    std::vector<std::string> set_typed;       // the --set flags, as typed, for the recording
+    std::optional<std::string> events_level;  // the events.jsonl beside the summary holds these kinds
 };
 
 struct run_result {
@@ -50,7 +55,11 @@ run_result run_scenario(scenario s, const run_options& options);
 std::vector<std::string> until_problems(const scenario& s, sim::duration until, bool keeps_events);
 
 // The command line that replays a run of S (with S's seed) as a POSIX shell reads
-// it: the file name quoted, so that pasting it runs this scenario and nothing else.
+// it: the file name quoted, so that pasting it runs this scenario and nothing else;
+// `--pin HASH@VERSION` makes `meshsim run` warn when the file or meshsim has changed since.
 std::string reproduce_command(const scenario& s, const run_options& options);
+
+// " --pin HASH@VERSION": S's content hash and this meshsim's version.
+std::string pin_words(std::uint64_t scenario_hash);
 
 }  // namespace meshsim::harness

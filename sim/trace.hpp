@@ -80,6 +80,7 @@ public:
         if (!detail.empty()) h = mix64(h ^ stable_hash(detail) ^ detail.size());
         hash_ = h;
         ++count_;
+        if ((count_ & checkpoint_mask_) == 0) checkpoints_.push_back(hash_);
         if (mode_ == trace_mode::full) keep(at, kind, node, a, b, detail);
         if (sink_ && (sink_kinds_ & mask_of(kind)) != 0) sink_(trace_event{at, kind, node, a, b, std::string(detail)});
     }
@@ -92,6 +93,15 @@ public:
         sink_kinds_ = kinds;
     }
 
+    // Keeps the hash after every EVERY-th event (a power of two; 0: none, the default),
+    // so two runs can be compared interval by interval (`meshsim replay`).
+    void keep_checkpoints(std::uint64_t every) {
+        checkpoint_mask_ = every == 0 ? ~std::uint64_t{0} : every - 1;
+        checkpoints_.clear();
+    }
+    // checkpoints()[i]: the hash after (i + 1) * EVERY events.
+    const std::vector<std::uint64_t>& checkpoints() const { return checkpoints_; }
+
     std::uint64_t hash() const { return hash_; }
     std::uint64_t count() const { return count_; }
     const std::vector<trace_event>& events() const { return events_; }
@@ -103,6 +113,9 @@ private:
     trace_mode mode_;
     std::uint64_t hash_ = 0x6d65736873696d00ull;  // "meshsim\0"
     std::uint64_t count_ = 0;
+    // count_ & mask == 0 at a checkpoint; all ones (none) until keep_checkpoints().
+    std::uint64_t checkpoint_mask_ = ~std::uint64_t{0};
+    std::vector<std::uint64_t> checkpoints_;
     std::vector<trace_event> events_;
     std::function<void(const trace_event&)> sink_;
     event_kind_mask sink_kinds_ = every_event_kind;

@@ -16,6 +16,7 @@
 #include "harness/cli.hpp"
 #include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/output_dir.hpp"
+#include "harness/replay/replay.hpp"
 #include "harness/runner.hpp"
 #include "harness/scenario/duration.hpp"
 #include "harness/scenario/loader.hpp"
@@ -465,7 +466,16 @@ int chaos_command(const chaos_args& args) {
             out->write(json_text(file));
             if (!commit(*out)) return exit_internal;
             const std::string path = (dir->path() / name).string();
-            r.reproduce = "meshsim run " + shell_quote(path) + " --seed " + std::to_string(r.seed);
+            // Beside it, what `meshsim replay` needs to check a later run of it.
+            const std::optional<recording> rec = record_run(dir->path() / name, r.seed, error);
+            if (!rec) throw std::logic_error("chaos cannot record its shrunk file: " + error);
+            const std::string replay_name = recording_beside(name).string();
+            std::optional<output_file> replay_out = output_file::create(*dir, replay_name, error);
+            if (!replay_out) return bad_input(error);
+            replay_out->write(json_text(to_json(*rec)));
+            if (!commit(*replay_out)) return exit_internal;
+            r.reproduce = "meshsim run " + shell_quote(path) + " --seed " + std::to_string(r.seed) +
+                          pin_words(*parse_hash(rec->scenario_hash));
             one["shrunk"] = {{"file", path},
                              {"check", label},
                              {"faults", shrunk.scenario["faults"]},
@@ -477,6 +487,7 @@ int chaos_command(const chaos_args& args) {
                               std::to_string(shrunk.scenario["faults"].size()) + " in " + std::to_string(shrunk.steps) +
                               " steps" + (shrunk.bound_hit ? " (the step bound was hit: maybe not minimal)" : ""));
             reports.push_back("    reproduce: " + r.reproduce);
+            reports.push_back("    replay: meshsim replay " + shell_quote(path));
         }
         one["reproduce"] = r.reproduce;
         results.push_back(std::move(one));

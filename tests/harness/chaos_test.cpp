@@ -147,7 +147,7 @@ TEST_CASE("chaos finds a failing schedule, shrinks it, and the written file fail
         // The reproduce command, as printed, fails the same check.
         const std::string reproduce = run["reproduce"].get<std::string>();
         CHECK(r.out.find("reproduce: " + reproduce) != std::string::npos);
-        const std::regex form("meshsim run (\\S+) --seed ([0-9]+)");
+        const std::regex form("meshsim run (\\S+) --seed ([0-9]+) --pin [0-9a-f]{16}@\\S+");
         std::smatch m;
         REQUIRE(std::regex_match(reproduce, m, form));
         CHECK(m[2].str() == std::to_string(run["seed"].get<std::uint64_t>()));
@@ -211,7 +211,7 @@ TEST_CASE("the reproduce command quotes an output directory a shell would split"
     REQUIRE(r.exit_code == 1);
     const nlohmann::json chaos = nlohmann::json::parse(read_text(dir / "my out $x/chaos.json"));
     const std::string reproduce = chaos["results"][3]["reproduce"].get<std::string>();
-    CHECK(reproduce == "meshsim run 'my out $x/chaos-1.json' --seed 4");
+    CHECK(reproduce.rfind("meshsim run 'my out $x/chaos-1.json' --seed 4 --pin ", 0) == 0);
     // The printed command, as a shell runs it (meshsim's path for the word "meshsim").
     const cli_result replay = run_shell("exec " + h::shell_quote(MESHSIM_BINARY) +
                                             reproduce.substr(std::string("meshsim").size()) + " --out r < /dev/null",

@@ -9,11 +9,13 @@
 
 #include "harness/runner.hpp"
 #include "harness/scenario/loader.hpp"
+#include "meshsim_version.hpp"
 #include "sim/invariant.hpp"
 
 using namespace meshsim;
 using namespace meshsim::harness;
 using namespace std::chrono_literals;
+using Catch::Matchers::Contains;
 using Catch::Matchers::EndsWith;
 using Catch::Matchers::StartsWith;
 
@@ -57,7 +59,9 @@ TEST_CASE("an invariant broken during a run ends it with the seed, the virtual t
             CHECK_THAT(v.what(), StartsWith("invariant broken at virtual time " + sim::format_time_hms(*broke_at) +
                                             " (seed 5): a draw below a bound has a bound above 0 (bound > 0, "
                                             "sim/random.cpp:"));
-            CHECK_THAT(v.what(), EndsWith("; reproduce: meshsim run broken.json --seed 5"));
+            // The reproduce command pins the file's content hash and meshsim's version.
+            CHECK_THAT(v.what(), Contains("; reproduce: meshsim run broken.json --seed 5 --pin "));
+            CHECK_THAT(v.what(), EndsWith(std::string("@") + meshsim::version));
         }
         // The run stopped within the instant it broke in (the rest of the 2s never ran).
         CHECK(events_after < 20);

@@ -155,8 +155,8 @@ TEST_CASE("junit.xml escapes a hostile scenario name and carries the failure", "
     CHECK(xml.find("<testsuites name=\"meshsim sweep\" tests=\"2\" failures=\"2\" errors=\"0\"") != std::string::npos);
     CHECK(xml.find("<testcase name=\"seed=3\"") != std::string::npos);
     CHECK(xml.find("<failure message=\"retry amplification at back: expected &lt;= 1.1") != std::string::npos);
-    // The reproduce command carries the --set flag, shell-quoted.
-    CHECK(xml.find("--seed 4 --set ") != std::string::npos);
+    // The reproduce command pins the scenario and meshsim, and carries the --set flag, shell-quoted.
+    CHECK(std::regex_search(xml, std::regex("--seed 4 --pin [0-9a-f]{16}@[^ ]+ --set ")));
     CHECK(xmllint_accepts(dir / "o/junit.xml"));
     const nlohmann::json sweep = nlohmann::json::parse(read_text(dir / "o/sweep.json"));
     CHECK(sweep["scenario"] == name);
@@ -360,5 +360,5 @@ TEST_CASE("a sweep lists 50 failing seeds on stdout and counts the rest", "[harn
     CHECK(r.out.find("  ... and 5 more (all in sweep.json and junit.xml)") != std::string::npos);
     const std::string xml = read_text(dir / "o/junit.xml");
     CHECK(xml.find("<testcase name=\"seed=154\"") != std::string::npos);
-    CHECK(xml.find("--seed 154 --set duration=9s") != std::string::npos);
+    CHECK(std::regex_search(xml, std::regex("--seed 154 --pin [0-9a-f]{16}@[^ ]+ --set duration=9s")));
 }
