@@ -109,7 +109,10 @@ void simulation::resume(node_id id) {
         // Whatever woke during the pause runs now, in the order it woke: timers fire late.
         std::vector<std::uint32_t> woken;
         woken.swap(n.deferred_wakes_);
-        for (const std::uint32_t s : woken) scheduler_.awakened(slots_[s].ctx);
+        for (const std::uint32_t s : woken) {
+            slots_[s].deferred = false;
+            scheduler_.awakened(slots_[s].ctx);
+        }
     });
 }
 
@@ -139,6 +142,9 @@ void simulation::kill_fibers(node& n) {
     // Newest first: a fiber spawned later usually runs inside state an earlier one
     // owns (a request handler inside its server loop's routes), so it must finish
     // unwinding before the owner's frame goes away.
+    // That holds for fibers woken during a pause too (a timer that fired, a message
+    // that arrived): they were not scheduled yet and take their place in the same
+    // order, not after the others, else an owner could unwind before what runs in it.
     for (std::uint32_t s = n.last_fiber_; s != no_slot; s = slots_[s].prev) {
         fiber_slot& f = slots_[s];
         f.killed = true;
@@ -146,10 +152,11 @@ void simulation::kill_fibers(node& n) {
             f.parked = false;
             ++f.token;  // any pending timer for it is now stale
             scheduler_.awakened(f.ctx);
+        } else if (f.deferred) {
+            f.deferred = false;
+            scheduler_.awakened(f.ctx);
         }
     }
-    // Fibers woken during a pause were not scheduled yet.
-    for (const std::uint32_t s : n.deferred_wakes_) scheduler_.awakened(slots_[s].ctx);
     n.deferred_wakes_.clear();
 }
 
@@ -187,6 +194,7 @@ void simulation::spawn_fiber(node& owner, std::string_view name, std::function<v
     f.owner = owner.id_;
     f.parked = false;
     f.killed = false;
+    f.deferred = false;
     f.in_use = true;
     f.prev = owner.last_fiber_;
     f.next = no_slot;
@@ -321,6 +329,7 @@ void simulation::fiber_was_woken(std::uint32_t s) {
     node& owner = *nodes_[slots_[s].owner];
     if (owner.state_ == node_state::paused) {
         owner.deferred_wakes_.push_back(s);
+        slots_[s].deferred = true;
         return;
     }
     scheduler_.awakened(slots_[s].ctx);

@@ -98,6 +98,7 @@ public:
         wake_reason reason = wake_reason::woken;
         bool parked = false;
         bool killed = false;
+        bool deferred = false;  // woken while its node is paused: scheduled at resume (or crash)
         bool in_use = false;
     };
     static constexpr std::uint32_t no_slot = 0xffffffffu;

@@ -329,6 +329,54 @@ TEST_CASE("pause stops the world: timers fire late and messages wait until resum
     CHECK(log == std::vector<std::string>{"timer at 100ms", "message at 100ms"});
 }
 
+TEST_CASE("a crash during a pause unwinds fibers woken in the pause newest first, then restart boots cleanly") {
+    // The child runs inside state its owner's frame holds (as a request handler runs
+    // inside its server loop's routes). Its timer fires during the pause, so it is
+    // woken but not yet scheduled when the crash comes: it must still unwind before
+    // its owner, whether the owner sleeps on (parked) or was woken in the pause too.
+    for (const auto owner_sleep : {duration(1h), duration(8ms)}) {
+        CAPTURE(format_duration(owner_sleep));
+        simulation sim({.seed = 1});
+        std::vector<std::string> log;
+        int boots = 0;
+        const node_id n = sim.add_node("n", [&](runtime& rt) {
+            if (++boots > 1) {
+                log.push_back("boot " + std::to_string(boots) + " at " + format_time(rt.now()));
+                rt.sleep_for(1h);
+                return;
+            }
+            struct owned_state {
+                std::vector<std::string>& log;
+                bool alive = true;
+                ~owned_state() {
+                    alive = false;
+                    log.push_back("owner unwound");
+                }
+            } state{log};
+            rt.spawn("child", [&rt, &state] {
+                struct uses_owner {
+                    owned_state& state;
+                    ~uses_owner() { state.log.push_back(state.alive ? "child unwound" : "child unwound after owner"); }
+                } guard{state};
+                rt.sleep_for(10ms);  // due during the pause
+                state.log.push_back("child ran");
+            });
+            rt.sleep_for(owner_sleep);
+            log.push_back("owner ran");
+        });
+        sim.start(n);
+        sim.at(time_zero + 5ms, [&] { sim.pause(n); });
+        sim.at(time_zero + 20ms, [&] { sim.crash(n); });
+        sim.at(time_zero + 30ms, [&] { sim.resume(n); });  // the pause's end: the node is down, nothing runs
+        sim.at(time_zero + 50ms, [&] { sim.restart(n); });
+        sim.run_until(time_zero + 1s);
+        CHECK(log == std::vector<std::string>{"child unwound", "owner unwound", "boot 2 at 50ms"});
+        CHECK(sim.get_node(n).incarnation() == 2);
+        CHECK(sim.get_node(n).state() == kernel::node_state::up);
+        CHECK(sim.get_node(n).live_fibers() == 1);
+    }
+}
+
 TEST_CASE("an uncaught exception in a fiber crashes its node") {
     simulation sim({.seed = 1});
     const node_id n = sim.add_node("n", [](runtime& rt) {
