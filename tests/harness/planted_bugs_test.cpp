@@ -92,6 +92,13 @@ TEST_CASE("every committed regression fails with its planted bug and passes with
             run_meshsim({"run", source_path("tests/regressions/" + bug + ".json").string(), "--out", "o"}, dir.path());
         CHECK(cli.exit_code == 1);
         CHECK(cli.err.find("test-only") != std::string::npos);
+        // Committed with its recording: the same trace event for event (a change that
+        // alters this run must regenerate the .replay.json, deliberately).
+        const cli_result replay =
+            run_meshsim({"replay", source_path("tests/regressions/" + bug + ".json").string()}, dir.path());
+        INFO(replay.out << replay.err);
+        CHECK(replay.exit_code == 0);
+        CHECK(replay.out.rfind("replay: same trace: trace_hash=", 0) == 0);
     }
 }
 
