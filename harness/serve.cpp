@@ -226,21 +226,7 @@ serve_result serve_scenario(scenario s, const serve_options& options) {
     }
     if (options.workloads) {
         ctx.workload_plans.reserve(s.workloads.size());
-        for (const workload_config& w : s.workloads) {
-            workload_plan plan;
-            plan.config = &w;
-            plan.instances = ctx.instances.at(w.service);
-            plan.stats_index = ctx.obs.add_workload(w.name);
-            plan.stop = sim::time_zero + w.stop.value_or(s.duration);
-            plan.method = "GET";
-            for (const auto& e : s.find_service(w.service)->endpoints) {
-                if (e.path == w.endpoint && e.version == w.version) {
-                    plan.method = e.method;
-                    plan.write = e.write.has_value();
-                }
-            }
-            ctx.workload_plans.push_back(std::move(plan));
-        }
+        for (const workload_config& w : s.workloads) ctx.workload_plans.push_back(plan_workload(ctx, s, w));
         for (const workload_plan& plan : ctx.workload_plans) {
             const std::string name = workload_node_name(plan.config->name);
             const sim::node_id id = host.add_node(

@@ -18,6 +18,22 @@
 
 namespace meshsim::harness {
 
+workload_plan plan_workload(world_context& ctx, const scenario& s, const workload_config& w) {
+    workload_plan plan;
+    plan.config = &w;
+    plan.instances = ctx.instances.at(w.service);
+    plan.stats_index = ctx.obs.add_workload(w.name);
+    plan.stop = sim::time_zero + w.stop.value_or(s.duration);
+    plan.method = "GET";
+    for (const auto& e : s.find_service(w.service)->endpoints) {
+        if (e.path == w.endpoint && e.version == w.version) {
+            plan.method = e.method;
+            plan.write = e.write.has_value();
+        }
+    }
+    return plan;
+}
+
 using sim::kernel::simulation;
 
 std::string instance_name(const std::string& service, std::uint32_t i) { return service + "-" + std::to_string(i); }
@@ -101,21 +117,7 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<world_c
         }
     }
     ctx.workload_plans.reserve(s.workloads.size());
-    for (const workload_config& w : s.workloads) {
-        workload_plan plan;
-        plan.config = &w;
-        plan.instances = ctx.instances.at(w.service);
-        plan.stats_index = ctx.obs.add_workload(w.name);
-        plan.stop = sim::time_zero + w.stop.value_or(s.duration);
-        plan.method = "GET";
-        for (const auto& e : s.find_service(w.service)->endpoints) {
-            if (e.path == w.endpoint && e.version == w.version) {
-                plan.method = e.method;
-                plan.write = e.write.has_value();
-            }
-        }
-        ctx.workload_plans.push_back(std::move(plan));
-    }
+    for (const workload_config& w : s.workloads) ctx.workload_plans.push_back(plan_workload(ctx, s, w));
     for (const workload_plan& plan : ctx.workload_plans) {
         boot_order.push_back(sim.add_node(workload_node_name(plan.config->name),
                                           [&ctx, &plan](sim::runtime& rt) { run_workload(rt, plan, ctx.obs); }));

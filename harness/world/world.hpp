@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/scenario/model.hpp"
+#include "harness/workload/generator.hpp"
 #include "harness/world/context.hpp"
 #include "harness/world/data_ledger.hpp"
 #include "harness/world/observations.hpp"
@@ -19,6 +20,9 @@ namespace meshsim::harness {
 // The observations' rows of every service, endpoint and edge (world's first step;
 // meshsim serve builds its real world with it too).
 void register_stats(world_context& ctx);
+// A workload's plan: its target's instances (ctx.instances filled), its observations
+// row (added here), its stop time and the endpoint's method.
+workload_plan plan_workload(world_context& ctx, const scenario& s, const workload_config& w);
 // After a run: what every instance's store holds, into ctx.data (the checkers' ledger).
 void collect_data(world_context& ctx, const std::function<const sim::store&(sim::node_id)>& store_of);
 
