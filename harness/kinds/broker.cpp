@@ -1,8 +1,9 @@
 // The broker: event streams with topics, at-least-once delivery and per-group
 // offsets (services/messaging/broker.hpp's broker_service), each instance at
 // service_port. Every instance keeps its own durable log: an instance is one
-// partition of every topic, producers' edges spread their events over the
-// partitions, and each consumer group reads every partition (kinds/consumer.cpp).
+// partition of every topic, producers key each event by its id (every attempt
+// of an event goes to the partition its id hashes to, kinds/synthetic.cpp), and
+// each consumer group reads every partition (kinds/consumer.cpp).
 #include "harness/kinds/kinds.hpp"
 
 #include "harness/scenario/limits.hpp"

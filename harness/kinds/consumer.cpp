@@ -2,11 +2,12 @@
 // service. Each broker instance is a partition; partition b is read by instance
 // (b mod instances) + 1 of the group, a static assignment as Kafka's sticky one,
 // so an instance's dedupe records (in its own store) cover every redelivery of its
-// partitions. A fiber per partition pulls a batch, processes each event with the
-// service time, then acks: a crash in between redelivers (at least once). With
-// dedupe the event id is recorded in the same local transaction as the effect, so
-// a redelivered event has no second effect. The effect is a replica record of the
-// event's source (replica/<source>/<key>), so convergence and no_duplicate_effects judge it.
+// partitions: a producer's retry goes to the same partition as its first attempt.
+// A fiber per partition pulls a batch, processes each event with the service time,
+// then acks: a crash in between redelivers (at least once). With dedupe the event
+// id is recorded in the same local transaction as the effect, so a redelivered
+// event has no second effect. The effect is a replica record of the event's source
+// (replica/<source>/<key>), so convergence and no_duplicate_effects judge it.
 #include "harness/kinds/kinds.hpp"
 
 #include <algorithm>

@@ -230,6 +230,9 @@ bool publish(instance_state& st, const endpoint_plan& plan, const svc::event& ev
         if (!pp.target->api_key.empty()) req.head.set(svc::header::api_key, pp.target->api_key);
         svc::call_options options;
         options.idempotency_key = ev.id;  // makes the POST retryable; replicas store by key anyway
+        // Every attempt of an event goes to one broker partition, so a retry after a
+        // timeout that did land is a redelivery the same consumer instance dedupes.
+        if (!pp.target->topic.empty()) options.partition_key = ev.id;
         if (call_on_edge(st.ctx, st.rt, *pp.edge, pp.edge_stats, std::move(req), options).result.kind !=
             svc::outcome_kind::ok)
             all = false;

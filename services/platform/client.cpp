@@ -117,6 +117,7 @@ struct call_edge::call_state {
     std::uint32_t hedges = 0;
     std::string correlation_id;
     std::string idempotency_key;
+    std::optional<std::uint64_t> partition;  // stable hash of call_options::partition_key
     std::string criticality;
     // The trace of the call and the span it is made in (none for a root call).
     span_context parent;
@@ -285,6 +286,7 @@ std::shared_ptr<call_edge::call_state> call_edge::prepare(request req, const cal
     if (call->idempotency_key.empty() && options.generate_idempotency_key) {
         call->idempotency_key = new_idempotency_key(rt_);
     }
+    if (!options.partition_key.empty()) call->partition = sim::stable_hash(options.partition_key);
     call->criticality = !options.criticality.empty() ? options.criticality : (scope ? scope->criticality : "");
     // Inside a handler: a child of its server span; else the root of a new trace.
     call->parent = scope && scope->span.has_trace() ? scope->span : new_trace(span_ids_);
@@ -421,7 +423,7 @@ call_edge::attempt_result call_edge::attempt(const std::shared_ptr<call_state>& 
     if (rt_.now() >= call->deadline) return unsent(*call, lease, outcome::of(outcome_kind::deadline_exceeded));
     if (outcome gate = acquire_gates(*call, lease); gate.kind != outcome_kind::ok) return unsent(*call, lease, gate);
     follow_discovery();
-    lease.endpoint = balancer_.pick(rt_.now(), lb_random_);
+    lease.endpoint = call->partition ? balancer_.pick_for_key(*call->partition) : balancer_.pick(rt_.now(), lb_random_);
     if (!lease.endpoint) {
         release_unsent(lease);
         return unsent(*call, lease, outcome::of(outcome_kind::connection_refused));

@@ -108,6 +108,9 @@ struct call_options {
     std::string idempotency_key{};
     // Draw a key from the seeded stream when none is given.
     bool generate_idempotency_key = false;
+    // Non-empty: every attempt goes to the instance this key maps to (a partition
+    // key, as a Kafka producer's record key), not to the balancer's choice.
+    std::string partition_key{};
     // The request being served, for its correlation ID and deadline.
     const call_scope* scope = nullptr;
     // x-criticality (SRE book); empty = take the scope's, else none.

@@ -101,6 +101,13 @@ std::optional<std::size_t> load_balancer::pick(sim::time_point now, sim::random_
     return chosen;
 }
 
+std::optional<std::size_t> load_balancer::pick_for_key(std::uint64_t key) {
+    if (endpoints_.empty()) return std::nullopt;
+    const std::size_t chosen = static_cast<std::size_t>(key % endpoints_.size());
+    ++endpoints_[chosen].outstanding;
+    return chosen;
+}
+
 void load_balancer::remap(const std::vector<std::optional<std::size_t>>& previous) {
     std::vector<endpoint_state> next(previous.size());
     // Round robin resumes at the first surviving endpoint at or after its cursor.

@@ -54,6 +54,9 @@ public:
     // ejected: Envoy's panic routing) and counts the call as outstanding there.
     // Ties go to the lowest index. Nothing when there are no endpoints.
     std::optional<std::size_t> pick(sim::time_point now, sim::random_stream& random);
+    // The endpoint a keyed call belongs to (key mod endpoint count, as Kafka's keyed
+    // partitioner), ejected or not: every attempt of that key goes there. Counted as outstanding.
+    std::optional<std::size_t> pick_for_key(std::uint64_t key);
     // The call picked for `endpoint` ended with `o`: no longer outstanding; feeds outlier detection.
     void on_result(std::size_t endpoint, sim::time_point now, const outcome& o);
 

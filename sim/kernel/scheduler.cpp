@@ -36,6 +36,13 @@ boost::fibers::context* fifo_scheduler::pick_next() noexcept {
     return ctx;
 }
 
+bool fifo_scheduler::withdraw(boost::fibers::context* ctx) noexcept {
+    if (!ctx->ready_is_linked()) return false;
+    ctx->ready_unlink();
+    --ready_count_;
+    return true;
+}
+
 void fifo_scheduler::suspend_until(std::chrono::steady_clock::time_point const&) noexcept {
     // Reached only if every fiber, the event loop included, is blocked outside the
     // kernel (a Boost.Fiber mutex or condition variable, which simulated code must

@@ -20,6 +20,8 @@ public:
     void notify() noexcept override {}
 
     std::size_t ready_count() const noexcept { return ready_count_; }
+    // Takes a ready fiber out of the queue (to queue it again in another order); false if it was not queued.
+    bool withdraw(boost::fibers::context* ctx) noexcept;
     // The next pick_next() hands control to Boost.Fiber's dispatcher: it frees
     // finished fibers, then picks the next ready fiber from this queue.
     void request_cleanup() noexcept { cleanup_requested_ = true; }

@@ -142,9 +142,10 @@ void simulation::kill_fibers(node& n) {
     // Newest first: a fiber spawned later usually runs inside state an earlier one
     // owns (a request handler inside its server loop's routes), so it must finish
     // unwinding before the owner's frame goes away.
-    // That holds for fibers woken during a pause too (a timer that fired, a message
-    // that arrived): they were not scheduled yet and take their place in the same
-    // order, not after the others, else an owner could unwind before what runs in it.
+    // That holds for every fiber of the node, whatever it waits for: parked, woken
+    // during a pause (deferred), or already ready (woken or spawned in this instant,
+    // queued before the crash): each is queued again in the same newest-first order,
+    // else an owner could unwind before what runs in it.
     for (std::uint32_t s = n.last_fiber_; s != no_slot; s = slots_[s].prev) {
         fiber_slot& f = slots_[s];
         f.killed = true;
@@ -154,6 +155,8 @@ void simulation::kill_fibers(node& n) {
             scheduler_.awakened(f.ctx);
         } else if (f.deferred) {
             f.deferred = false;
+            scheduler_.awakened(f.ctx);
+        } else if (f.ctx != nullptr && scheduler_.withdraw(f.ctx)) {  // (null: never ran, holds no frame)
             scheduler_.awakened(f.ctx);
         }
     }

@@ -377,6 +377,38 @@ TEST_CASE("a crash during a pause unwinds fibers woken in the pause newest first
     }
 }
 
+TEST_CASE("a crash unwinds a fiber woken in the same instant after the fibers it owns") {
+    // The owner's timer fires at 20ms, just before the crash of that instant: the owner
+    // is already queued to run while its child still sleeps. The child must unwind first.
+    simulation sim({.seed = 1});
+    std::vector<std::string> log;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        struct owned_state {
+            std::vector<std::string>& log;
+            bool alive = true;
+            ~owned_state() {
+                alive = false;
+                log.push_back("owner unwound");
+            }
+        } state{log};
+        rt.spawn("child", [&rt, &state] {
+            struct uses_owner {
+                owned_state& state;
+                ~uses_owner() { state.log.push_back(state.alive ? "child unwound" : "child unwound after owner"); }
+            } guard{state};
+            rt.sleep_for(1h);
+        });
+        rt.sleep_for(20ms);
+        log.push_back("owner ran");
+    });
+    sim.start(n);
+    // Scheduled at 10ms, so it comes after the owner's timer (set at 0) among the events of 20ms.
+    sim.at(time_zero + 10ms, [&] { sim.at(time_zero + 20ms, [&] { sim.crash(n); }); });
+    sim.run_until(time_zero + 1s);
+    CHECK(log == std::vector<std::string>{"child unwound", "owner unwound"});
+    CHECK(sim.get_node(n).live_fibers() == 0);
+}
+
 TEST_CASE("an uncaught exception in a fiber crashes its node") {
     simulation sim({.seed = 1});
     const node_id n = sim.add_node("n", [](runtime& rt) {
