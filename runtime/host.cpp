@@ -30,13 +30,14 @@ const boost::asio::ip::address loopback = boost::asio::ip::address_v4::loopback(
 std::string encode_frame(const sim::message& msg) {
     nlohmann::json head = nlohmann::json::array();
     for (const auto& [k, v] : msg.head) head.push_back({k, v});
-    const nlohmann::json j = {{"f", {msg.from.node, msg.from.port}},
-                              {"t", {msg.to.node, msg.to.port}},
-                              {"h", std::move(head)},
-                              {"b", msg.body},
-                              {"s", msg.status},
-                              {"i", msg.id},
-                              {"r", msg.bounce_if_refused}};
+    nlohmann::json j = {{"f", {msg.from.node, msg.from.port}},
+                        {"t", {msg.to.node, msg.to.port}},
+                        {"h", std::move(head)},
+                        {"b", msg.body},
+                        {"s", msg.status},
+                        {"i", msg.id},
+                        {"r", msg.bounce_if_refused}};
+    if (msg.corrupted) j["c"] = true;  // a link fault's corruption
     const std::vector<std::uint8_t> cbor = nlohmann::json::to_cbor(j);
     std::string out(4 + cbor.size(), '\0');
     const auto n = static_cast<std::uint32_t>(cbor.size());
@@ -60,6 +61,7 @@ std::optional<sim::message> decode_frame(const std::vector<std::uint8_t>& payloa
         m.status = j.at("s").get<std::uint16_t>();
         m.id = j.at("i").get<std::uint64_t>();
         m.bounce_if_refused = j.at("r").get<bool>();
+        m.corrupted = j.value("c", false);
         return m;
     } catch (const nlohmann::json::exception&) {
         return std::nullopt;  // a frame this version cannot read: dropped, as garbage would be
@@ -396,7 +398,9 @@ void node::bounce_to_self(const sim::message& stub, std::string_view why) {
 
 // ---------------------------------------------------------------- host_impl
 
-host_impl::host_impl(host_options o) : options(std::move(o)) {}
+host_impl::host_impl(host_options o)
+    : options(std::move(o)),
+      shaper(io, options.seed, options.base_latency, [this](link_shaper::frame&& f) { transmit(std::move(f)); }) {}
 
 host_impl::~host_impl() {
     edges.clear();
@@ -417,20 +421,55 @@ void host_impl::send(node& from, sim::message msg) {
     msg.id = next_message_id++;
     const sim::node_id to = msg.to.node;
     if (to >= nodes.size()) return;  // no such node: nobody will ever answer
-    // Every message crosses a real socket, even to the sender's own node.
-    auto& links = from.links_for_send();
-    std::shared_ptr<out_link>& link = links[to];
-    if (!link) {
-        link = std::make_shared<out_link>(io, from, to);
-        link->connect(nodes[to]->port());
+    link_shaper::plan plan;
+    if (!shaper.idle()) {
+        plan = shaper.shape(from.self(), to);
+        if (plan.what == link_shaper::plan::fate::lost || plan.what == link_shaper::plan::fate::cut_dropped) return;
+        if (plan.corrupt) {
+            // Cannot be decoded: the receiver learns that much and nothing else.
+            msg.corrupted = true;
+            msg.body = nullptr;
+        }
     }
-    sim::message stub;
-    stub.from = msg.from;
-    stub.to = msg.to;
-    stub.id = msg.id;
-    stub.bounce_if_refused = msg.bounce_if_refused;
-    if (msg.bounce_if_refused) stub.head = msg.head;
-    link->push(encode_frame(msg), std::move(stub));
+    link_shaper::frame f;
+    f.from = from.self();
+    f.to = to;
+    f.incarnation = from.incarnation();
+    f.stub.from = msg.from;
+    f.stub.to = msg.to;
+    f.stub.id = msg.id;
+    f.stub.bounce_if_refused = msg.bounce_if_refused;
+    if (msg.bounce_if_refused) f.stub.head = msg.head;
+    f.bytes = encode_frame(msg);
+    if (plan.what == link_shaper::plan::fate::held) return shaper.hold(std::move(f));
+    if (plan.delays.empty()) return transmit(std::move(f));  // no fault anywhere: the common case
+    // Each copy keeps its own delay (a duplicate is a second copy); copies without one go now.
+    for (std::size_t i = 0; i < plan.delays.size(); ++i) {
+        link_shaper::frame copy;
+        if (i + 1 < plan.delays.size()) {
+            copy = f;
+        } else {
+            copy = std::move(f);
+        }
+        if (plan.delays[i].count() > 0) {
+            shaper.later(plan.delays[i], std::move(copy));
+        } else {
+            transmit(std::move(copy));
+        }
+    }
+}
+
+void host_impl::transmit(link_shaper::frame&& f) {
+    if (f.from >= nodes.size() || f.to >= nodes.size()) return;
+    node& from = *nodes[f.from];
+    if (!from.up() || from.incarnation() != f.incarnation) return;  // its process is gone, and its bytes with it
+    // Every message crosses a real socket, even to the sender's own node.
+    std::shared_ptr<out_link>& link = from.links_for_send()[f.to];
+    if (!link) {
+        link = std::make_shared<out_link>(io, from, f.to);
+        link->connect(nodes[f.to]->port());
+    }
+    link->push(std::move(f.bytes), std::move(f.stub));
 }
 
 void host_impl::spawn(sim::node_id owner, std::function<void()> body) {
@@ -600,6 +639,7 @@ run_end host_impl::run(sim::duration length) {
         boost::system::error_code ignored;
         signals.cancel(ignored);
         poll_stop.cancel(ignored);
+        shaper.clear();
         for (auto& e : edges) e->close();
         for (auto& n : nodes) n->crash();
         kill_fibers(sim::no_node);
@@ -693,6 +733,17 @@ sim::kernel::service_fault_table& host::service_faults(sim::node_id id) {
     return impl_->nodes.at(id)->service_faults();
 }
 bool host::is_up(sim::node_id id) const { return impl_->nodes.at(id)->up(); }
+
+std::uint64_t host::add_link_fault(std::vector<sim::node_id> from, std::vector<sim::node_id> to,
+                                   sim::kernel::link_config config) {
+    return impl_->shaper.add_overlay(std::move(from), std::move(to), std::move(config));
+}
+void host::remove_link_fault(std::uint64_t id) { impl_->shaper.remove_overlay(id); }
+std::uint64_t host::add_cut(sim::kernel::cut_matrix cut, sim::kernel::cut_mode mode) {
+    return impl_->shaper.add_cut(std::move(cut), mode);
+}
+void host::heal(std::uint64_t id) { impl_->shaper.heal(id); }
+network_counts host::network() const { return impl_->shaper.counts(); }
 
 void host::set_event_sink(std::function<void(const sim::trace_event&)> sink) { impl_->sink = std::move(sink); }
 void host::record(sim::event_kind kind, sim::node_id node_id, std::uint64_t a, std::uint64_t b, std::string detail) {

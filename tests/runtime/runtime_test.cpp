@@ -404,7 +404,7 @@ TEST_CASE("serve: faults real mode cannot apply are named before it runs and in 
     const scratch_dir dir;
     std::string text = small_scenario;
     text.replace(text.rfind('}'), 1,
-                 R"(, "faults": [{"kind": "partition", "shape": "halves", "at": "100ms", "for": "100ms"},
+                 R"(, "faults": [{"kind": "clock", "service": "front", "offset": "1s", "at": "100ms", "for": "100ms"},
                                  {"kind": "crash", "service": "back", "instance": 1, "at": "100ms", "for": "100ms"}]})");
     const harness::scenario s = load_text(text);
     harness::serve_options o;
@@ -420,7 +420,7 @@ TEST_CASE("serve: faults real mode cannot apply are named before it runs and in 
     const harness::serve_result r = harness::serve_scenario(s, o);
     REQUIRE(r.setup_errors.empty());
     REQUIRE(notes.size() == 1);
-    CHECK_THAT(notes[0], Catch::Contains("faults[0]") && Catch::Contains("partition"));
+    CHECK_THAT(notes[0], Catch::Contains("faults[0]") && Catch::Contains("clock"));
     CHECK(ready_after_notes);
     CHECK(r.summary["real_time"]["not_applied"] == nlohmann::json(notes));
     // The crash was applied: one fault in the summary, back-1 down from about 100ms to 200ms.
