@@ -329,9 +329,17 @@ serve_result serve_scenario(scenario s, const serve_options& options) {
                                          "): not applied in real mode");
         }
     }
-    host.set_event_sink([&ctx](const sim::trace_event& e) {
-        if (observations::observes(e.kind)) ctx.obs.trace_event(e);
-    });
+    const sim::event_kind_mask node_kinds = sim::mask_of(sim::event_kind::log) | sim::mask_of(sim::event_kind::state) |
+                                            sim::mask_of(sim::event_kind::rpc_attempt) |
+                                            sim::mask_of(sim::event_kind::rpc_serve);
+    const sim::event_kind_mask wanted = options.on_event ? options.event_kinds : 0;
+    host.set_event_sink(
+        [&ctx, &host, &options, wanted](const sim::trace_event& e) {
+            if (observations::observes(e.kind)) ctx.obs.trace_event(e);
+            if ((wanted & sim::mask_of(e.kind)) == 0) return;
+            options.on_event(e, e.node < host.node_count() ? &host.name_of(e.node) : nullptr);
+        },
+        wanted & node_kinds);
 
     try {
         host.open();

@@ -273,11 +273,67 @@ sim::request_fault node::fault_for_request(sim::port_id port, std::string_view p
     return service_faults_.evaluate(port, path, fault_random_);
 }
 
-// Real mode keeps no trace (no hash to fold): logs and records are not kept.
-void node::log(std::string_view, const nlohmann::json&) {}
-void node::record_state(std::string_view, std::string_view, std::string_view) {}
-void node::record_attempt(const sim::attempt_record&) {}
-void node::record_serve(const sim::serve_record&) {}
+// Real mode keeps no trace (no hash to fold). Logs, state changes and RPC records
+// become events in the simulation's detail formats (sim/kernel/node.cpp) only when
+// the host's sink asked for their kind (meshsim serve --events).
+namespace {
+
+// One space-separated token of a detail: "-" when empty; ' ' and '%' as %20 and %25.
+std::string token(std::string_view text) {
+    if (text.empty()) return "-";
+    std::string out;
+    for (const char c : text) {
+        if (c == ' ') {
+            out += "%20";
+        } else if (c == '%') {
+            out += "%25";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string ns_text(sim::time_point t) {
+    return std::to_string(std::max<std::int64_t>(0, t.time_since_epoch().count()));
+}
+
+std::string or_dash(std::string_view text) { return text.empty() ? "-" : std::string(text); }
+
+}  // namespace
+
+void node::log(std::string_view event, const nlohmann::json& fields) {
+    if (!host_.records(sim::event_kind::log)) return;
+    std::string detail(event);
+    if (!fields.is_null()) detail += ' ' + fields.dump();
+    host_.emit(sim::event_kind::log, id_, 0, 0, std::move(detail));
+}
+
+void node::record_state(std::string_view component, std::string_view state, std::string_view fields) {
+    if (!host_.records(sim::event_kind::state)) return;
+    host_.emit(sim::event_kind::state, id_, 0, 0,
+               std::string(component) + "=" + std::string(state) + std::string(fields));
+}
+
+// "<outcome> <reason> <correlation id> <to node name> <sent ns> <trace> <span> <parent> <METHOD> <path>"
+void node::record_attempt(const sim::attempt_record& a) {
+    if (!host_.records(sim::event_kind::rpc_attempt)) return;
+    const std::string to = a.to < host_.nodes.size() ? token(host_.nodes[a.to]->node_name()) : "-";
+    std::string detail = std::string(a.outcome) + ' ' + or_dash(a.reason) + ' ' + token(a.correlation_id) + ' ' + to +
+                         ' ' + ns_text(a.sent) + ' ' + or_dash(a.trace_id) + ' ' + or_dash(a.span_id) + ' ' +
+                         or_dash(a.parent_span_id) + ' ' + token(a.method) + ' ' + std::string(a.path);
+    host_.emit(sim::event_kind::rpc_attempt, id_, a.status, a.attempt, std::move(detail));
+}
+
+// "<reason> <correlation id> <from node name> <arrived ns> <started ns> <trace> <span> <parent> <METHOD> <path>"
+void node::record_serve(const sim::serve_record& s) {
+    if (!host_.records(sim::event_kind::rpc_serve)) return;
+    const std::string from = s.from < host_.nodes.size() ? token(host_.nodes[s.from]->node_name()) : "-";
+    std::string detail = or_dash(s.reason) + ' ' + token(s.correlation_id) + ' ' + from + ' ' + ns_text(s.arrived) +
+                         ' ' + ns_text(s.started) + ' ' + or_dash(s.trace_id) + ' ' + or_dash(s.span_id) + ' ' +
+                         or_dash(s.parent_span_id) + ' ' + token(s.method) + ' ' + std::string(s.path);
+    host_.emit(sim::event_kind::rpc_serve, id_, s.status, s.from, std::move(detail));
+}
 
 void node::open_socket() {
     boost::system::error_code ec;
@@ -619,7 +675,7 @@ run_end host_impl::run(sim::duration length) {
     for (auto& e : edges) e->start();
     for (const sim::node_id id : boot_list) {
         nodes[id]->start();
-        emit(sim::event_kind::node_start, id);
+        emit(sim::event_kind::node_start, id, nodes[id]->incarnation());
     }
     for (auto& [when, action] : actions) {
         spawn(sim::no_node, [this, when = when, &action = action] {
@@ -698,23 +754,23 @@ void host::start(sim::node_id id) {
     node& n = *impl_->nodes.at(id);
     if (n.up() || impl_->shutting_down) return;
     n.start();
-    impl_->emit(sim::event_kind::node_start, id);
+    impl_->emit(sim::event_kind::node_start, id, n.incarnation());
 }
 void host::crash(sim::node_id id) {
     node& n = *impl_->nodes.at(id);
     if (!n.up() || impl_->shutting_down) return;
     n.crash();
-    impl_->emit(sim::event_kind::node_crash, id);
+    impl_->emit(sim::event_kind::node_crash, id, n.incarnation());
 }
 void host::restart(sim::node_id id) {
     if (impl_->shutting_down) return;
     node& n = *impl_->nodes.at(id);
     if (n.up()) {
         n.crash();
-        impl_->emit(sim::event_kind::node_crash, id);
+        impl_->emit(sim::event_kind::node_crash, id, n.incarnation());
     }
     n.start();
-    impl_->emit(sim::event_kind::node_restart, id);
+    impl_->emit(sim::event_kind::node_restart, id, n.incarnation());
 }
 void host::pause(sim::node_id id) {
     node& n = *impl_->nodes.at(id);
@@ -745,7 +801,10 @@ std::uint64_t host::add_cut(sim::kernel::cut_matrix cut, sim::kernel::cut_mode m
 void host::heal(std::uint64_t id) { impl_->shaper.heal(id); }
 network_counts host::network() const { return impl_->shaper.counts(); }
 
-void host::set_event_sink(std::function<void(const sim::trace_event&)> sink) { impl_->sink = std::move(sink); }
+void host::set_event_sink(std::function<void(const sim::trace_event&)> sink, sim::event_kind_mask also) {
+    impl_->sink = std::move(sink);
+    impl_->extra_kinds = also;
+}
 void host::record(sim::event_kind kind, sim::node_id node_id, std::uint64_t a, std::uint64_t b, std::string detail) {
     impl_->emit(kind, node_id, a, b, std::move(detail));
 }

@@ -109,8 +109,10 @@ public:
     network_counts network() const;
 
     // Lifecycle (node_start/crash/restart/pause/resume) and fault events, as the
-    // simulation's trace would record them; also record() from control code.
-    void set_event_sink(std::function<void(const sim::trace_event&)> sink);
+    // simulation's trace would record them; also record() from control code. The
+    // nodes' log, state, rpc_attempt and rpc_serve events (same details as the
+    // simulation's) only for the kinds in `also`.
+    void set_event_sink(std::function<void(const sim::trace_event&)> sink, sim::event_kind_mask also = 0);
     void record(sim::event_kind kind, sim::node_id node, std::uint64_t a, std::uint64_t b, std::string detail);
 
     // Runs every node on the calling thread, which must be a fresh one (a thread has

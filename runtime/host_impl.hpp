@@ -163,6 +163,8 @@ public:
     std::vector<sim::node_id> boot_list;
     std::vector<std::pair<sim::time_point, std::function<void()>>> actions;
     std::function<void(const sim::trace_event&)> sink;
+    sim::event_kind_mask extra_kinds = 0;  // log, state, rpc_attempt, rpc_serve: made only when asked for
+    bool records(sim::event_kind kind) const { return sink && (extra_kinds & sim::mask_of(kind)) != 0; }
     boost::fibers::mutex mutex;  // one thread: only for the condition variables' API
     std::chrono::steady_clock::time_point epoch_{};
     bool running = false;
