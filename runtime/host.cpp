@@ -633,7 +633,16 @@ void host_impl::kill_fibers(sim::node_id owner) {
         s.cv->notify_all();
         // The caller is the one running: wait here until that fiber has unwound.
         if (current_is(index)) continue;
-        while (s.in_use && s.seq == seq) boost::this_fiber::yield();
+        // Yielding alone would starve the io_context (Asio handlers run only once no
+        // fiber is ready): a victim waiting for I/O (an HTTP edge's read) would never
+        // wake. After a few yields, sleep so the handlers run.
+        for (int turns = 0; s.in_use && s.seq == seq; ++turns) {
+            if (turns < 8) {
+                boost::this_fiber::yield();
+            } else {
+                boost::this_fiber::sleep_for(std::chrono::microseconds(100));
+            }
+        }
     }
 }
 

@@ -502,3 +502,41 @@ TEST_CASE(
     CHECK_FALSE(std::filesystem::exists(dir / "none" / "events.jsonl"));
     CHECK_FALSE(nlohmann::json::parse(testing::read_text(dir / "none" / "summary.json")).contains("events_jsonl"));
 }
+
+TEST_CASE("serve: a stop with an HTTP keep-alive connection open ends the run (its edge fiber waits for I/O)",
+          "[runtime][serve]") {
+    const scratch_dir dir;
+    harness::scenario s = load_text(small_scenario);
+    harness::serve_options o;
+    o.data_dir = (dir / "data").string();
+    o.handle_signals = false;
+    o.workloads = false;
+    o.until = sim::duration(20s);
+    std::promise<nlohmann::json> ready;
+    std::function<void()> stop;
+    o.on_ready = [&](const nlohmann::json& ports) { ready.set_value(ports); };
+    o.on_stop_handle = [&](std::function<void()> f) { stop = std::move(f); };
+    std::promise<harness::serve_result> done;
+    std::future<harness::serve_result> result = done.get_future();
+    std::thread serving([&] { done.set_value(harness::serve_scenario(s, o)); });
+    const nlohmann::json ports = ready.get_future().get();
+    std::this_thread::sleep_for(200ms);
+    // One answered request on a kept-alive connection: the edge's fiber then waits
+    // for the next request, in an Asio read, when the run stops.
+    boost::asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(boost::asio::ip::address_v4::loopback(), ports[0]["http"].get<std::uint16_t>()));
+    boost::asio::write(socket, boost::asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")));
+    boost::asio::streambuf buf;
+    boost::asio::read_until(socket, buf, "\r\n\r\n");
+    const std::string head{boost::asio::buffers_begin(buf.data()), boost::asio::buffers_end(buf.data())};
+    CHECK_THAT(head, Catch::StartsWith("HTTP/1.1 200"));
+    stop();
+    const bool ended = result.wait_for(15s) == std::future_status::ready;
+    CHECK(ended);
+    if (!ended) std::abort();  // the run hangs: the thread cannot be joined
+    serving.join();
+    const harness::serve_result r = result.get();
+    CHECK(r.interrupted);
+    CHECK(r.summary["real_time"]["fiber_errors"] == 0);
+}
