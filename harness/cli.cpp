@@ -67,6 +67,7 @@ struct serve_args {
     std::string out_dir = "meshsim-serve-out";
     bool no_workloads = false;
     bool no_http = false;
+    std::string events = "requests";
 };
 
 struct bench_args {
@@ -309,6 +310,11 @@ int serve_command(const serve_args& args) {
         }
         options.until = *until.value;
     }
+    const std::optional<report::event_level> level = report::parse_event_level(args.events);
+    if (!level) {
+        return bad_input("--events: expected one of " + std::string(report::event_level_names) + ", got " +
+                         shown(args.events));
+    }
     if (args.file.empty()) return bad_input("serve: expected a scenario file, got \"\"");
     if (args.data_dir && args.data_dir->empty()) return bad_input("--data-dir: expected a directory, got \"\"");
     std::optional<scenario> s = load(args.file, options.until);
@@ -316,8 +322,21 @@ int serve_command(const serve_args& args) {
     std::string error;
     std::optional<output_dir> dir = output_dir::prepare(args.out_dir, error);
     if (!dir) return bad_input(error);
+    const bool with_events = *level != report::event_level::none;
+    std::optional<output_file> events_file =
+        with_events ? output_file::create(*dir, "events.jsonl", error) : std::optional<output_file>();
+    if (with_events && !events_file) return bad_input(error);
     std::optional<output_file> summary_file = output_file::create(*dir, "summary.json", error);
     if (!summary_file) return bad_input(error);
+    std::uint64_t lines = 0;
+    if (events_file) {
+        // Written on the host's thread while it runs (this one waits for it).
+        options.event_kinds = report::kinds_written(*level);
+        options.on_event = [&events_file, &lines](const sim::trace_event& e, const std::string* node) {
+            events_file->write(report::event_line(report::event_to_json(e, node)));
+            ++lines;
+        };
+    }
     options.data_dir = args.data_dir.value_or((dir->path() / "data").string());
     options.workloads = !args.no_workloads;
     options.http = !args.no_http;
@@ -334,9 +353,22 @@ int serve_command(const serve_args& args) {
         return exit_bad_input;
     }
     if (r.interrupted) std::fprintf(stderr, "meshsim serve: stopped early; the summary covers the time it ran\n");
-    summary_file->write(json_text(r.summary));
+    nlohmann::json summary = r.summary;
+    if (events_file) {
+        // Real timestamps (time since the start), not a replayable trace.
+        summary["events_jsonl"] = {{"level", args.events}, {"lines", lines}, {"time", "real"}};
+        if (!events_file->commit()) {
+            std::cerr << "meshsim: error: " << printable(events_file->error()) << "\n";
+            return exit_internal;
+        }
+    }
+    summary_file->write(json_text(summary));
     if (!summary_file->commit()) return bad_input(summary_file->error());
     std::printf("summary: %s\n", printable(summary_file->final_path().string()).c_str());
+    if (events_file) {
+        std::printf("events: %s (meshsim report %s: report.html and traces of this run)\n",
+                    printable(events_file->final_path().string()).c_str(), shell_quote(dir->path().string()).c_str());
+    }
     std::printf("%s", text_summary(r.summary).c_str());
     return r.passed ? exit_pass : exit_fail;
 }
@@ -680,6 +712,12 @@ int parse_and_run(int argc, char** argv) {
     serve_cmd->add_option("--out", serve.out_dir, "Directory for summary.json")->capture_default_str();
     serve_cmd->add_flag("--no-workloads", serve.no_workloads, "Run no load generators (drive it from outside)");
     serve_cmd->add_flag("--no-http", serve.no_http, "No HTTP edge on the instances");
+    serve_cmd
+        ->add_option("--events", serve.events,
+                     "Which events events.jsonl holds (real timestamps): none (no file), summary (faults, state "
+                     "changes, nodes), requests (also every RPC attempt and answer); all adds nothing more in real "
+                     "mode")
+        ->capture_default_str();
 
     replay_args replay;
     CLI::App* replay_cmd = app.add_subcommand(commands[9].name, commands[9].description);

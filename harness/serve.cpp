@@ -5,6 +5,7 @@
 // runtime/ (outside the determinism lint); nothing here reads a clock.
 #include "harness/serve.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -21,6 +22,7 @@
 #include "harness/terminal_text.hpp"
 #include "harness/workload/generator.hpp"
 #include "harness/world/faults.hpp"
+#include "harness/world/network.hpp"
 #include "harness/world/world.hpp"
 #include "runtime/host.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -64,7 +66,7 @@ public:
     bool schedule(const sim::kernel::fault_spec& spec, sim::time_point end) {
         using k = sim::kernel::fault_kind;
         const k kind = spec.kind();
-        if (kind == k::link || kind == k::partition || kind == k::clock) return false;
+        if (kind == k::clock) return false;  // the process has one real clock
         std::uint64_t occurrence = 0;
         for (sim::time_point t = spec.at; t < end && t <= spec.repeat_until; ++occurrence) {
             const std::uint64_t id = next_id_++;
@@ -90,12 +92,46 @@ private:
             return static_cast<sim::node_id>(rng_.below(static_cast<std::uint64_t>(names_.node_count())));
         return names_.find_node(name);
     }
+    std::vector<sim::node_id> resolve(const std::vector<std::string>& list) {
+        std::vector<sim::node_id> ids;
+        for (const std::string& name : list) ids.push_back(resolve(name));
+        return ids;
+    }
+    // The simulation's cut for the shape (sim/kernel/faults.cpp), over the scenario's nodes.
+    sim::kernel::cut_matrix build_cut(const sim::kernel::partition_fault& f, active& a) {
+        using shape = sim::kernel::partition_shape;
+        using sim::kernel::cut_matrix;
+        const auto n = static_cast<std::uint32_t>(names_.node_count());
+        switch (f.shape) {
+            case shape::groups: {
+                std::vector<std::vector<sim::node_id>> groups;
+                for (const auto& g : f.groups) groups.push_back(resolve(g));
+                return cut_matrix::groups(n, groups);
+            }
+            case shape::one_way: return cut_matrix::one_way(n, resolve(f.from), resolve(f.to));
+            case shape::halves: return cut_matrix::halves(n);
+            case shape::random_halves: return cut_matrix::random_halves(n, rng_);
+            case shape::isolate: a.node = resolve(f.node); return cut_matrix::isolate(n, a.node);
+            case shape::majorities_ring: return cut_matrix::majorities_ring(n, rng_);
+            case shape::bridge: return cut_matrix::bridge(n);
+        }
+        return cut_matrix(n);
+    }
     void start(const sim::kernel::fault_spec& spec, std::uint64_t id, std::uint64_t occurrence) {
         active a;
+        nlohmann::json detail = spec.to_json();
         std::visit(
             [&](const auto& f) {
                 using T = std::decay_t<decltype(f)>;
-                if constexpr (requires { f.node; }) a.node = resolve(f.node);
+                if constexpr (std::is_same_v<T, sim::kernel::link_fault>)
+                    a.handle = host_.add_link_fault(resolve(f.from), resolve(f.to), f.config);
+                if constexpr (std::is_same_v<T, sim::kernel::partition_fault>) {
+                    sim::kernel::cut_matrix cut = build_cut(f, a);
+                    detail["blocked_pairs"] = cut.blocked_pairs();
+                    a.handle = host_.add_cut(std::move(cut), f.mode);
+                }
+                if constexpr (requires { f.node; } && !std::is_same_v<T, sim::kernel::partition_fault>)
+                    a.node = resolve(f.node);
                 if (a.node == sim::no_node) return;
                 if constexpr (std::is_same_v<T, sim::kernel::crash_fault>) host_.crash(a.node);
                 if constexpr (std::is_same_v<T, sim::kernel::pause_fault>) host_.pause(a.node);
@@ -105,7 +141,6 @@ private:
                     a.handle = host_.service_faults(a.node).add(f.rule());
             },
             spec.what);
-        nlohmann::json detail = spec.to_json();
         detail["id"] = id;
         detail["occurrence"] = occurrence;
         if (a.node != sim::no_node) detail["target"] = host_.name_of(a.node);
@@ -117,6 +152,8 @@ private:
         const auto it = active_.find(id);
         if (it == active_.end()) return;
         const active& a = it->second;
+        if (spec.kind() == sim::kernel::fault_kind::link) host_.remove_link_fault(a.handle);
+        if (spec.kind() == sim::kernel::fault_kind::partition) host_.heal(a.handle);
         if (a.node != sim::no_node) {
             std::visit(
                 [&](const auto& f) {
@@ -143,6 +180,23 @@ private:
     std::map<std::uint64_t, active> active_;
 };
 
+// The scenario's network as link faults that never end, under the scheduled ones (the
+// simulation's precedence: a fault's overlay, then a pair's own link, then the
+// default). The default link's latency is what the loopback stands for, so a
+// default without faults needs nothing.
+void apply_network(const network_config& network, const instance_addresses& instances, real::host& h) {
+    if (network.defaults.has_faults()) h.add_link_fault({}, {}, network.defaults);
+    for (const link_override& o : network.links) {
+        const auto expand = [&](const std::string& service) {
+            std::vector<sim::node_id> ids;
+            if (service == "*") return ids;  // every node
+            for (const sim::address& a : instances.at(service)) ids.push_back(a.node);
+            return ids;
+        };
+        h.add_link_fault(expand(o.from), expand(o.to), o.link);
+    }
+}
+
 sim::time_point last_fault_end(const std::vector<const sim::kernel::fault_spec*>& specs, sim::time_point run_end) {
     sim::time_point last = sim::time_zero;
     for (const auto* f : specs) {
@@ -155,6 +209,12 @@ sim::time_point last_fault_end(const std::vector<const sim::kernel::fault_spec*>
         last = std::max(last, end);
     }
     return last;
+}
+
+nlohmann::json network_json(const real::network_counts& c) {
+    return {{"delayed", c.delayed},     {"lost", c.lost},           {"duplicated", c.duplicated},
+            {"reordered", c.reordered}, {"corrupted", c.corrupted}, {"cut_dropped", c.cut_dropped},
+            {"held", c.held},           {"released", c.released}};
 }
 
 }  // namespace
@@ -197,7 +257,11 @@ serve_result serve_scenario(scenario s, const serve_options& options) {
     // Names the nodes for the fault specs; it never runs.
     sim::kernel::simulation names(
         {.seed = s.seed, .fiber_stack_bytes = 64 * 1024, .trace = sim::trace_mode::hash_only});
-    real::host host({.seed = s.seed, .data_dir = data_dir, .handle_signals = options.handle_signals});
+    // The loopback stands for the default link's latency (its mean; at most 1s, for
+    // a heavy-tailed one): link faults add what their latency exceeds it by.
+    const sim::duration base_latency = std::min<sim::duration>(s.network.defaults.latency.mean(), sim::seconds(1));
+    real::host host(
+        {.seed = s.seed, .data_dir = data_dir, .handle_signals = options.handle_signals, .base_latency = base_latency});
     world_context ctx(s, names);
     ctx.real_clock = [&host] { return host.now(); };
     register_stats(ctx);
@@ -240,6 +304,11 @@ serve_result serve_scenario(scenario s, const serve_options& options) {
     if (options.http) {
         for (const sim::node_id id : instances) host.add_http_edge(id, service_port, take_port());
     }
+    apply_network(s.network, ctx.instances, host);
+    if (s.network.defaults.bandwidth_bytes_per_s != 0 ||
+        std::any_of(s.network.links.begin(), s.network.links.end(),
+                    [](const link_override& o) { return o.link.bandwidth_bytes_per_s != 0; }))
+        result.not_applied.push_back("network bandwidth and its queue: simulation only (frames go at loopback speed)");
 
     std::vector<sim::kernel::fault_spec> specs;
     result.setup_errors = schedule_faults(s, names, specs);
@@ -249,14 +318,28 @@ serve_result serve_scenario(scenario s, const serve_options& options) {
     for (const auto& spec : specs) {
         if (faults.schedule(spec, sim::time_zero + s.duration)) {
             applied.push_back(&spec);
+            const auto* link = std::get_if<sim::kernel::link_fault>(&spec.what);
+            if (link != nullptr && link->config.bandwidth_bytes_per_s != 0)
+                result.not_applied.push_back(spec.name +
+                                             " (link): its bandwidth and queue are not applied in real mode "
+                                             "(its latency, jitter, loss, duplication, reordering and "
+                                             "corruption are)");
         } else {
             result.not_applied.push_back(spec.name + " (" + std::string(sim::kernel::to_string(spec.kind())) +
                                          "): not applied in real mode");
         }
     }
-    host.set_event_sink([&ctx](const sim::trace_event& e) {
-        if (observations::observes(e.kind)) ctx.obs.trace_event(e);
-    });
+    const sim::event_kind_mask node_kinds = sim::mask_of(sim::event_kind::log) | sim::mask_of(sim::event_kind::state) |
+                                            sim::mask_of(sim::event_kind::rpc_attempt) |
+                                            sim::mask_of(sim::event_kind::rpc_serve);
+    const sim::event_kind_mask wanted = options.on_event ? options.event_kinds : 0;
+    host.set_event_sink(
+        [&ctx, &host, &options, wanted](const sim::trace_event& e) {
+            if (observations::observes(e.kind)) ctx.obs.trace_event(e);
+            if ((wanted & sim::mask_of(e.kind)) == 0) return;
+            options.on_event(e, e.node < host.node_count() ? &host.name_of(e.node) : nullptr);
+        },
+        wanted & node_kinds);
 
     try {
         host.open();
@@ -307,6 +390,7 @@ serve_result serve_scenario(scenario s, const serve_options& options) {
                                    {"interrupted", result.interrupted},
                                    {"messages_sent", host.messages_sent()},
                                    {"fiber_errors", host.fiber_errors()},
+                                   {"network", network_json(host.network())},
                                    {"not_applied", result.not_applied}};
     result.passed = result.summary["verdict"].get<std::string>() == "pass";
     return result;

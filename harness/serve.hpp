@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/scenario/model.hpp"
+#include "sim/trace.hpp"
 
 namespace meshsim::harness {
 
@@ -27,6 +28,12 @@ struct serve_options {
     std::function<void(const std::string& note)> on_note;
     // Once every port is bound, before anything runs: the port map.
     std::function<void(const nlohmann::json& ports)> on_ready;
+    // Events as they happen, of the kinds in event_kinds (none: none asked), with real
+    // timestamps (time since the start): node lifecycle, faults, and the nodes' log,
+    // state, rpc_attempt and rpc_serve events in the simulation's formats. On the
+    // host's thread. node_name: the event's node, nullptr for none.
+    std::function<void(const sim::trace_event&, const std::string* node_name)> on_event;
+    sim::event_kind_mask event_kinds = 0;
     // Called with a function that stops the run from any thread (tests).
     std::function<void(std::function<void()> stop)> on_stop_handle;
 };

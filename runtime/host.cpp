@@ -30,13 +30,14 @@ const boost::asio::ip::address loopback = boost::asio::ip::address_v4::loopback(
 std::string encode_frame(const sim::message& msg) {
     nlohmann::json head = nlohmann::json::array();
     for (const auto& [k, v] : msg.head) head.push_back({k, v});
-    const nlohmann::json j = {{"f", {msg.from.node, msg.from.port}},
-                              {"t", {msg.to.node, msg.to.port}},
-                              {"h", std::move(head)},
-                              {"b", msg.body},
-                              {"s", msg.status},
-                              {"i", msg.id},
-                              {"r", msg.bounce_if_refused}};
+    nlohmann::json j = {{"f", {msg.from.node, msg.from.port}},
+                        {"t", {msg.to.node, msg.to.port}},
+                        {"h", std::move(head)},
+                        {"b", msg.body},
+                        {"s", msg.status},
+                        {"i", msg.id},
+                        {"r", msg.bounce_if_refused}};
+    if (msg.corrupted) j["c"] = true;  // a link fault's corruption
     const std::vector<std::uint8_t> cbor = nlohmann::json::to_cbor(j);
     std::string out(4 + cbor.size(), '\0');
     const auto n = static_cast<std::uint32_t>(cbor.size());
@@ -60,6 +61,7 @@ std::optional<sim::message> decode_frame(const std::vector<std::uint8_t>& payloa
         m.status = j.at("s").get<std::uint16_t>();
         m.id = j.at("i").get<std::uint64_t>();
         m.bounce_if_refused = j.at("r").get<bool>();
+        m.corrupted = j.value("c", false);
         return m;
     } catch (const nlohmann::json::exception&) {
         return std::nullopt;  // a frame this version cannot read: dropped, as garbage would be
@@ -271,11 +273,67 @@ sim::request_fault node::fault_for_request(sim::port_id port, std::string_view p
     return service_faults_.evaluate(port, path, fault_random_);
 }
 
-// Real mode keeps no trace (no hash to fold): logs and records are not kept.
-void node::log(std::string_view, const nlohmann::json&) {}
-void node::record_state(std::string_view, std::string_view, std::string_view) {}
-void node::record_attempt(const sim::attempt_record&) {}
-void node::record_serve(const sim::serve_record&) {}
+// Real mode keeps no trace (no hash to fold). Logs, state changes and RPC records
+// become events in the simulation's detail formats (sim/kernel/node.cpp) only when
+// the host's sink asked for their kind (meshsim serve --events).
+namespace {
+
+// One space-separated token of a detail: "-" when empty; ' ' and '%' as %20 and %25.
+std::string token(std::string_view text) {
+    if (text.empty()) return "-";
+    std::string out;
+    for (const char c : text) {
+        if (c == ' ') {
+            out += "%20";
+        } else if (c == '%') {
+            out += "%25";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string ns_text(sim::time_point t) {
+    return std::to_string(std::max<std::int64_t>(0, t.time_since_epoch().count()));
+}
+
+std::string or_dash(std::string_view text) { return text.empty() ? "-" : std::string(text); }
+
+}  // namespace
+
+void node::log(std::string_view event, const nlohmann::json& fields) {
+    if (!host_.records(sim::event_kind::log)) return;
+    std::string detail(event);
+    if (!fields.is_null()) detail += ' ' + fields.dump();
+    host_.emit(sim::event_kind::log, id_, 0, 0, std::move(detail));
+}
+
+void node::record_state(std::string_view component, std::string_view state, std::string_view fields) {
+    if (!host_.records(sim::event_kind::state)) return;
+    host_.emit(sim::event_kind::state, id_, 0, 0,
+               std::string(component) + "=" + std::string(state) + std::string(fields));
+}
+
+// "<outcome> <reason> <correlation id> <to node name> <sent ns> <trace> <span> <parent> <METHOD> <path>"
+void node::record_attempt(const sim::attempt_record& a) {
+    if (!host_.records(sim::event_kind::rpc_attempt)) return;
+    const std::string to = a.to < host_.nodes.size() ? token(host_.nodes[a.to]->node_name()) : "-";
+    std::string detail = std::string(a.outcome) + ' ' + or_dash(a.reason) + ' ' + token(a.correlation_id) + ' ' + to +
+                         ' ' + ns_text(a.sent) + ' ' + or_dash(a.trace_id) + ' ' + or_dash(a.span_id) + ' ' +
+                         or_dash(a.parent_span_id) + ' ' + token(a.method) + ' ' + std::string(a.path);
+    host_.emit(sim::event_kind::rpc_attempt, id_, a.status, a.attempt, std::move(detail));
+}
+
+// "<reason> <correlation id> <from node name> <arrived ns> <started ns> <trace> <span> <parent> <METHOD> <path>"
+void node::record_serve(const sim::serve_record& s) {
+    if (!host_.records(sim::event_kind::rpc_serve)) return;
+    const std::string from = s.from < host_.nodes.size() ? token(host_.nodes[s.from]->node_name()) : "-";
+    std::string detail = or_dash(s.reason) + ' ' + token(s.correlation_id) + ' ' + from + ' ' + ns_text(s.arrived) +
+                         ' ' + ns_text(s.started) + ' ' + or_dash(s.trace_id) + ' ' + or_dash(s.span_id) + ' ' +
+                         or_dash(s.parent_span_id) + ' ' + token(s.method) + ' ' + std::string(s.path);
+    host_.emit(sim::event_kind::rpc_serve, id_, s.status, s.from, std::move(detail));
+}
 
 void node::open_socket() {
     boost::system::error_code ec;
@@ -396,7 +454,9 @@ void node::bounce_to_self(const sim::message& stub, std::string_view why) {
 
 // ---------------------------------------------------------------- host_impl
 
-host_impl::host_impl(host_options o) : options(std::move(o)) {}
+host_impl::host_impl(host_options o)
+    : options(std::move(o)),
+      shaper(io, options.seed, options.base_latency, [this](link_shaper::frame&& f) { transmit(std::move(f)); }) {}
 
 host_impl::~host_impl() {
     edges.clear();
@@ -417,20 +477,55 @@ void host_impl::send(node& from, sim::message msg) {
     msg.id = next_message_id++;
     const sim::node_id to = msg.to.node;
     if (to >= nodes.size()) return;  // no such node: nobody will ever answer
-    // Every message crosses a real socket, even to the sender's own node.
-    auto& links = from.links_for_send();
-    std::shared_ptr<out_link>& link = links[to];
-    if (!link) {
-        link = std::make_shared<out_link>(io, from, to);
-        link->connect(nodes[to]->port());
+    link_shaper::plan plan;
+    if (!shaper.idle()) {
+        plan = shaper.shape(from.self(), to);
+        if (plan.what == link_shaper::plan::fate::lost || plan.what == link_shaper::plan::fate::cut_dropped) return;
+        if (plan.corrupt) {
+            // Cannot be decoded: the receiver learns that much and nothing else.
+            msg.corrupted = true;
+            msg.body = nullptr;
+        }
     }
-    sim::message stub;
-    stub.from = msg.from;
-    stub.to = msg.to;
-    stub.id = msg.id;
-    stub.bounce_if_refused = msg.bounce_if_refused;
-    if (msg.bounce_if_refused) stub.head = msg.head;
-    link->push(encode_frame(msg), std::move(stub));
+    link_shaper::frame f;
+    f.from = from.self();
+    f.to = to;
+    f.incarnation = from.incarnation();
+    f.stub.from = msg.from;
+    f.stub.to = msg.to;
+    f.stub.id = msg.id;
+    f.stub.bounce_if_refused = msg.bounce_if_refused;
+    if (msg.bounce_if_refused) f.stub.head = msg.head;
+    f.bytes = encode_frame(msg);
+    if (plan.what == link_shaper::plan::fate::held) return shaper.hold(std::move(f));
+    if (plan.delays.empty()) return transmit(std::move(f));  // no fault anywhere: the common case
+    // Each copy keeps its own delay (a duplicate is a second copy); copies without one go now.
+    for (std::size_t i = 0; i < plan.delays.size(); ++i) {
+        link_shaper::frame copy;
+        if (i + 1 < plan.delays.size()) {
+            copy = f;
+        } else {
+            copy = std::move(f);
+        }
+        if (plan.delays[i].count() > 0) {
+            shaper.later(plan.delays[i], std::move(copy));
+        } else {
+            transmit(std::move(copy));
+        }
+    }
+}
+
+void host_impl::transmit(link_shaper::frame&& f) {
+    if (f.from >= nodes.size() || f.to >= nodes.size()) return;
+    node& from = *nodes[f.from];
+    if (!from.up() || from.incarnation() != f.incarnation) return;  // its process is gone, and its bytes with it
+    // Every message crosses a real socket, even to the sender's own node.
+    std::shared_ptr<out_link>& link = from.links_for_send()[f.to];
+    if (!link) {
+        link = std::make_shared<out_link>(io, from, f.to);
+        link->connect(nodes[f.to]->port());
+    }
+    link->push(std::move(f.bytes), std::move(f.stub));
 }
 
 void host_impl::spawn(sim::node_id owner, std::function<void()> body) {
@@ -538,7 +633,16 @@ void host_impl::kill_fibers(sim::node_id owner) {
         s.cv->notify_all();
         // The caller is the one running: wait here until that fiber has unwound.
         if (current_is(index)) continue;
-        while (s.in_use && s.seq == seq) boost::this_fiber::yield();
+        // Yielding alone would starve the io_context (Asio handlers run only once no
+        // fiber is ready): a victim waiting for I/O (an HTTP edge's read) would never
+        // wake. After a few yields, sleep so the handlers run.
+        for (int turns = 0; s.in_use && s.seq == seq; ++turns) {
+            if (turns < 8) {
+                boost::this_fiber::yield();
+            } else {
+                boost::this_fiber::sleep_for(std::chrono::microseconds(100));
+            }
+        }
     }
 }
 
@@ -580,7 +684,7 @@ run_end host_impl::run(sim::duration length) {
     for (auto& e : edges) e->start();
     for (const sim::node_id id : boot_list) {
         nodes[id]->start();
-        emit(sim::event_kind::node_start, id);
+        emit(sim::event_kind::node_start, id, nodes[id]->incarnation());
     }
     for (auto& [when, action] : actions) {
         spawn(sim::no_node, [this, when = when, &action = action] {
@@ -600,6 +704,7 @@ run_end host_impl::run(sim::duration length) {
         boost::system::error_code ignored;
         signals.cancel(ignored);
         poll_stop.cancel(ignored);
+        shaper.clear();
         for (auto& e : edges) e->close();
         for (auto& n : nodes) n->crash();
         kill_fibers(sim::no_node);
@@ -658,23 +763,23 @@ void host::start(sim::node_id id) {
     node& n = *impl_->nodes.at(id);
     if (n.up() || impl_->shutting_down) return;
     n.start();
-    impl_->emit(sim::event_kind::node_start, id);
+    impl_->emit(sim::event_kind::node_start, id, n.incarnation());
 }
 void host::crash(sim::node_id id) {
     node& n = *impl_->nodes.at(id);
     if (!n.up() || impl_->shutting_down) return;
     n.crash();
-    impl_->emit(sim::event_kind::node_crash, id);
+    impl_->emit(sim::event_kind::node_crash, id, n.incarnation());
 }
 void host::restart(sim::node_id id) {
     if (impl_->shutting_down) return;
     node& n = *impl_->nodes.at(id);
     if (n.up()) {
         n.crash();
-        impl_->emit(sim::event_kind::node_crash, id);
+        impl_->emit(sim::event_kind::node_crash, id, n.incarnation());
     }
     n.start();
-    impl_->emit(sim::event_kind::node_restart, id);
+    impl_->emit(sim::event_kind::node_restart, id, n.incarnation());
 }
 void host::pause(sim::node_id id) {
     node& n = *impl_->nodes.at(id);
@@ -694,7 +799,21 @@ sim::kernel::service_fault_table& host::service_faults(sim::node_id id) {
 }
 bool host::is_up(sim::node_id id) const { return impl_->nodes.at(id)->up(); }
 
-void host::set_event_sink(std::function<void(const sim::trace_event&)> sink) { impl_->sink = std::move(sink); }
+std::uint64_t host::add_link_fault(std::vector<sim::node_id> from, std::vector<sim::node_id> to,
+                                   sim::kernel::link_config config) {
+    return impl_->shaper.add_overlay(std::move(from), std::move(to), std::move(config));
+}
+void host::remove_link_fault(std::uint64_t id) { impl_->shaper.remove_overlay(id); }
+std::uint64_t host::add_cut(sim::kernel::cut_matrix cut, sim::kernel::cut_mode mode) {
+    return impl_->shaper.add_cut(std::move(cut), mode);
+}
+void host::heal(std::uint64_t id) { impl_->shaper.heal(id); }
+network_counts host::network() const { return impl_->shaper.counts(); }
+
+void host::set_event_sink(std::function<void(const sim::trace_event&)> sink, sim::event_kind_mask also) {
+    impl_->sink = std::move(sink);
+    impl_->extra_kinds = also;
+}
 void host::record(sim::event_kind kind, sim::node_id node_id, std::uint64_t a, std::uint64_t b, std::string detail) {
     impl_->emit(kind, node_id, a, b, std::move(detail));
 }

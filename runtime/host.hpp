@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/kernel/network.hpp"
+#include "sim/kernel/partition.hpp"
 #include "sim/kernel/service_faults.hpp"
 #include "sim/runtime.hpp"
 #include "sim/trace.hpp"
@@ -39,6 +41,21 @@ struct host_options {
     std::string data_dir;  // one append-only store file per node: <data_dir>/<node name>.store
     std::size_t fiber_stack_bytes = 256 * 1024;
     bool handle_signals = false;  // SIGINT/SIGTERM stop run() (which still returns normally)
+    // The latency the loopback stands for (the scenario's default link latency): a
+    // link fault delays a frame by what its latency draw exceeds this by.
+    sim::duration base_latency{0};
+};
+
+// What the network faults did to frames (runtime/link_shaper.cpp), since run() began.
+struct network_counts {
+    std::uint64_t delayed = 0;      // copies held back by a link fault's latency before their socket
+    std::uint64_t lost = 0;         // frames a link fault's loss dropped
+    std::uint64_t duplicated = 0;   // frames sent twice
+    std::uint64_t reordered = 0;    // copies sent at once past the delayed ones
+    std::uint64_t corrupted = 0;    // frames whose body was replaced (the receiver sees `corrupted`)
+    std::uint64_t cut_dropped = 0;  // frames a drop-mode partition dropped (sent across it or on their way)
+    std::uint64_t held = 0;         // frames a hold-mode partition held
+    std::uint64_t released = 0;     // held frames sent when their partition healed
 };
 
 // How run() ended.
@@ -80,10 +97,22 @@ public:
     void set_slowness(sim::node_id id, double factor);
     sim::kernel::service_fault_table& service_faults(sim::node_id id);
     bool is_up(sim::node_id id) const;
+    // Network faults, applied to frames at the sending side, before their socket
+    // (runtime/link_shaper.hpp). A link fault covers every pair from `from` to `to`
+    // (empty: every node; the newest wins); a cut blocks the pairs its matrix sets,
+    // dropping or holding their frames until heal(). Ids for removal.
+    std::uint64_t add_link_fault(std::vector<sim::node_id> from, std::vector<sim::node_id> to,
+                                 sim::kernel::link_config config);
+    void remove_link_fault(std::uint64_t id);
+    std::uint64_t add_cut(sim::kernel::cut_matrix cut, sim::kernel::cut_mode mode);
+    void heal(std::uint64_t id);
+    network_counts network() const;
 
     // Lifecycle (node_start/crash/restart/pause/resume) and fault events, as the
-    // simulation's trace would record them; also record() from control code.
-    void set_event_sink(std::function<void(const sim::trace_event&)> sink);
+    // simulation's trace would record them; also record() from control code. The
+    // nodes' log, state, rpc_attempt and rpc_serve events (same details as the
+    // simulation's) only for the kinds in `also`.
+    void set_event_sink(std::function<void(const sim::trace_event&)> sink, sim::event_kind_mask also = 0);
     void record(sim::event_kind kind, sim::node_id node, std::uint64_t a, std::uint64_t b, std::string detail);
 
     // Runs every node on the calling thread, which must be a fresh one (a thread has

@@ -20,6 +20,7 @@
 
 #include "runtime/file_store.hpp"
 #include "runtime/host.hpp"
+#include "runtime/link_shaper.hpp"
 #include "sim/sync.hpp"
 
 namespace meshsim::real {
@@ -72,6 +73,7 @@ public:
     void crash();
     bool up() const { return up_; }
     bool paused() const { return paused_; }
+    std::uint32_t incarnation() const { return incarnation_; }
     void set_paused(bool p);
     void wait_while_paused(std::unique_lock<boost::fibers::mutex>& lock);
     std::uint16_t port() const { return port_; }
@@ -146,17 +148,23 @@ public:
     void emit(sim::event_kind kind, sim::node_id node, std::uint64_t a = 0, std::uint64_t b = 0,
               std::string detail = {});
     void send(node& from, sim::message msg);
+    // Writes a frame on its sender's link to its receiver (opened on first use);
+    // dropped when the sender's process that made it is gone.
+    void transmit(link_shaper::frame&& f);
     run_end run(sim::duration length);
     void stop_now(run_end why);
 
     host_options options;
     // Declared first: destroyed last, after every socket.
     boost::asio::io_context io;
+    link_shaper shaper;
     std::vector<std::unique_ptr<node>> nodes;
     std::vector<std::unique_ptr<http_edge>> edges;
     std::vector<sim::node_id> boot_list;
     std::vector<std::pair<sim::time_point, std::function<void()>>> actions;
     std::function<void(const sim::trace_event&)> sink;
+    sim::event_kind_mask extra_kinds = 0;  // log, state, rpc_attempt, rpc_serve: made only when asked for
+    bool records(sim::event_kind kind) const { return sink && (extra_kinds & sim::mask_of(kind)) != 0; }
     boost::fibers::mutex mutex;  // one thread: only for the condition variables' API
     std::chrono::steady_clock::time_point epoch_{};
     bool running = false;

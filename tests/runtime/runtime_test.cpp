@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <future>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -249,6 +252,8 @@ TEST_CASE("serve: bad input is exit 2 with a clear error and nothing left listen
                                                    {"--until", "0s"},
                                                    {"--until", "soon"},
                                                    {"--data-dir", ""},
+                                                   {"--events", "nope"},
+                                                   {"--events", ""},
                                                    {"--out", (dir / "file-out").string()}}) {
             testing::write_text(dir / "file-out", "x");
             std::vector<std::string> args = {"serve", (dir / "s.json").string()};
@@ -404,7 +409,7 @@ TEST_CASE("serve: faults real mode cannot apply are named before it runs and in 
     const scratch_dir dir;
     std::string text = small_scenario;
     text.replace(text.rfind('}'), 1,
-                 R"(, "faults": [{"kind": "partition", "shape": "halves", "at": "100ms", "for": "100ms"},
+                 R"(, "faults": [{"kind": "clock", "service": "front", "offset": "1s", "at": "100ms", "for": "100ms"},
                                  {"kind": "crash", "service": "back", "instance": 1, "at": "100ms", "for": "100ms"}]})");
     const harness::scenario s = load_text(text);
     harness::serve_options o;
@@ -420,7 +425,7 @@ TEST_CASE("serve: faults real mode cannot apply are named before it runs and in 
     const harness::serve_result r = harness::serve_scenario(s, o);
     REQUIRE(r.setup_errors.empty());
     REQUIRE(notes.size() == 1);
-    CHECK_THAT(notes[0], Catch::Contains("faults[0]") && Catch::Contains("partition"));
+    CHECK_THAT(notes[0], Catch::Contains("faults[0]") && Catch::Contains("clock"));
     CHECK(ready_after_notes);
     CHECK(r.summary["real_time"]["not_applied"] == nlohmann::json(notes));
     // The crash was applied: one fault in the summary, back-1 down from about 100ms to 200ms.
@@ -430,4 +435,108 @@ TEST_CASE("serve: faults real mode cannot apply are named before it runs and in 
     REQUIRE(down.size() == 1);
     CHECK(down[0][0].get<double>() >= 100e6);
     CHECK(down[0][1].get<double>() < 350e6);
+}
+
+TEST_CASE(
+    "serve --events: events.jsonl with real timestamps (faults, state changes, RPCs), and meshsim report "
+    "builds report.html from it",
+    "[runtime][serve][events]") {
+    const scratch_dir dir;
+    // A partition from 300 ms to 700 ms opens the breaker on front -> back (a state change).
+    testing::write_text(dir / "s.json", R"({
+  "name": "ev", "duration": "1200ms", "bucket": "250ms",
+  "services": [
+    {"name": "front", "concurrency": 64, "endpoints": [{"path": "/hello", "service_time": "2ms", "calls": [{"service": "back", "endpoint": "/work"}]}]},
+    {"name": "back", "concurrency": 64, "endpoints": [{"path": "/work", "service_time": "2ms"}]}
+  ],
+  "edges": [{"from": "front", "to": "back", "timeout": "50ms", "deadline": "200ms",
+             "retry": {"max_attempts": 2, "backoff_base": "5ms", "backoff_max": "10ms"},
+             "breaker": {"failure_rate_threshold_percent": 50, "window_size_calls": 10, "minimum_calls": 5, "wait_in_open": "200ms"}}],
+  "workloads": [{"name": "users", "service": "front", "endpoint": "/hello", "open": {"rate_per_s": 100}}],
+  "faults": [{"kind": "partition", "shape": "isolate", "service": "back", "at": "300ms", "for": "400ms"}],
+  "expectations": [{"check": "goodput", "workload": "users", "min_ratio": 0.1}]
+})");
+    const testing::cli_result r =
+        testing::run_meshsim({"serve", (dir / "s.json").string(), "--no-http", "--out", (dir / "out").string()});
+    INFO(r.out << r.err);
+    REQUIRE((r.exit_code == 0 || r.exit_code == 1));
+    CHECK_THAT(r.out, Catch::Contains("events: ") && Catch::Contains("events.jsonl"));
+    const nlohmann::json summary = nlohmann::json::parse(testing::read_text(dir / "out" / "summary.json"));
+    CHECK(summary["events_jsonl"]["level"] == "requests");
+    CHECK(summary["events_jsonl"]["time"] == "real");
+    std::map<std::string, std::uint64_t> kinds;
+    std::uint64_t lines = 0;
+    std::int64_t fault_start_ns = -1;
+    std::int64_t fault_end_ns = -1;
+    std::istringstream in(testing::read_text(dir / "out" / "events.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+        const nlohmann::json e = nlohmann::json::parse(line);
+        ++lines;
+        ++kinds[e["kind"].get<std::string>()];
+        if (e["kind"] == "fault_start") fault_start_ns = e["t_ns"].get<std::int64_t>();
+        if (e["kind"] == "fault_end") fault_end_ns = e["t_ns"].get<std::int64_t>();
+        CHECK(e["t_ns"].get<std::int64_t>() < 30'000'000'000);
+    }
+    CHECK(summary["events_jsonl"]["lines"] == lines);
+    CHECK(kinds["node_start"] == 3);
+    CHECK(kinds["fault_start"] == 1);
+    CHECK(kinds["fault_end"] == 1);
+    CHECK(kinds["rpc_attempt"] > 50);
+    CHECK(kinds["rpc_serve"] > 50);
+    CHECK(kinds["state"] >= 1);  // the breaker opened
+    // Real timestamps: the partition began no earlier than scheduled and lasted its 400 ms.
+    CHECK(fault_start_ns >= 300'000'000);
+    CHECK(fault_end_ns - fault_start_ns >= 390'000'000);
+
+    const testing::cli_result report = testing::run_meshsim({"report", (dir / "out").string()});
+    INFO(report.out << report.err);
+    CHECK(report.exit_code == 0);
+    CHECK(std::filesystem::exists(dir / "out" / "report.html"));
+    CHECK(std::filesystem::exists(dir / "out" / "trace.json"));
+
+    // --events none: no file, and the summary says nothing of one.
+    const testing::cli_result quiet =
+        testing::run_meshsim({"serve", (dir / "s.json").string(), "--no-http", "--until", "200ms", "--events", "none",
+                              "--out", (dir / "none").string()});
+    CHECK((quiet.exit_code == 0 || quiet.exit_code == 1));
+    CHECK_FALSE(std::filesystem::exists(dir / "none" / "events.jsonl"));
+    CHECK_FALSE(nlohmann::json::parse(testing::read_text(dir / "none" / "summary.json")).contains("events_jsonl"));
+}
+
+TEST_CASE("serve: a stop with an HTTP keep-alive connection open ends the run (its edge fiber waits for I/O)",
+          "[runtime][serve]") {
+    const scratch_dir dir;
+    harness::scenario s = load_text(small_scenario);
+    harness::serve_options o;
+    o.data_dir = (dir / "data").string();
+    o.handle_signals = false;
+    o.workloads = false;
+    o.until = sim::duration(20s);
+    std::promise<nlohmann::json> ready;
+    std::function<void()> stop;
+    o.on_ready = [&](const nlohmann::json& ports) { ready.set_value(ports); };
+    o.on_stop_handle = [&](std::function<void()> f) { stop = std::move(f); };
+    std::promise<harness::serve_result> done;
+    std::future<harness::serve_result> result = done.get_future();
+    std::thread serving([&] { done.set_value(harness::serve_scenario(s, o)); });
+    const nlohmann::json ports = ready.get_future().get();
+    std::this_thread::sleep_for(200ms);
+    // One answered request on a kept-alive connection: the edge's fiber then waits
+    // for the next request, in an Asio read, when the run stops.
+    boost::asio::io_context io;
+    tcp::socket socket(io);
+    socket.connect(tcp::endpoint(boost::asio::ip::address_v4::loopback(), ports[0]["http"].get<std::uint16_t>()));
+    boost::asio::write(socket, boost::asio::buffer(std::string("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")));
+    boost::asio::streambuf buf;
+    boost::asio::read_until(socket, buf, "\r\n\r\n");
+    const std::string head{boost::asio::buffers_begin(buf.data()), boost::asio::buffers_end(buf.data())};
+    CHECK_THAT(head, Catch::StartsWith("HTTP/1.1 200"));
+    stop();
+    const bool ended = result.wait_for(15s) == std::future_status::ready;
+    CHECK(ended);
+    if (!ended) std::abort();  // the run hangs: the thread cannot be joined
+    serving.join();
+    const harness::serve_result r = result.get();
+    CHECK(r.interrupted);
+    CHECK(r.summary["real_time"]["fiber_errors"] == 0);
 }
