@@ -174,7 +174,7 @@ std::optional<run_outputs> prepare_outputs(const run_args& args, report::event_l
 }
 
 // summary.json's trace_hash as a number (the run just wrote it: 16 hex digits).
-std::uint64_t sim_hash_of(const nlohmann::json& summary) {
+std::uint64_t trace_hash_of(const nlohmann::json& summary) {
     const std::string text = summary.value("trace_hash", std::string());
     std::uint64_t hash = 0;
     std::from_chars(text.data(), text.data() + text.size(), hash, 16);
@@ -305,7 +305,7 @@ int run_command(const run_args& args) {
     if (binary) {
         // The end record carries the run's hash: `meshsim report` tells another run's file by it.
         std::string end;
-        binary->end(end, sim_hash_of(r.summary));
+        binary->end(end, trace_hash_of(r.summary));
         out->events->write(end);
     }
     if (const int rc = commit_outputs(*out, r); rc != exit_pass) return rc;
@@ -518,7 +518,7 @@ constexpr command commands[] = {
     {"sweep", "Run a scenario over a range of seeds in parallel; write sweep.json and junit.xml"},
     {"merge", "Combine the sweep.json of a sweep's shards into one sweep.json and junit.xml"},
     {"chaos", "Draw fault schedules for a scenario, shrink each failing one to a scenario file"},
-    {"report", "Write the reports of a run's --out directory again from its summary.json and events.jsonl"},
+    {"report", "Write the reports of a run's --out directory again from its summary.json and events.jsonl (or .bin)"},
     {"serve",
      "Run a scenario's services for real on localhost ports (HTTP too), its workloads and faults in real time"},
     {"replay", "Re-run a recorded run (a --out directory or a chaos-N.json) and check its trace hash"},
