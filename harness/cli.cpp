@@ -23,6 +23,7 @@
 #include "harness/chaos/commands.hpp"
 #include "harness/chaos/set_flags.hpp"
 #include "harness/checkers/checker.hpp"
+#include "harness/events_file.hpp"
 #include "harness/fault_kinds/fault_kind.hpp"
 #include "harness/flagship.hpp"
 #include "harness/kinds/service_kind.hpp"
@@ -39,6 +40,7 @@
 #include "harness/terminal_text.hpp"
 #include "harness/world/actions.hpp"
 #include "meshsim_version.hpp"
+#include "reports/events_binary.hpp"
 #include "reports/events_jsonl.hpp"
 #include "sim/kernel/simulation.hpp"
 
@@ -55,7 +57,8 @@ struct run_args {
     std::string format = "text";
     std::vector<std::string> sets;  // --set path=value, as typed
     std::string events = "requests";
-    std::string report = "all";  // all: the files of reports/report_formats.cpp; none
+    std::string events_format = "jsonl";  // events.jsonl, or binary: events.bin
+    std::string report = "all";           // all: the files of reports/report_formats.cpp; none
     bool quiet = false;
 };
 
@@ -156,12 +159,13 @@ struct run_outputs {
     std::optional<report_files> reports;  // with --report all
 };
 
-std::optional<run_outputs> prepare_outputs(const run_args& args, report::event_level level, std::string& error) {
+std::optional<run_outputs> prepare_outputs(const run_args& args, report::event_level level, events_format format,
+                                           std::string& error) {
     std::optional<output_dir> dir = output_dir::prepare(args.out_dir, error);
     if (!dir) return std::nullopt;
     const bool with_events = level != report::event_level::none;
     std::optional<output_file> events =
-        with_events ? output_file::create(*dir, "events.jsonl", error) : std::optional<output_file>();
+        with_events ? output_file::create(*dir, events_file_name(format), error) : std::optional<output_file>();
     if (with_events && !events) return std::nullopt;
     std::optional<output_file> summary = output_file::create(*dir, "summary.json", error);
     if (!summary) return std::nullopt;
@@ -170,11 +174,19 @@ std::optional<run_outputs> prepare_outputs(const run_args& args, report::event_l
     return run_outputs{std::move(*dir), std::move(events), std::move(*summary), std::move(reports)};
 }
 
+// summary.json's trace_hash as a number (the run just wrote it: 16 hex digits).
+std::uint64_t trace_hash_of(const nlohmann::json& summary) {
+    const std::string text = summary.value("trace_hash", std::string());
+    std::uint64_t hash = 0;
+    std::from_chars(text.data(), text.data() + text.size(), hash, 16);
+    return hash;
+}
+
 std::string json_text(const nlohmann::json& j) {
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-// events.jsonl, then summary.json: a summary.json means its run finished and
+// The events file, then summary.json: a summary.json means its run finished and
 // everything beside it is from that run.
 // Then the reports, from the summary as summary.json has it (what `meshsim report`
 // reads back), so that their files are byte-identical.
@@ -233,6 +245,11 @@ int run_command(const run_args& args) {
         return bad_input("--events: expected one of " + std::string(report::event_level_names) + ", got " +
                          shown(args.events));
     }
+    const std::optional<events_format> format = parse_events_format(args.events_format);
+    if (!format) {
+        return bad_input("--events-format: expected one of " + std::string(events_format_names) + ", got " +
+                         shown(args.events_format));
+    }
     if (args.file && args.file->empty()) return bad_input("run: expected a scenario file, got \"\"");
     std::optional<scenario> s = load(args.file, options.until, sets);
     if (!s) return exit_bad_input;
@@ -245,23 +262,33 @@ int run_command(const run_args& args) {
     options.events_level = args.events;
 
     std::string error;
-    std::optional<run_outputs> out = prepare_outputs(args, *level, error);
+    std::optional<run_outputs> out = prepare_outputs(args, *level, *format, error);
     if (!out) return bad_input(error);
     // Streamed as recorded, so the events need not fit in memory; a write that
     // fails stops the run at the next bucket. The hash is over every event, whatever the level.
     options.keep_events = false;
-    std::uint64_t lines = 0;  // events.jsonl's, recorded in summary.json so `meshsim report` can tell a mix-up
+    std::uint64_t lines = 0;  // the file's events, recorded in summary.json so `meshsim report` can tell a mix-up
+    std::optional<report::binary_event_writer> binary;
     if (out->events) {
         options.event_kinds = report::kinds_written(*level);
         output_file& events = *out->events;
         report_files* reports = out->reports ? &*out->reports : nullptr;
-        options.on_event = [&events, reports, &lines](const sim::trace_event& e, const std::string* node) {
-            // The object the line is written from is the one the reports get: what
-            // `meshsim report` reads back from the line (a test checks the bytes agree).
-            const nlohmann::json event = report::event_to_json(e, node);
-            events.write(report::event_line(event));
+        std::string head;
+        if (*format == events_format::binary) binary.emplace().begin(head);
+        events.write(head);
+        options.on_event = [&events, reports, &lines, &binary, record = std::string()](
+                               const sim::trace_event& e, const std::string* node) mutable {
+            // The line (or record) is written directly; the reports get the object the
+            // line is the dump() of, which `meshsim report` reads back (tests check both).
+            record.clear();
+            if (binary) {
+                binary->append(record, e, node);
+            } else {
+                report::append_event_line(record, e, node);
+            }
+            events.write(record);
             ++lines;
-            if (reports != nullptr) reports->add_event(event);
+            if (reports != nullptr) reports->add_event(report::event_to_json(e, node));
         };
         options.stop_requested = [&events] { return events.failed(); };
     }
@@ -272,6 +299,16 @@ int run_command(const run_args& args) {
         return exit_bad_input;
     }
     r.summary["events_jsonl"] = {{"level", args.events}, {"lines", lines}};
+    if (out->events) {
+        r.summary["events_jsonl"]["format"] = to_string(*format);
+        r.summary["events_jsonl"]["file"] = events_file_name(*format);
+    }
+    if (binary) {
+        // The end record carries the run's hash: `meshsim report` tells another run's file by it.
+        std::string end;
+        binary->end(end, trace_hash_of(r.summary));
+        out->events->write(end);
+    }
     if (const int rc = commit_outputs(*out, r); rc != exit_pass) return rc;
     if (args.format == "json") {
         std::printf("%s", json_text(r.summary).c_str());
@@ -373,54 +410,6 @@ int serve_command(const serve_args& args) {
     return r.passed ? exit_pass : exit_fail;
 }
 
-// DIR/events.jsonl, line by line in bounded memory, into the reports; false with
-// `error` set on a line that is not an event, a line cut short, or a read that fails.
-bool feed_events(const std::filesystem::path& file, report_files& reports, std::uint64_t& lines, std::string& error) {
-    constexpr std::size_t max_line = std::size_t{16} << 20;
-    std::FILE* in = std::fopen(file.c_str(), "rb");
-    if (in == nullptr) {
-        error = file.string() + ": cannot read: " + std::generic_category().message(errno);
-        return false;
-    }
-    std::string line;
-    std::uint64_t number = 1;
-    std::vector<char> chunk(std::size_t{1} << 20);
-    bool ok = true;
-    while (ok) {
-        const std::size_t n = std::fread(chunk.data(), 1, chunk.size(), in);
-        if (n == 0) break;
-        for (std::size_t at = 0; at < n && ok;) {
-            const char* newline = static_cast<const char*>(std::memchr(chunk.data() + at, '\n', n - at));
-            const std::size_t stop = newline != nullptr ? static_cast<std::size_t>(newline - chunk.data()) : n;
-            line.append(chunk.data() + at, stop - at);
-            at = stop + 1;
-            if (line.size() > max_line) {
-                error = file.string() + " line " + std::to_string(number) + ": longer than 16 MiB: not an event";
-                ok = false;
-            } else if (newline != nullptr) {
-                std::string why;
-                if (!reports.add_event_line(line, why)) {
-                    error = file.string() + " line " + std::to_string(number) + ": " + why + " (corrupt?)";
-                    ok = false;
-                }
-                line.clear();
-                ++number;
-            }
-        }
-    }
-    if (ok && std::ferror(in)) {
-        error = file.string() + ": cannot read: " + std::generic_category().message(errno);
-        ok = false;
-    }
-    std::fclose(in);
-    lines = number - 1;
-    if (ok && !line.empty()) {
-        error = file.string() + " ends inside line " + std::to_string(number) + ": truncated";
-        ok = false;
-    }
-    return ok;
-}
-
 int report_command(const std::string& dir_text) {
     if (dir_text.empty()) return bad_input("report: expected a directory, got \"\"");
     const std::filesystem::path dir(dir_text);
@@ -443,22 +432,25 @@ int report_command(const std::string& dir_text) {
     std::optional<output_dir> out = output_dir::open_existing(dir, "report", error);
     if (!out) return bad_input(error);
     report_files reports;
-    const std::filesystem::path events_file = dir / "events.jsonl";
+    // summary.json says which file its run wrote and how many events (older ones say
+    // neither: events.jsonl): another run's file, or one cut at a line boundary, would
+    // give reports of two runs mixed.
+    const std::optional<events_written> written = read_events_written(*summary, error);
+    if (!error.empty()) return bad_input("report " + summary_file.string() + ": " + error);
+    const events_format format = written ? written->format : events_format::jsonl;
+    const std::filesystem::path events_file = dir / events_file_name(format);
     const bool with_events = std::filesystem::exists(events_file, ec);
-    std::uint64_t lines = 0;
-    if (with_events && !feed_events(events_file, reports, lines, error)) return bad_input("report: " + error);
-    // summary.json says how many lines its run wrote (older ones do not): another run's
-    // events.jsonl, or one cut at a line boundary, would give reports of two runs mixed.
-    const nlohmann::json* written = summary->contains("events_jsonl") ? &(*summary)["events_jsonl"] : nullptr;
-    if (written != nullptr &&
-        (!written->is_object() || !written->contains("lines") || !(*written)["lines"].is_number_unsigned())) {
-        return bad_input("report " + summary_file.string() + ": events_jsonl.lines is not a count");
-    }
-    if (written != nullptr && with_events && (*written)["lines"].get<std::uint64_t>() != lines) {
-        return bad_input("report " + dir_text + ": events.jsonl has " + std::to_string(lines) +
-                         " lines but summary.json's run wrote " +
-                         std::to_string((*written)["lines"].get<std::uint64_t>()) +
-                         ": they are not from the same run (or events.jsonl was cut short)");
+    if (with_events) {
+        // A binary file's events become the JSON lines `meshsim events` prints, read as
+        // events.jsonl's are: the reports are the same bytes from either form.
+        const event_line_handler add = [&reports](std::string_view line, std::string& why) {
+            return reports.add_event_line(line, why);
+        };
+        events_read read;
+        if (!read_events(events_file, format, add, read, error)) return bad_input("report: " + error);
+        if (written && !events_match_summary(*summary, *written, read, events_file_name(format), error)) {
+            return bad_input("report " + dir_text + ": " + error);
+        }
     }
     try {
         if (!reports.write(*out, *summary, error)) {
@@ -469,7 +461,10 @@ int report_command(const std::string& dir_text) {
         // A summary.json of the right schema whose content a builder cannot use.
         return bad_input("report " + summary_file.string() + ": not a summary the reports can use: " + e.what());
     }
-    if (!with_events) std::printf("no events.jsonl: the reports are built from summary.json alone\n");
+    if (!with_events) {
+        std::printf("no %s: the reports are built from summary.json alone\n",
+                    std::string(events_file_name(format)).c_str());
+    }
     print_report_paths(*out);
     return exit_pass;
 }
@@ -555,10 +550,11 @@ constexpr command commands[] = {
     {"sweep", "Run a scenario over a range of seeds in parallel; write sweep.json and junit.xml"},
     {"merge", "Combine the sweep.json of a sweep's shards into one sweep.json and junit.xml"},
     {"chaos", "Draw fault schedules for a scenario, shrink each failing one to a scenario file"},
-    {"report", "Write the reports of a run's --out directory again from its summary.json and events.jsonl"},
+    {"report", "Write the reports of a run's --out directory again from its summary.json and events.jsonl (or .bin)"},
     {"serve",
      "Run a scenario's services for real on localhost ports (HTTP too), its workloads and faults in real time"},
     {"replay", "Re-run a recorded run (a --out directory or a chaos-N.json) and check its trace hash"},
+    {"events", "Print a run's events as JSON lines (events.bin, the compact form, decoded; events.jsonl as it is)"},
 };
 
 // --help lists the report files from the registry.
@@ -610,6 +606,11 @@ int parse_and_run(int argc, char** argv) {
         ->add_option("--events", run.events,
                      "Which events events.jsonl holds: none (no file), summary (faults, state changes, nodes), "
                      "requests (also every RPC attempt and answer), all (also messages, fibers, timers)")
+        ->capture_default_str();
+    run_cmd
+        ->add_option("--events-format", run.events_format,
+                     "How the events are written: jsonl (events.jsonl) or binary (events.bin: about a quarter of "
+                     "the size; `meshsim events DIR` prints it as the same JSON lines)")
         ->capture_default_str();
     run_cmd->add_option("--report", run.report, report_option_help())
         ->check(CLI::IsMember({"all", "none"}))
@@ -731,6 +732,14 @@ int parse_and_run(int argc, char** argv) {
         "Exit 0: the same trace. 1: a different trace (the first divergent interval and event are named). "
         "2: bad input.");
 
+    std::string events_target;
+    CLI::App* events_cmd = app.add_subcommand(commands[10].name, commands[10].description);
+    events_cmd->add_option("target", events_target, "A run's --out directory, or its events.bin or events.jsonl")
+        ->required();
+    events_cmd->footer(
+        "The lines are those the run writes as events.jsonl, byte for byte. Exit 2: the file is damaged, cut short "
+        "or not from the run of the summary.json beside it (the lines before the damage are printed).");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -742,7 +751,7 @@ int parse_and_run(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         const CLI::App* where = &app;
         for (CLI::App* sub : {run_cmd, validate_cmd, list_cmd, bench_cmd, sweep_cmd, merge_cmd, chaos_cmd, report_cmd,
-                              serve_cmd, replay_cmd}) {
+                              serve_cmd, replay_cmd, events_cmd}) {
             if (app.got_subcommand(sub)) where = sub;
         }
         const std::string name = where == &app ? "meshsim" : "meshsim " + where->get_name();
@@ -785,6 +794,7 @@ int parse_and_run(int argc, char** argv) {
         return serve_command(serve);
     }
     if (app.got_subcommand(replay_cmd)) return replay_command(replay);
+    if (app.got_subcommand(events_cmd)) return events_command(events_target);
     return exit_internal;
 }
 

@@ -15,8 +15,8 @@ namespace meshsim::harness {
 
 // Every name a run may write into its output directory: its events, its summary, the
 // files of reports/report_formats.cpp (a test checks they are all here), and a sweep's.
-inline constexpr std::string_view output_names[] = {"events.jsonl", "summary.json", "report.html", "trace.json",
-                                                    "otlp.json",    "sweep.json",   "junit.xml"};
+inline constexpr std::string_view output_names[] = {"events.jsonl", "events.bin", "summary.json", "report.html",
+                                                    "trace.json",   "otlp.json",  "sweep.json",   "junit.xml"};
 
 // A prepared output directory.
 class output_dir {

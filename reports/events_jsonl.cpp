@@ -1,5 +1,6 @@
 #include "reports/events_jsonl.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -316,13 +317,232 @@ std::string event_line(const nlohmann::json& event) {
     return line;
 }
 
+// ------------------------------------------------------------------ the direct writer
+
+namespace {
+// One field of a line. nlohmann::json keeps an object's keys in a std::map, so its
+// dump() writes them sorted: the writer gathers an event's fields, then sorts them.
+struct line_field {
+    enum class type : std::uint8_t { signed_number, unsigned_number, text, percent_text };
+    std::string_view key;
+    type kind = type::text;
+    std::int64_t signed_value = 0;
+    std::uint64_t unsigned_value = 0;
+    std::string_view text;  // percent_text: a kernel token (%20 and %25 still in it)
+};
+
+// The characters dump() escapes (ensure_ascii off): '"', '\\' and the controls.
+bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+void append_escaped(std::string& out, unsigned char c) {
+    switch (c) {
+        case '"': out += "\\\""; return;
+        case '\\': out += "\\\\"; return;
+        case '\b': out += "\\b"; return;
+        case '\f': out += "\\f"; return;
+        case '\n': out += "\\n"; return;
+        case '\r': out += "\\r"; return;
+        case '\t': out += "\\t"; return;
+        default: break;
+    }
+    constexpr char hex[] = "0123456789abcdef";
+    const char escaped[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+    out.append(escaped, sizeof escaped);
+}
+
+// `text` as dump() writes a string. Text with bytes above 0x7f goes through dump()
+// itself, which checks the UTF-8 and replaces what is invalid (rare in events).
+void append_json_string(std::string& out, std::string_view text) {
+    for (const char c : text) {
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            return;
+        }
+    }
+    out += '"';
+    std::size_t run = 0;  // start of the characters not yet copied
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (!needs_escape(c)) continue;
+        out.append(text.data() + run, i - run);
+        append_escaped(out, c);
+        run = i + 1;
+    }
+    out.append(text.data() + run, text.size() - run);
+    out += '"';
+}
+
+template <typename Integer>
+void append_integer(std::string& out, Integer v) {
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+    out.append(digits, static_cast<std::size_t>(end - digits));
+}
+
+class line_fields {
+public:
+    void signed_number(std::string_view key, std::int64_t v) {
+        add(key, line_field::type::signed_number).signed_value = v;
+    }
+    void unsigned_number(std::string_view key, std::uint64_t v) {
+        add(key, line_field::type::unsigned_number).unsigned_value = v;
+    }
+    void text(std::string_view key, std::string_view v) { add(key, line_field::type::text).text = v; }
+    void percent_text(std::string_view key, std::string_view v) { add(key, line_field::type::percent_text).text = v; }
+
+    // {"key":value,...}\n, keys in dump()'s order.
+    void write(std::string& out) {
+        std::sort(fields_.begin(), fields_.begin() + static_cast<std::ptrdiff_t>(count_),
+                  [](const line_field& x, const line_field& y) { return x.key < y.key; });
+        out += '{';
+        for (std::size_t i = 0; i < count_; ++i) {
+            const line_field& f = fields_[i];
+            if (i != 0) out += ',';
+            out += '"';
+            out += f.key;  // the writer's own names: nothing to escape
+            out += "\":";
+            switch (f.kind) {
+                case line_field::type::signed_number: append_integer(out, f.signed_value); break;
+                case line_field::type::unsigned_number: append_integer(out, f.unsigned_value); break;
+                case line_field::type::text: append_json_string(out, f.text); break;
+                case line_field::type::percent_text:
+                    if (f.text.find('%') == std::string_view::npos) {
+                        append_json_string(out, f.text);
+                    } else {
+                        append_json_string(out, unescape(f.text));
+                    }
+                    break;
+            }
+        }
+        out += "}\n";
+    }
+
+private:
+    line_field& add(std::string_view key, line_field::type kind) {
+        line_field& f = fields_.at(count_++);
+        f.key = key;
+        f.kind = kind;
+        return f;
+    }
+    std::array<line_field, 20> fields_{};
+    std::size_t count_ = 0;
+};
+
+// The request's trace context and line, fields 5 to 9 of both RPC details.
+void span_fields(line_fields& f, const std::array<std::string_view, 10>& d) {
+    f.text("trace", d[5]);
+    f.text("span", d[6]);
+    f.text("parent", d[7]);
+    f.percent_text("method", d[8]);
+    f.text("path", d[9]);
+}
+
+// named_fields() of the frequent kinds, as fields; false for the other kinds and for
+// a detail that does not decode (those are written through event_to_json()).
+bool direct_fields(line_fields& f, const sim::trace_event& event) {
+    using sim::event_kind;
+    switch (event.kind) {
+        case event_kind::node_start:
+        case event_kind::node_restart:
+            f.unsigned_number("incarnation", event.a);
+            f.unsigned_number("node_id", event.node);
+            return true;
+        case event_kind::node_crash: f.unsigned_number("incarnation", event.a); return true;
+        case event_kind::node_pause:
+        case event_kind::node_resume: return true;
+        case event_kind::fiber_start:
+            f.unsigned_number("fiber", event.a);
+            f.text("name", event.detail);
+            return true;
+        case event_kind::fiber_end:
+        case event_kind::fiber_killed:
+        case event_kind::timer_fire: f.unsigned_number("fiber", event.a); return true;
+        case event_kind::fiber_exception:
+            f.unsigned_number("fiber", event.a);
+            f.text("what", event.detail);
+            return true;
+        case event_kind::msg_send: {
+            f.unsigned_number("id", event.a);
+            f.unsigned_number("to_node", high(event.b));
+            f.unsigned_number("to_port", low(event.b));
+            const std::string_view d = event.detail;
+            f.signed_number("status", d.starts_with("status=") ? integer(d.substr(7)).value_or(0) : 0);
+            return true;
+        }
+        case event_kind::msg_deliver:
+            f.unsigned_number("id", event.a);
+            f.unsigned_number("from_node", high(event.b));
+            f.unsigned_number("from_port", low(event.b));
+            return true;
+        case event_kind::msg_drop:
+            f.unsigned_number("id", event.a);
+            f.text("reason", event.detail);
+            return true;
+        case event_kind::rpc_attempt: {
+            const auto d = split_fields<10>(event.detail);
+            const auto sent = d ? integer((*d)[4]) : std::nullopt;
+            if (!sent) return false;
+            f.unsigned_number("status", event.a);
+            f.unsigned_number("attempt", event.b);
+            f.text("outcome", (*d)[0]);
+            f.text("reason", (*d)[1]);
+            f.percent_text("correlation", (*d)[2]);
+            f.percent_text("to", (*d)[3]);
+            f.signed_number("sent_ns", *sent);
+            span_fields(f, *d);
+            return true;
+        }
+        case event_kind::rpc_serve: {
+            const auto d = split_fields<10>(event.detail);
+            const auto arrived = d ? integer((*d)[3]) : std::nullopt;
+            const auto started = d ? integer((*d)[4]) : std::nullopt;
+            if (!arrived || !started) return false;
+            f.unsigned_number("status", event.a);
+            f.text("reason", (*d)[0]);
+            f.percent_text("correlation", (*d)[1]);
+            f.percent_text("from", (*d)[2]);
+            f.signed_number("arrived_ns", *arrived);
+            f.signed_number("started_ns", *started);
+            span_fields(f, *d);
+            return true;
+        }
+        default: return false;  // JSON in the detail (faults, logs) or decoded into JSON (states)
+    }
+}
+}  // namespace
+
+void append_event_line(std::string& out, const sim::trace_event& event, const std::string* node_name) {
+    line_fields f;
+    if (!direct_fields(f, event)) {
+        out += event_line(event_to_json(event, node_name));
+        return;
+    }
+    const std::string t = sim::format_time(event.at);
+    f.signed_number("t_ns", event.at.time_since_epoch().count());
+    f.text("t", t);
+    f.text("kind", sim::to_string(event.kind));
+    if (node_name != nullptr) {
+        f.text("node", *node_name);
+    } else if (event.node != sim::no_node) {
+        f.unsigned_number("node", event.node);
+    }
+    f.write(out);
+}
+
 std::string event_line(const sim::trace_event& event, const std::string* node_name) {
-    return event_line(event_to_json(event, node_name));
+    std::string line;
+    append_event_line(line, event, node_name);
+    return line;
 }
 
 void write_events_jsonl(std::ostream& out, const std::vector<sim::trace_event>& events,
                         const std::vector<std::string>& node_names) {
-    for (const auto& event : events) out << event_line(event_to_json(event, node_names));
+    std::string line;
+    for (const auto& event : events) {
+        line.clear();
+        append_event_line(line, event, event.node < node_names.size() ? &node_names[event.node] : nullptr);
+        out << line;
+    }
 }
 
 }  // namespace meshsim::report

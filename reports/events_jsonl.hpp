@@ -43,6 +43,10 @@ nlohmann::json event_to_json(const sim::trace_event& event, const std::vector<st
 // events as they are recorded. Text that is not valid UTF-8 is written with U+FFFD in its place.
 std::string event_line(const sim::trace_event& event, const std::string* node_name);
 std::string event_line(const nlohmann::json& event);
+// event_line(event, node_name) appended to `out`, written directly (no JSON value, no
+// allocation for the frequent kinds): what a run writes per event. The bytes are
+// dump()'s of event_to_json(), keys in its order (a test compares every kind).
+void append_event_line(std::string& out, const sim::trace_event& event, const std::string* node_name);
 
 void write_events_jsonl(std::ostream& out, const std::vector<sim::trace_event>& events,
                         const std::vector<std::string>& node_names);

@@ -96,12 +96,12 @@ pid_t spawn_meshsim(const std::vector<std::string>& args, const fs::path& cwd) {
     return rc == 0 ? pid : -1;
 }
 
-// Waits until DIR holds a temporary events file with data in it: the run is writing.
-bool wait_for_partial_events(const fs::path& dir) {
+// Waits until DIR holds a temporary events file (NAME) with data in it: the run is writing.
+bool wait_for_partial_events(const fs::path& dir, const std::string& events_name = "events.jsonl") {
     for (int i = 0; i < 1200; ++i) {
         for (const std::string& name : entries(dir)) {
             std::error_code ec;
-            if (name.rfind(".events.jsonl.tmp-", 0) == 0 && fs::file_size(dir / name, ec) > 0) return true;
+            if (name.rfind("." + events_name + ".tmp-", 0) == 0 && fs::file_size(dir / name, ec) > 0) return true;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -232,13 +232,17 @@ TEST_CASE("a full filesystem is exit 3 and leaves no partial output", "[harness]
         std::string events;  // all | none
         std::string failed;  // the output that does not fit
     };
-    // 64 KiB: events.jsonl (about 3 MB) does not fit; 4 KiB: not even summary.json (about 19 KB).
-    const full_case cases[] = {{"64k", "all", "events.jsonl"}, {"4k", "none", "summary.json"}};
+    // 64 KiB: events.jsonl (about 3 MB) does not fit, nor events.bin (about 500 KB); 4 KiB:
+    // not even summary.json (about 19 KB).
+    const full_case cases[] = {
+        {"64k", "all", "events.jsonl"}, {"64k", "all", "events.bin"}, {"4k", "none", "summary.json"}};
     for (const full_case& c : cases) {
-        INFO(c.size << " --events " << c.events);
-        const std::string script = "mount -t tmpfs -o size=" + c.size + " tmpfs small && " +
-                                   meshsim_command({"run", "--out", "small", "--events", c.events}) +
-                                   "; echo \"exit $?\" >&2; ls -A small >&2";
+        INFO(c.size << " --events " << c.events << " " << c.failed);
+        const std::string format = c.failed == "events.bin" ? "binary" : "jsonl";
+        const std::string script =
+            "mount -t tmpfs -o size=" + c.size + " tmpfs small && " +
+            meshsim_command({"run", "--out", "small", "--events", c.events, "--events-format", format}) +
+            "; echo \"exit $?\" >&2; ls -A small >&2";
         const cli_result r = run_shell("exec unshare -m sh -c " + meshsim::harness::shell_quote(script), dir.path());
         INFO(r.err);
         CHECK(r.err == "meshsim: error: cannot write small/" + c.failed + ": No space left on device\nexit 3\n");
@@ -267,12 +271,16 @@ TEST_CASE("an interrupted run leaves no half-written file under a final name", "
         REQUIRE(entries(out) ==
                 std::set<std::string>{"events.jsonl", "summary.json", "report.html", "trace.json", "otlp.json"});
     };
-    for (const int signal_number : {SIGINT, SIGTERM, SIGKILL}) {
-        INFO("signal " << signal_number);
+    for (const auto& [signal_number, format] :
+         {std::pair{SIGINT, "jsonl"}, std::pair{SIGTERM, "jsonl"}, std::pair{SIGKILL, "jsonl"},
+          std::pair{SIGTERM, "binary"}, std::pair{SIGKILL, "binary"}}) {
+        INFO("signal " << signal_number << " --events-format " << format);
         complete_run();  // an earlier run's outputs, which must not mix with the interrupted one's
-        const pid_t pid = spawn_meshsim({"run", scenario.string(), "--out", out.string()}, dir.path());
+        const pid_t pid =
+            spawn_meshsim({"run", scenario.string(), "--out", out.string(), "--events-format", format}, dir.path());
         REQUIRE(pid > 0);
-        const bool writing = wait_for_partial_events(out);
+        const bool writing =
+            wait_for_partial_events(out, format == std::string("binary") ? "events.bin" : "events.jsonl");
         ::kill(pid, signal_number);
         int status = 0;
         ::waitpid(pid, &status, 0);
@@ -281,6 +289,7 @@ TEST_CASE("an interrupted run leaves no half-written file under a final name", "
         CHECK(WTERMSIG(status) == signal_number);
         const std::set<std::string> left = entries(out);
         CHECK(left.count("events.jsonl") == 0);
+        CHECK(left.count("events.bin") == 0);
         CHECK(left.count("summary.json") == 0);
         CHECK(left.count("trace.json") == 0);  // nor an earlier run's reports
         if (signal_number != SIGKILL) {
