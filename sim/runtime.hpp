@@ -103,6 +103,15 @@ public:
     // Suspends the calling fiber until the node's clock reads `deadline`.
     virtual void sleep_until(time_point deadline) = 0;
     void sleep_for(duration d) { sleep_until(saturating_add(now(), d)); }
+    // A monotonic clock (CLOCK_MONOTONIC, Java's nanoTime, the monotonic reading of Go's
+    // time.Now): elapsed time, never stepped or skewed. Durations a node measures for
+    // itself belong on it (a breaker's time in open, a cache entry's age, the leases a
+    // registry grants); timestamps compared across nodes stay on now(). Its readings
+    // compare only with each other. The default suits runtimes whose now() is already
+    // monotonic (runtime/: the steady clock); the kernel's reads true virtual time.
+    virtual time_point monotonic_now() const { return now(); }
+    // Suspends the calling fiber until monotonic_now() reads `deadline`.
+    virtual void sleep_until_monotonic(time_point deadline) { sleep_until(deadline); }
     // Simulated CPU work: sleeps for `work` scaled by the node's slowness factor.
     virtual void compute(duration work) = 0;
 

@@ -69,7 +69,7 @@ auth_client::auth_client(world_context& ctx, sim::runtime& rt, svc::rpc_client& 
             ctx.config.policy_for(caller, params.auth)) {}
 
 auth_client::verdict auth_client::check(const std::string& key, const svc::call_scope& scope) {
-    if (const auto it = cache_.find(key); it != cache_.end() && rt_.now() - it->second.at < ttl_)
+    if (const auto it = cache_.find(key); it != cache_.end() && rt_.monotonic_now() - it->second.at < ttl_)
         return it->second.valid ? verdict::valid : verdict::invalid;
     svc::call_options options;
     options.scope = &scope;
@@ -78,7 +78,7 @@ auth_client::verdict auth_client::check(const std::string& key, const svc::call_
     if (out.result.kind != svc::outcome_kind::ok || !out.reply || !out.reply->body.is_object())
         return verdict::unavailable;
     const bool valid = out.reply->body.value("valid", false);
-    cache_[key] = answer{valid, rt_.now()};
+    cache_[key] = answer{valid, rt_.monotonic_now()};  // an age: timed on the monotonic clock
     return valid ? verdict::valid : verdict::invalid;
 }
 

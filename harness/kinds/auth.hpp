@@ -34,7 +34,7 @@ public:
 private:
     struct answer {
         bool valid;
-        sim::time_point at;
+        sim::time_point at;  // monotonic_now() when auth answered
     };
     world_context& ctx_;
     sim::runtime& rt_;

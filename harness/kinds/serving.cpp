@@ -39,7 +39,8 @@ svc::call_outcome call_on_edge(world_context& world, sim::runtime& rt, svc::call
     const sim::time_point ended = world.true_now();
     world.obs.call_ended(stats, ended, out.attempts_sent, out.retries, out.hedges, out.end);
     world.obs.completion(stats, started, ended, out.result);
-    if (svc::circuit_breaker* b = edge.breaker()) world.obs.breaker_seen(edge_stats, rt, ended, b->state(rt.now()));
+    if (svc::circuit_breaker* b = edge.breaker())
+        world.obs.breaker_seen(edge_stats, rt, ended, b->state(rt.monotonic_now()));
     return out;
 }
 

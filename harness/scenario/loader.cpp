@@ -415,6 +415,8 @@ service_config loader::read_service(object_reader r) {
     endpoint_at_.emplace_back();
     s.instances = r.optional<std::uint32_t>("instances", s.instances, {.min = 1, .max = 10'000});
     r.allow({"description"});
+    s.timers = r.choice<timer_clock>(
+        "timers", {{"monotonic", timer_clock::monotonic}, {"wall_clock", timer_clock::wall_clock}}, s.timers);
     read_discovery(r, s, *this);
     const std::vector<std::string_view> kinds = service_kind_names();
     const value_reader kind_at = r.member("kind");

@@ -142,6 +142,11 @@ struct kind_params {
     virtual ~kind_params() = default;
 };
 
+// What a service's processes time durations with (breaker timers, cache TTLs, the
+// leases a registry grants): the monotonic clock, as real runtimes do, or the wall
+// clock (clock faults and all), the mistake "timers": "wall_clock" shows.
+enum class timer_clock : std::uint8_t { monotonic, wall_clock };
+
 struct service_config {
     std::string name;
     std::string kind = "synthetic";             // a registered service kind (harness/kinds/registry.cpp)
@@ -163,6 +168,7 @@ struct service_config {
     // Accepted API keys; empty: no authentication. Unknown key 401.
     std::vector<std::string> api_keys;
     std::optional<discovery_settings> discovery;  // "discovery": registered, callers resolve through it
+    timer_clock timers = timer_clock::monotonic;  // "timers"
 };
 
 // --- call edges -------------------------------------------------------------------

@@ -109,6 +109,7 @@ world::world(const scenario& s, simulation& sim) : ctx_(std::make_unique<world_c
                     instance_env env{rt, ctx, svc_config, i};
                     kind->run(env);
                 });
+            if (svc_config.timers == timer_clock::wall_clock) sim.get_node(id).set_wall_clock_timers(true);
             ctx.instances[svc_config.name].push_back({id, service_port});
             const bool starts = !held_back(s, svc_config, i);
             ctx.instance_rows[id] = ctx.obs.add_instance(ctx.service_index.at(svc_config.name),

@@ -204,14 +204,16 @@ call_edge::~call_edge() { *alive_ = false; }
 
 // Timed breaker moves (automatic OPEN -> HALF_OPEN, max wait in HALF_OPEN) happen at
 // their time, as resilience4j's scheduler does, not at the next call: the trace shows
-// the breaker half-open even when no call comes.
+// the breaker half-open even when no call comes. The breaker keeps time on the
+// monotonic clock, as resilience4j's timers do: a step of the node's clock neither
+// keeps it open nor closes it early.
 void call_edge::schedule_breaker_tick() {
     const sim::time_point at = breaker_->next_transition_time();
     if (at == sim::time_never) return;
     sim::runtime& rt = rt_;
     rt.spawn("breaker-timer", [this, &rt, at, alive = alive_] {
-        rt.sleep_until(at);
-        if (*alive) breaker_->state(rt.now());
+        rt.sleep_until_monotonic(at);
+        if (*alive) breaker_->state(rt.monotonic_now());
     });
 }
 
@@ -370,7 +372,7 @@ call_edge::attempt_result call_edge::run_single(const std::shared_ptr<call_state
 outcome call_edge::acquire_gates(const call_state& call, attempt_lease& lease) {
     const sim::time_point now = rt_.now();
     if (breaker_) {
-        if (!breaker_->try_acquire(now)) {
+        if (!breaker_->try_acquire(rt_.monotonic_now())) {
             ++stats_.rejected_by_breaker;
             return outcome::of(outcome_kind::breaker_open);
         }
@@ -471,7 +473,7 @@ void call_edge::settle(attempt_lease& lease, const outcome& o, sim::duration ela
     const sim::time_point now = rt_.now();
     if (auto endpoint = endpoint_now(lease)) balancer_.on_result(*endpoint, now, o);
     if (lease.bulkhead_held) bulkhead_->release();
-    if (lease.breaker_held) breaker_->on_result(now, elapsed, o);
+    if (lease.breaker_held) breaker_->on_result(rt_.monotonic_now(), elapsed, o);
     if (adaptive_ && got_response && !is_overload_rejection(o)) adaptive_->on_accepted(now);
     // gRPC A6: every attempt with a retryable failure takes a token, every success gives some back.
     if (throttle_) {
@@ -491,7 +493,7 @@ void call_edge::release_unsent(attempt_lease& lease) {
     if (auto endpoint = endpoint_now(lease))
         balancer_.on_result(*endpoint, now, outcome::of(outcome_kind::deadline_exceeded));
     if (lease.bulkhead_held) bulkhead_->release();
-    if (lease.breaker_held) breaker_->release_permission(now);
+    if (lease.breaker_held) breaker_->release_permission(rt_.monotonic_now());
 }
 
 void call_edge::record_attempt(const outcome& o, sim::duration elapsed) {

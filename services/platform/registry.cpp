@@ -149,13 +149,13 @@ void registry_service::add_routes() {
     server_.route("POST", instances_path, 1, [this](const request& req, request_context& ctx) {
         auto info = instance_from_json(req.body);
         if (!info) return response{400, {}, nullptr};
-        table_.register_instance(*info, ctx.rt.now());
+        table_.register_instance(*info, ctx.rt.monotonic_now());
         ctx.rt.log("registry_register", {{"service", info->service}, {"instance", info->instance_id}});
         return response{200, {}, nullptr};
     });
     server_.route("PUT", heartbeat_path, 1, [this](const request& req, request_context& ctx) {
-        const bool known =
-            table_.heartbeat(string_field(req.body, "service"), string_field(req.body, "instance_id"), ctx.rt.now());
+        const bool known = table_.heartbeat(string_field(req.body, "service"), string_field(req.body, "instance_id"),
+                                            ctx.rt.monotonic_now());
         return response{static_cast<std::uint16_t>(known ? 200 : 404), {}, nullptr};
     });
     server_.route("DELETE", instances_path, 1, [this](const request& req, request_context&) {
@@ -164,7 +164,7 @@ void registry_service::add_routes() {
     });
     server_.route("GET", instances_path, 1, [this](const request& req, request_context& ctx) {
         nlohmann::json list = nlohmann::json::array();
-        for (const auto& info : table_.lookup(string_field(req.body, "service"), ctx.rt.now())) {
+        for (const auto& info : table_.lookup(string_field(req.body, "service"), ctx.rt.monotonic_now())) {
             list.push_back(to_json(info));
         }
         return response{200, {}, {{"instances", std::move(list)}}};
@@ -179,7 +179,7 @@ void registry_service::start() {
 void registry_service::sweep_forever() {
     while (true) {
         rt_.sleep_for(config_.expiry_check_interval);
-        for (const auto& gone : table_.expire(rt_.now())) {
+        for (const auto& gone : table_.expire(rt_.monotonic_now())) {
             rt_.log("registry_expired", {{"service", gone.service}, {"instance", gone.instance_id}});
         }
     }
@@ -276,7 +276,7 @@ bool discovery_client::refresh(const std::string& service) {
         entry.instances = std::move(fresh);
         ++entry.generation;
     }
-    entry.last_success = rt.now();
+    entry.last_success = rt.monotonic_now();
     mark(service, entry, false);
     return true;
 }

@@ -68,7 +68,8 @@ public:
     bool deregister(const std::string& service, const std::string& instance_id);
     // Live instances of `service`, in instance-id order.
     std::vector<instance_info> lookup(const std::string& service, sim::time_point now) const;
-    // When the registry last heard from the instance (registration or heartbeat).
+    // When the registry last heard from the instance (registration or heartbeat). The
+    // registry_service passes its monotonic clock: a lease is a duration it times itself.
     std::optional<sim::time_point> last_heartbeat(const std::string& service, const std::string& instance_id) const;
     // Removes every instance whose last heartbeat is older than the TTL.
     std::vector<instance_info> expire(sim::time_point now);
@@ -170,6 +171,7 @@ public:
     const std::vector<instance_info>& instances(const std::string& service) const;
     // True when the last refresh failed (or none succeeded yet).
     bool stale(const std::string& service) const;
+    // On the monotonic clock (runtime::monotonic_now).
     std::optional<sim::time_point> last_success(const std::string& service) const;
     // Changes exactly when the cached list of `service` changes (0 before the first
     // non-empty fetch), so a call edge can follow the list without comparing it.

@@ -28,6 +28,13 @@ node::node(simulation& sim, node_id id, std::string name, std::function<void(run
 
 time_point node::now() const { return to_local(sim_.now()); }
 
+time_point node::monotonic_now() const { return wall_clock_timers_ ? now() : sim_.now(); }
+
+void node::sleep_until_monotonic(time_point deadline) {
+    if (wall_clock_timers_) return sleep_until(deadline);
+    sim_.park_current(current_fiber(), deadline);
+}
+
 time_point node::to_local(time_point true_time) const {
     if (drift_ppm_ == 0) return saturating_add(true_time, offset_);
     const auto since = static_cast<long double>((true_time - drift_anchor_).count());

@@ -34,6 +34,10 @@ public:
     std::string_view name_of(node_id id) const override;
     time_point now() const override;
     void sleep_until(time_point deadline) override;
+    // True virtual time (clock faults do not touch it), unless the node measures
+    // durations on its wall clock (set_wall_clock_timers).
+    time_point monotonic_now() const override;
+    void sleep_until_monotonic(time_point deadline) override;
     void compute(duration work) override;
     random_stream& random(std::string_view name) override;
     void spawn(std::string_view name, std::function<void()> body) override;
@@ -62,6 +66,9 @@ public:
     double clock_drift_ppm() const { return drift_ppm_; }
     time_point to_local(time_point true_time) const;
     time_point to_true(time_point local_time) const;  // the first true instant whose local time >= local_time
+    // A process that times durations on its wall clock (a scenario's "timers":
+    // "wall_clock"): monotonic_now() is now(), clock faults and all.
+    void set_wall_clock_timers(bool on) { wall_clock_timers_ = on; }
     // CPU slowness: compute() work is multiplied by this (1 = normal).
     void set_slowness(double factor) { slowness_ = factor; }
     double slowness() const { return slowness_; }
@@ -119,6 +126,7 @@ private:
 
     duration offset_{0};
     double drift_ppm_ = 0;
+    bool wall_clock_timers_ = false;
     time_point drift_anchor_ = time_zero;
     double slowness_ = 1.0;
 };

@@ -440,6 +440,44 @@ TEST_CASE("clock offset and drift move a node's now() and its timers follow its 
     CHECK(sim.now() == time_zero + duration{90'909'091});
 }
 
+TEST_CASE("the monotonic clock ignores clock faults unless the node times with its wall clock") {
+    simulation sim({.seed = 3});
+    std::vector<time_point> wall, mono;
+    const auto body = [&](runtime& rt) {
+        wall.push_back(rt.now());
+        mono.push_back(rt.monotonic_now());
+        rt.sleep_until_monotonic(rt.monotonic_now() + 100ms);  // 100ms of elapsed time, whatever the clock says
+        wall.push_back(rt.now());
+        mono.push_back(rt.monotonic_now());
+    };
+    const node_id a = sim.add_node("a", body);
+    const node_id b = sim.add_node("b", body);
+    for (const node_id n : {a, b}) {
+        sim.get_node(n).set_clock_offset(-3s);         // a step back
+        sim.get_node(n).set_clock_drift_ppm(100'000);  // and 10 % fast
+    }
+    sim.get_node(b).set_wall_clock_timers(true);
+    sim.start(a);
+    sim.run();
+    REQUIRE(mono.size() == 2);
+    // Node a: elapsed true time, from time_zero, while its wall clock reads 3s behind.
+    CHECK(mono[0] == time_zero);
+    CHECK(mono[1] == time_zero + 100ms);
+    CHECK(sim.now() == time_zero + 100ms);
+    CHECK(wall[0] == time_zero - 3s);
+    CHECK(wall[1] == time_zero - 3s + 110ms);  // 100ms of true time on a clock 10 % fast
+    wall.clear();
+    mono.clear();
+    sim.start(b);
+    sim.run();
+    REQUIRE(mono.size() == 2);
+    // Node b's "monotonic" readings are its wall clock's, and its sleep ends by that clock.
+    CHECK(mono[0] == wall[0]);
+    CHECK(mono[1] == wall[1]);
+    CHECK(mono[1] - mono[0] >= 100ms);
+    CHECK(sim.now() - (time_zero + 100ms) < 100ms);  // about 90.9ms of true time
+}
+
 TEST_CASE("many crash and restart cycles leave no fiber behind") {
     simulation sim({.seed = 3});
     const node_id n = sim.add_node("n", [](runtime& rt) {
