@@ -74,11 +74,15 @@ struct serve_args {
 };
 
 struct bench_args {
-    std::string workload = "ring";
+    std::string workload = "all";
     std::uint32_t nodes = 1000;
     std::uint64_t messages = 2'000'000;
     std::size_t stack_kib = 16;
     std::uint64_t seed = 1;
+    std::uint32_t services = 100;            // mesh
+    std::optional<std::uint32_t> instances;  // mesh
+    std::uint64_t rate = 10'000;             // mesh
+    std::string duration = "10s";            // mesh, virtual
     bool json = false;
     bool no_baseline = false;
 };
@@ -509,28 +513,93 @@ int list_command() {
     return exit_pass;
 }
 
-int bench_command(const bench_args& args) {
-    bench::ring_options options;
-    options.kind = args.workload == "network" ? bench::workload::network : bench::workload::ring;
-    options.nodes = args.nodes;
-    options.messages = args.messages;
-    options.seed = args.seed;
-    options.fiber_stack_bytes = args.stack_kib * 1024;
-    options.run_baseline = !args.no_baseline;
-    const bench::ring_result r = bench::run_ring(options);
-    if (args.json) {
-        std::printf("%s\n", bench::to_json(r).dump().c_str());
-    } else {
-        std::printf("workload %s: %u nodes, %llu messages in %.3fs wall (%.1f virtual s)\n", r.workload.c_str(),
-                    r.nodes, static_cast<unsigned long long>(r.messages), r.wall_s, r.virtual_s);
-        std::printf("kernel:   %.2f M msgs/s\n", r.msgs_per_s / 1e6);
-        if (options.run_baseline) {
-            std::printf("baseline: %.2f M msgs/s (bare Boost.Context loop)\n", r.baseline_msgs_per_s / 1e6);
-            std::printf("ratio:    %.2fx slower than the bare loop\n", r.ratio_to_baseline);
-        }
-        std::printf("peak RSS: %.1f MiB\n", static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0));
-        std::printf("trace_hash=%s\n", r.trace_hash.c_str());
+void print_ring(const bench::ring_result& r, bool with_baseline) {
+    std::printf("workload %s: %u nodes, %llu messages in %.3fs wall (%.1f virtual s)\n", r.workload.c_str(), r.nodes,
+                static_cast<unsigned long long>(r.messages), r.wall_s, r.virtual_s);
+    std::printf("kernel:   %.2f M msgs/s\n", r.msgs_per_s / 1e6);
+    if (with_baseline) {
+        std::printf("baseline: %.2f M msgs/s (bare Boost.Context loop)\n", r.baseline_msgs_per_s / 1e6);
+        std::printf("ratio:    %.2fx slower than the bare loop\n", r.ratio_to_baseline);
     }
+    std::printf("peak RSS: %.1f MiB\n", static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0));
+    std::printf("trace_hash=%s\n", r.trace_hash.c_str());
+}
+
+void print_mesh(const bench::mesh_result& r, bool with_baseline) {
+    std::printf(
+        "workload mesh: %u services, %llu instances, %llu requests, %llu events in %.3fs wall (%.1f virtual s)\n",
+        r.services, static_cast<unsigned long long>(r.instances), static_cast<unsigned long long>(r.requests),
+        static_cast<unsigned long long>(r.events), r.wall_s, r.virtual_s);
+    std::printf("kernel:   %.2f M events/s, %.0f requests/s\n", r.events_per_s / 1e6, r.requests_per_s);
+    if (with_baseline) {
+        std::printf("ring:     %.2f M msgs/s; an event costs %.2fx a ring message\n", r.ring_msgs_per_s / 1e6,
+                    r.cost_per_event_vs_ring);
+        std::printf("baseline: %.2f M msgs/s; ratio %.2fx\n", r.baseline_msgs_per_s / 1e6, r.ratio_to_baseline);
+    }
+    std::printf("peak RSS: %.1f MiB\n", static_cast<double>(r.peak_rss_bytes) / (1024.0 * 1024.0));
+    std::printf("trace_hash=%s\n", r.trace_hash.c_str());
+}
+
+// One workload: its JSON object as before; all of them: {"ring": {...}, "network": {...}, "mesh": {...}},
+// run in that order (peak_rss_bytes is the process's peak so far).
+int bench_command(const bench_args& args) {
+    std::optional<scenario> mesh;  // built first: bad input is refused before anything runs
+    const bool wants_mesh = args.workload == "mesh" || args.workload == "all";
+    if (wants_mesh) {
+        const duration_parse_result length = parse_duration(args.duration);
+        if (!length.value || length.value->count() <= 0) {
+            return bad_input("--duration: " +
+                             (length.value ? "must be longer than 0s, got " + shown(args.duration) : length.error));
+        }
+        if (args.instances && std::uint64_t{*args.instances} * args.services > 200'000) {
+            return bad_input("--services x --instances: at most 200000 instances, got " +
+                             std::to_string(std::uint64_t{*args.instances} * args.services));
+        }
+        try {
+            mesh = bench::build_mesh({.services = args.services,
+                                      .instances = args.instances,
+                                      .rate_per_s = args.rate,
+                                      .virtual_duration = *length.value,
+                                      .seed = args.seed});
+        } catch (const bench::bad_mesh& e) {
+            return bad_input(std::string("--workload mesh: ") + e.what());
+        }
+    }
+    bench::ring_options ring;
+    ring.nodes = args.nodes;
+    ring.messages = args.messages;
+    ring.seed = args.seed;
+    ring.fiber_stack_bytes = args.stack_kib * 1024;
+    ring.run_baseline = !args.no_baseline;
+
+    nlohmann::json all = nlohmann::json::object();
+    std::optional<bench::ring_result> ring_result;
+    for (const char* kind : {"ring", "network"}) {
+        if (args.workload != kind && args.workload != "all") continue;
+        ring.kind = std::string_view(kind) == "ring" ? bench::workload::ring : bench::workload::network;
+        const bench::ring_result r = bench::run_ring(ring);
+        if (r.workload == "ring") ring_result = r;
+        if (args.json && args.workload != "all") std::printf("%s\n", bench::to_json(r).dump().c_str());
+        if (!args.json) print_ring(r, ring.run_baseline);
+        all[kind] = bench::to_json(r);
+    }
+    if (wants_mesh) {
+        bench::mesh_result r;
+        try {
+            r = bench::run_mesh(std::move(*mesh));
+        } catch (const bench::bad_mesh& e) {
+            return bad_input(std::string("--workload mesh: ") + e.what());
+        }
+        if (!args.no_baseline) {
+            ring.kind = bench::workload::ring;
+            if (!ring_result) ring_result = bench::run_ring(ring);  // the yardstick, this run
+            bench::compare_with(r, *ring_result);
+        }
+        if (args.json && args.workload != "all") std::printf("%s\n", bench::to_json(r).dump().c_str());
+        if (!args.json) print_mesh(r, !args.no_baseline);
+        all["mesh"] = bench::to_json(r);
+    }
+    if (args.json && args.workload == "all") std::printf("%s\n", all.dump().c_str());
     return exit_pass;
 }
 
@@ -635,8 +704,11 @@ int parse_and_run(int argc, char** argv) {
 
     bench_args bench;
     CLI::App* bench_cmd = app.add_subcommand(commands[3].name, commands[3].description);
-    bench_cmd->add_option("--workload", bench.workload, "ring, or network (through the network model)")
-        ->check(CLI::IsMember({"ring", "network"}))
+    bench_cmd
+        ->add_option("--workload", bench.workload,
+                     "ring, network (the ring through the network model), mesh (a generated mesh_100-like "
+                     "scenario), or all (one JSON object with each)")
+        ->check(CLI::IsMember({"all", "ring", "network", "mesh"}))
         ->capture_default_str();
     bench_cmd->add_option("--nodes", bench.nodes, "Number of nodes")
         ->check(CLI::Range(1u, 10'000'000u))
@@ -648,6 +720,16 @@ int parse_and_run(int argc, char** argv) {
         ->check(CLI::Range(std::size_t{8}, std::size_t{8192}))
         ->capture_default_str();
     bench_cmd->add_option("--seed", bench.seed, "Seed")->capture_default_str();
+    bench_cmd->add_option("--services", bench.services, "mesh: services (1 gateway, mid-tier, leaves)")
+        ->check(CLI::Range(3u, 20'000u))
+        ->capture_default_str();
+    bench_cmd
+        ->add_option("--instances", bench.instances, "mesh: instances of every service (default: mesh_100's 4/2/1)")
+        ->check(CLI::Range(1u, 10'000u));
+    bench_cmd->add_option("--rate", bench.rate, "mesh: requests per virtual second")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}))
+        ->capture_default_str();
+    bench_cmd->add_option("--duration", bench.duration, "mesh: virtual time to run, e.g. 10s")->capture_default_str();
     bench_cmd->add_flag("--json", bench.json, "Print one JSON object");
     bench_cmd->add_flag("--no-baseline", bench.no_baseline, "Skip the bare-loop baseline");
 

@@ -21,13 +21,13 @@ namespace {
 constexpr sim::port_id ring_port = 1;
 constexpr sim::duration top_up_every = sim::milliseconds(10);
 
+}  // namespace
+
 std::uint64_t peak_rss_bytes() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
-
-}  // namespace
 
 ring_result run_ring(const ring_options& options) {
     sim::kernel::simulation world(

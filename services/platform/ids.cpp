@@ -31,8 +31,14 @@ void write_hex(sim::random_stream& stream, char* out) {
     }
 }
 
-bool is_lower_hex(std::string_view text) { return text.find_first_not_of(hex_digits) == std::string_view::npos; }
-bool all_zeros(std::string_view text) { return text.find_first_not_of('0') == std::string_view::npos; }
+// Plain loops: find_first_not_of runs a memchr per character (every RPC parses a traceparent).
+bool is_lower_hex(std::string_view text) {
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+bool all_zeros(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) { return c == '0'; });
+}
 }  // namespace
 
 std::string span_context::traceparent() const {

@@ -4,6 +4,7 @@
 // event indexes, so pushing and popping allocates nothing in steady state.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -43,6 +44,15 @@ public:
         heap_.pop_back();
         if (!heap_.empty()) refill_root(last);
         return top;
+    }
+
+    // Drops every event `gone` says will do nothing when it fires (a timeout whose
+    // wait ended first). The rest keep their (time, sequence) keys, a total order,
+    // so what fires, and in which order, is unchanged; only the heap is smaller.
+    template <class Pred>
+    void remove_if(Pred gone) {
+        std::erase_if(heap_, gone);
+        std::make_heap(heap_.begin(), heap_.end(), [](const event& x, const event& y) { return before(y, x); });
     }
 
 private:

@@ -200,7 +200,8 @@ number_text text_of_time(time_point t) {
 // written %20 or %25 (into `escaped`), so that only the last field may hold spaces.
 std::string_view token(std::string_view text, std::string& escaped) {
     if (text.empty()) return "-";
-    if (text.find_first_of(" %") == std::string_view::npos) return text;
+    // A loop, not find_first_of(" %"): that is a memchr per character, twice per RPC.
+    if (std::none_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '%'; })) return text;
     for (const char c : text) {
         if (c == ' ') {
             escaped += "%20";

@@ -152,6 +152,7 @@ void simulation::kill_fibers(node& n) {
         if (f.parked) {
             f.parked = false;
             ++f.token;  // any pending timer for it is now stale
+            timer_went_stale(f);
             scheduler_.awakened(f.ctx);
         } else if (f.deferred) {
             f.deferred = false;
@@ -310,6 +311,7 @@ wake_reason simulation::park_current(fiber_ref self, time_point true_deadline) {
     }
     if (true_deadline != time_never) {
         queue_.push(std::max(true_deadline, now_), event_type::wake_fiber, self.slot, self.token);
+        slots_[self.slot].timer_pending = true;
     }
     slots_[self.slot].ctx->suspend();
     current_ = self.slot;
@@ -324,8 +326,25 @@ void simulation::wake(fiber_ref ref, wake_reason reason) {
     if (!f.parked || f.token != ref.token) return;  // stale: already woken, or another wait
     f.parked = false;
     ++f.token;
+    timer_went_stale(f);
     f.reason = reason;
     fiber_was_woken(ref.slot);
+}
+
+void simulation::timer_went_stale(fiber_slot& f) {
+    if (!f.timer_pending) return;
+    f.timer_pending = false;
+    ++stale_timers_;
+}
+
+// Called between instants; the heap is rebuilt in O(n), so only when at least half of it is dead.
+void simulation::drop_stale_timers() {
+    queue_.remove_if([this](const event& e) {
+        if (e.type != event_type::wake_fiber) return false;
+        const fiber_slot& f = slots_[e.a];
+        return !(f.parked && f.token == static_cast<std::uint32_t>(e.b));  // as fire() tells
+    });
+    stale_timers_ = 0;
 }
 
 void simulation::fiber_was_woken(std::uint32_t s) {
@@ -363,8 +382,11 @@ void simulation::fire(const event& ev) {
         case event_type::wake_fiber: {
             fiber_slot& f = slots_[ev.a];
             if (f.parked && f.token == static_cast<std::uint32_t>(ev.b)) {
+                f.timer_pending = false;
                 trace_.record(now_, event_kind::timer_fire, f.owner, f.id);
                 wake({ev.a, static_cast<std::uint32_t>(ev.b)}, wake_reason::timed_out);
+            } else if (stale_timers_ > 0) {
+                --stale_timers_;  // a dead timer that came up before it was dropped
             }
             break;
         }
@@ -386,6 +408,10 @@ void simulation::run_until(time_point limit) {
     if (out_of_memory_) throw std::bad_alloc();
     invariants_.throw_if_broken();
     while (!queue_.empty() && queue_.top_time() <= limit) {
+        if (stale_timers_ >= 1024 && stale_timers_ * 2 >= queue_.size()) {
+            drop_stale_timers();
+            if (queue_.empty() || queue_.top_time() > limit) break;
+        }
         MESHSIM_INVARIANT(queue_.top_time() >= now_, "virtual time never goes back");
         now_ = queue_.top_time();
         // Every event of this instant in one pass, then run what they made ready.

@@ -100,6 +100,7 @@ public:
         bool killed = false;
         bool deferred = false;  // woken while its node is paused: scheduled at resume (or crash)
         bool in_use = false;
+        bool timer_pending = false;  // its wait's timeout is in the event queue
     };
     static constexpr std::uint32_t no_slot = 0xffffffffu;
 
@@ -123,6 +124,8 @@ private:
     void kill_fibers(node& n);
     void drain_ready();
     void fire(const event& ev);
+    void timer_went_stale(fiber_slot& f);
+    void drop_stale_timers();
     void do_crash(node& n, event_kind why);
     void do_start(node& n, event_kind why);
     void in_event_loop(std::function<void()> action);
@@ -135,6 +138,10 @@ private:
     // Declared after now_, which it reads, and before everything whose code checks invariants.
     invariant_scope invariants_;
     event_queue queue_;
+    // Timeouts in queue_ whose wait ended first: they would fire and do nothing.
+    // Most waits end before their timeout (an RPC answered), so without dropping
+    // them the heap holds mostly dead timers and every push and pop pays for them.
+    std::uint64_t stale_timers_ = 0;
     trace_recorder trace_;
     network network_;
     std::vector<std::unique_ptr<node>> nodes_;
