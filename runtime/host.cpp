@@ -18,6 +18,7 @@
 #include "runtime/asio_scheduler.hpp"
 #include "runtime/host_impl.hpp"
 #include "runtime/http_edge.hpp"
+#include "sim/detail_token.hpp"
 
 namespace meshsim::real {
 
@@ -278,20 +279,10 @@ sim::request_fault node::fault_for_request(sim::port_id port, std::string_view p
 // the host's sink asked for their kind (meshsim serve --events).
 namespace {
 
-// One space-separated token of a detail: "-" when empty; ' ' and '%' as %20 and %25.
+// One token of an RPC event's detail, as the kernel writes it.
 std::string token(std::string_view text) {
-    if (text.empty()) return "-";
-    std::string out;
-    for (const char c : text) {
-        if (c == ' ') {
-            out += "%20";
-        } else if (c == '%') {
-            out += "%25";
-        } else {
-            out += c;
-        }
-    }
-    return out;
+    std::string escaped;
+    return std::string(sim::detail_token(text, escaped));
 }
 
 std::string ns_text(sim::time_point t) {

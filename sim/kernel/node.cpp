@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "sim/detail_token.hpp"
 #include "sim/invariant.hpp"
 #include "sim/kernel/simulation.hpp"
 
@@ -196,24 +197,6 @@ number_text text_of_time(time_point t) {
     return text_of(static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.time_since_epoch().count())));
 }
 
-// One space-separated token of a detail: "-" when empty; a space or '%' inside is
-// written %20 or %25 (into `escaped`), so that only the last field may hold spaces.
-std::string_view token(std::string_view text, std::string& escaped) {
-    if (text.empty()) return "-";
-    // A loop, not find_first_of(" %"): that is a memchr per character, twice per RPC.
-    if (std::none_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '%'; })) return text;
-    for (const char c : text) {
-        if (c == ' ') {
-            escaped += "%20";
-        } else if (c == '%') {
-            escaped += "%25";
-        } else {
-            escaped += c;
-        }
-    }
-    return escaped;
-}
-
 // Records parts joined by single spaces, composed on the stack when it fits (one
 // event per RPC attempt and per request served: the hot path).
 template <std::size_t N>
@@ -245,7 +228,7 @@ std::string_view node::name_of(node_id id) const {
 // The name of node `id` as a detail token ("-" for none).
 std::string_view node::name_token(node_id id, std::string& escaped) const {
     if (id >= sim_.node_count()) return "-";
-    return token(sim_.get_node(id).node_name(), escaped);
+    return detail_token(sim_.get_node(id).node_name(), escaped);
 }
 
 // "<outcome> <reason> <correlation id> <to node name> <sent ns> <trace> <span> <parent> <METHOD> <path>",
@@ -255,13 +238,13 @@ void node::record_attempt(const attempt_record& attempt) {
     const number_text sent = text_of_time(to_true(attempt.sent));
     const std::string_view parts[] = {attempt.outcome,
                                       attempt.reason.empty() ? "-" : attempt.reason,
-                                      token(attempt.correlation_id, escaped_cid),
+                                      detail_token(attempt.correlation_id, escaped_cid),
                                       name_token(attempt.to, escaped_to),
                                       sent.view(),
                                       attempt.trace_id.empty() ? "-" : attempt.trace_id,
                                       attempt.span_id.empty() ? "-" : attempt.span_id,
                                       attempt.parent_span_id.empty() ? "-" : attempt.parent_span_id,
-                                      token(attempt.method, escaped_method),
+                                      detail_token(attempt.method, escaped_method),
                                       attempt.path};
     record_joined(sim_.trace(), sim_.now(), event_kind::rpc_attempt, id_, attempt.status, attempt.attempt, parts);
 }
@@ -273,14 +256,14 @@ void node::record_serve(const serve_record& served) {
     const number_text arrived = text_of_time(to_true(served.arrived));
     const number_text started = text_of_time(to_true(served.started));
     const std::string_view parts[] = {served.reason.empty() ? "-" : served.reason,
-                                      token(served.correlation_id, escaped_cid),
+                                      detail_token(served.correlation_id, escaped_cid),
                                       name_token(served.from, escaped_from),
                                       arrived.view(),
                                       started.view(),
                                       served.trace_id.empty() ? "-" : served.trace_id,
                                       served.span_id.empty() ? "-" : served.span_id,
                                       served.parent_span_id.empty() ? "-" : served.parent_span_id,
-                                      token(served.method, escaped_method),
+                                      detail_token(served.method, escaped_method),
                                       served.path};
     record_joined(sim_.trace(), sim_.now(), event_kind::rpc_serve, id_, served.status, served.from, parts);
 }

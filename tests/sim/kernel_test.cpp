@@ -329,6 +329,24 @@ TEST_CASE("pause stops the world: timers fire late and messages wait until resum
     CHECK(log == std::vector<std::string>{"timer at 100ms", "message at 100ms"});
 }
 
+// State a fiber's frame owns, and a guard a child fiber holds on it (as a request
+// handler runs inside its server loop's routes): the log says whether the child
+// unwound while the owner's state was still alive.
+namespace {
+struct owned_state {
+    std::vector<std::string>& log;
+    bool alive = true;
+    ~owned_state() {
+        alive = false;
+        log.push_back("owner unwound");
+    }
+};
+struct uses_owner {
+    owned_state& state;
+    ~uses_owner() { state.log.push_back(state.alive ? "child unwound" : "child unwound after owner"); }
+};
+}  // namespace
+
 TEST_CASE("a crash during a pause unwinds fibers woken in the pause newest first, then restart boots cleanly") {
     // The child runs inside state its owner's frame holds (as a request handler runs
     // inside its server loop's routes). Its timer fires during the pause, so it is
@@ -345,19 +363,9 @@ TEST_CASE("a crash during a pause unwinds fibers woken in the pause newest first
                 rt.sleep_for(1h);
                 return;
             }
-            struct owned_state {
-                std::vector<std::string>& log;
-                bool alive = true;
-                ~owned_state() {
-                    alive = false;
-                    log.push_back("owner unwound");
-                }
-            } state{log};
+            owned_state state{log};
             rt.spawn("child", [&rt, &state] {
-                struct uses_owner {
-                    owned_state& state;
-                    ~uses_owner() { state.log.push_back(state.alive ? "child unwound" : "child unwound after owner"); }
-                } guard{state};
+                uses_owner guard{state};
                 rt.sleep_for(10ms);  // due during the pause
                 state.log.push_back("child ran");
             });
@@ -383,19 +391,9 @@ TEST_CASE("a crash unwinds a fiber woken in the same instant after the fibers it
     simulation sim({.seed = 1});
     std::vector<std::string> log;
     const node_id n = sim.add_node("n", [&](runtime& rt) {
-        struct owned_state {
-            std::vector<std::string>& log;
-            bool alive = true;
-            ~owned_state() {
-                alive = false;
-                log.push_back("owner unwound");
-            }
-        } state{log};
+        owned_state state{log};
         rt.spawn("child", [&rt, &state] {
-            struct uses_owner {
-                owned_state& state;
-                ~uses_owner() { state.log.push_back(state.alive ? "child unwound" : "child unwound after owner"); }
-            } guard{state};
+            uses_owner guard{state};
             rt.sleep_for(1h);
         });
         rt.sleep_for(20ms);
