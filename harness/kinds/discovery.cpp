@@ -93,6 +93,7 @@ std::unique_ptr<svc::call_edge> caller_edges::edge(svc::rpc_client& client, cons
 }
 
 void caller_edges::follow(svc::call_edge& edge, const std::string& callee) {
+    if (world_.pools.empty()) return;  // no pool yet: every edge still has the configured instances
     const auto seen = pool_generation_.find(callee);
     if (seen == pool_generation_.end()) return;  // follows a registry, not a pool
     const std::uint64_t now = world_.pools.generation(callee);

@@ -28,6 +28,8 @@ public:
         const auto it = pools_.find(service);
         return it == pools_.end() ? 0 : it->second.generation;
     }
+    // True until some service gets a pool (none ever goes away).
+    bool empty() const { return pools_.empty(); }
     void set(const std::string& service, std::vector<sim::address> members) {
         std::sort(members.begin(), members.end());
         entry& e = pools_[service];

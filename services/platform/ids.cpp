@@ -1,15 +1,26 @@
 #include "services/platform/ids.hpp"
 
 #include <algorithm>
-#include <cstdio>
+#include <cstdint>
 #include <string_view>
 
 namespace meshsim::svc {
 
 namespace {
+constexpr char hex_digits[] = "0123456789abcdef";
+
+// v as 16 lowercase hex digits, zero-padded (as "%016llx", without printf's cost:
+// every request draws a correlation id).
+void write_hex16(std::uint64_t v, char* out) {
+    for (int i = 15; i >= 0; --i) {
+        out[i] = hex_digits[v & 0xf];
+        v >>= 4;
+    }
+}
+
 std::string hex_id(sim::runtime& rt, std::string_view stream) {
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(rt.random(stream).next_u64()));
+    std::string text(16, '0');
+    write_hex16(rt.random(stream).next_u64(), text.data());
     return text;
 }
 }  // namespace
@@ -19,16 +30,11 @@ std::string new_correlation_id(sim::runtime& rt) { return hex_id(rt, "svc/correl
 std::string new_idempotency_key(sim::runtime& rt) { return hex_id(rt, "svc/idempotency-key"); }
 
 namespace {
-constexpr char hex_digits[] = "0123456789abcdef";
-
 // 16 hex digits of a non-zero draw (W3C: an all-zero id is invalid).
 void write_hex(sim::random_stream& stream, char* out) {
     std::uint64_t v = 0;
     while (v == 0) v = stream.next_u64();
-    for (int i = 15; i >= 0; --i) {
-        out[i] = hex_digits[v & 0xf];
-        v >>= 4;
-    }
+    write_hex16(v, out);
 }
 
 // Plain loops: find_first_not_of runs a memchr per character (every RPC parses a traceparent).

@@ -10,16 +10,11 @@
 
 namespace meshsim::sim::kernel {
 
-namespace {
-// Pooled stacks are carved from blocks of this many stacks at a time.
-constexpr std::size_t stacks_per_block = 64;
-}  // namespace
-
 simulation::simulation(simulation_options options)
     : options_(options),
       scheduler_(fifo_scheduler::install_on_this_thread()),
       loop_ctx_(boost::fibers::context::active()),
-      stacks_(options.fiber_stack_bytes, stacks_per_block),
+      stacks_(options.fiber_stack_bytes),
       invariants_(options.seed, now_),
       trace_(options.trace),
       network_(*this) {

@@ -11,13 +11,12 @@
 #include <string>
 #include <vector>
 
-#include <boost/fiber/pooled_fixedsize_stack.hpp>
-
 #include "sim/invariant.hpp"
 #include "sim/kernel/event_queue.hpp"
 #include "sim/kernel/network.hpp"
 #include "sim/kernel/node.hpp"
 #include "sim/kernel/scheduler.hpp"
+#include "sim/kernel/stack_pool.hpp"
 #include "sim/random.hpp"
 #include "sim/runtime.hpp"
 #include "sim/trace.hpp"
@@ -84,6 +83,7 @@ public:
     network& net() { return network_; }
     const network& net() const { return network_; }
     const run_stats& stats() const { return stats_; }
+    const stack_pool& fiber_stacks() const { return stacks_.pool(); }
     // A stream for control code (fault schedules, workloads): stable per name.
     random_stream& random(std::string_view name);
 
@@ -133,7 +133,7 @@ private:
     simulation_options options_;
     fifo_scheduler& scheduler_;
     boost::fibers::context* loop_ctx_;  // the fiber running the event loop
-    boost::fibers::pooled_fixedsize_stack stacks_;
+    pooled_stacks stacks_;
     time_point now_ = time_zero;
     // Declared after now_, which it reads, and before everything whose code checks invariants.
     invariant_scope invariants_;
