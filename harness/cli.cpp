@@ -78,6 +78,7 @@ struct bench_args {
     std::uint32_t nodes = 1000;
     std::uint64_t messages = 2'000'000;
     std::size_t stack_kib = 16;
+    std::uint32_t idle_fibers = 0;  // ring, network
     std::uint64_t seed = 1;
     std::uint32_t services = 100;            // mesh
     std::optional<std::uint32_t> instances;  // mesh
@@ -516,6 +517,7 @@ int list_command() {
 void print_ring(const bench::ring_result& r, bool with_baseline) {
     std::printf("workload %s: %u nodes, %llu messages in %.3fs wall (%.1f virtual s)\n", r.workload.c_str(), r.nodes,
                 static_cast<unsigned long long>(r.messages), r.wall_s, r.virtual_s);
+    if (r.idle_fibers_per_node > 0) std::printf("idle:     %u more fibers per node, parked\n", r.idle_fibers_per_node);
     std::printf("kernel:   %.2f M msgs/s\n", r.msgs_per_s / 1e6);
     if (with_baseline) {
         std::printf("baseline: %.2f M msgs/s (bare Boost.Context loop)\n", r.baseline_msgs_per_s / 1e6);
@@ -543,6 +545,10 @@ void print_mesh(const bench::mesh_result& r, bool with_baseline) {
 // One workload: its JSON object as before; all of them: {"ring": {...}, "network": {...}, "mesh": {...}},
 // run in that order (peak_rss_bytes is the process's peak so far).
 int bench_command(const bench_args& args) {
+    if (const std::uint64_t fibers = std::uint64_t{args.nodes} * (1 + std::uint64_t{args.idle_fibers});
+        fibers > 10'000'000) {
+        return bad_input("--nodes x (1 + --idle-fibers): at most 10000000 fibers, got " + std::to_string(fibers));
+    }
     std::optional<scenario> mesh;  // built first: bad input is refused before anything runs
     const bool wants_mesh = args.workload == "mesh" || args.workload == "all";
     if (wants_mesh) {
@@ -570,6 +576,7 @@ int bench_command(const bench_args& args) {
     ring.messages = args.messages;
     ring.seed = args.seed;
     ring.fiber_stack_bytes = args.stack_kib * 1024;
+    ring.idle_fibers_per_node = args.idle_fibers;
     ring.run_baseline = !args.no_baseline;
 
     nlohmann::json all = nlohmann::json::object();
@@ -718,6 +725,12 @@ int parse_and_run(int argc, char** argv) {
         ->capture_default_str();
     bench_cmd->add_option("--stack-kib", bench.stack_kib, "Fiber stack size in KiB")
         ->check(CLI::Range(std::size_t{8}, std::size_t{8192}))
+        ->capture_default_str();
+    bench_cmd
+        ->add_option(
+            "--idle-fibers", bench.idle_fibers,
+            "ring, network: fibers per node parked for the whole run, beside the ring's (memory per idle fiber)")
+        ->check(CLI::Range(0u, 1000u))
         ->capture_default_str();
     bench_cmd->add_option("--seed", bench.seed, "Seed")->capture_default_str();
     bench_cmd->add_option("--services", bench.services, "mesh: services (1 gateway, mid-tier, leaves)")

@@ -25,12 +25,16 @@ struct ring_options {
     std::uint64_t messages = 2'000'000;
     std::uint64_t seed = 1;
     std::size_t fiber_stack_bytes = 16 * 1024;
+    // Fibers each node starts beside its ring fiber, parked for the whole run: the
+    // difference in peak RSS is the memory of an idle fiber.
+    std::uint32_t idle_fibers_per_node = 0;
     bool run_baseline = true;
 };
 
 struct ring_result {
     std::string workload;
     std::uint32_t nodes = 0;
+    std::uint32_t idle_fibers_per_node = 0;
     std::uint64_t messages = 0;
     double wall_s = 0;
     double msgs_per_s = 0;

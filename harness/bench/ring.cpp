@@ -47,8 +47,10 @@ ring_result run_ring(const ring_options& options) {
     for (std::uint32_t i = 0; i < n; ++i) {
         std::string name = "n";  // (not "n" + ...: GCC 12 warns falsely, -Wrestrict)
         name += std::to_string(i);
-        world.add_node(std::move(name), [&delivered, target, n](sim::runtime& rt) {
+        world.add_node(std::move(name), [&delivered, target, n, &options](sim::runtime& rt) {
             rt.bind(ring_port);
+            for (std::uint32_t k = 0; k < options.idle_fibers_per_node; ++k)
+                rt.spawn("idle", [&rt] { rt.sleep_until(sim::time_never); });
             sim::random_stream& rng = rt.random("ring");
             auto send_one = [&] {
                 sim::message msg;
@@ -94,6 +96,7 @@ ring_result run_ring(const ring_options& options) {
     ring_result r;
     r.workload = options.kind == workload::ring ? "ring" : "network";
     r.nodes = n;
+    r.idle_fibers_per_node = options.idle_fibers_per_node;
     r.messages = delivered;
     r.wall_s = wall_s;
     r.msgs_per_s = static_cast<double>(delivered) / wall_s;
@@ -110,6 +113,7 @@ ring_result run_ring(const ring_options& options) {
 nlohmann::json to_json(const ring_result& r) {
     return {{"workload", r.workload},
             {"nodes", r.nodes},
+            {"idle_fibers_per_node", r.idle_fibers_per_node},
             {"messages", r.messages},
             {"wall_s", r.wall_s},
             {"msgs_per_s", r.msgs_per_s},

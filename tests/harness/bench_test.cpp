@@ -63,6 +63,11 @@ TEST_CASE("bench options refuse bad values with exit 2 before running anything",
         // Valid one by one, too much together: the scenario loader's limit on calls.
         {{"--rate", "10000000", "--duration", "100000h"}, "--workload mesh: "},
         {{"--workload", "meshes"}, "--workload: meshes not in {all,ring,network,mesh}"},
+        {{"--idle-fibers", "-1"}, "--idle-fibers"},
+        {{"--idle-fibers", "1001"}, "--idle-fibers: Value 1001 not in range 0 to 1000"},
+        {{"--idle-fibers", "some"}, "--idle-fibers"},
+        {{"--idle-fibers", ""}, "--idle-fibers"},
+        {{"--nodes", "100000", "--idle-fibers", "100"}, "at most 10000000 fibers, got 10100000"},
     };
     for (const bad_case& c : cases) {
         std::vector<std::string> args = {"bench", "--workload", "mesh", "--json"};
@@ -115,4 +120,21 @@ TEST_CASE("bench --json: one workload's object, or all three keyed by workload",
     CHECK(each["mesh"]["ring_msgs_per_s"] == each["ring"]["msgs_per_s"]);  // the same run's ring
     CHECK(each["mesh"]["cost_per_event_vs_ring"].get<double>() > 0);
     CHECK(each["mesh"]["trace_hash"] == mesh["trace_hash"]);  // the same scenario, the same run
+}
+
+TEST_CASE("bench --idle-fibers parks more fibers on every ring node, and they cost memory", "[harness][cli][bench]") {
+    const auto ring = [](const char* idle) {
+        const cli_result r = run_meshsim({"bench", "--workload", "ring", "--nodes", "2000", "--messages", "1",
+                                          "--no-baseline", "--json", "--idle-fibers", idle});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        return nlohmann::json::parse(r.out);
+    };
+    const nlohmann::json none = ring("0");
+    const nlohmann::json four = ring("4");
+    CHECK(none["idle_fibers_per_node"] == 0);
+    CHECK(four["idle_fibers_per_node"] == 4);
+    // 8,000 parked fibers: each has touched at least a page of its stack.
+    CHECK(four["peak_rss_bytes"].get<std::uint64_t>() > none["peak_rss_bytes"].get<std::uint64_t>() + 8000 * 4096);
+    CHECK(four["trace_hash"] != none["trace_hash"]);  // their starts are in the trace
 }
