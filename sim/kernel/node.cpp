@@ -22,9 +22,9 @@ std::string_view to_string(node_state s) {
 node::node(simulation& sim, node_id id, std::string name, std::function<void(runtime&)> boot)
     : sim_(sim),
       id_(id),
+      net_random_(sim.seed(), "network/" + name),
       name_(std::move(name)),
       boot_(std::move(boot)),
-      net_random_(sim.seed(), "network/" + name_),
       fault_random_(sim.seed(), "faults/service/" + name_) {}
 
 time_point node::now() const { return to_local(sim_.now()); }

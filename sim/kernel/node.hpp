@@ -24,7 +24,7 @@ class simulation;
 enum class node_state : std::uint8_t { down, up, paused };
 std::string_view to_string(node_state s);
 
-class node final : public runtime {
+class alignas(64) node final : public runtime {
 public:
     node(simulation& sim, node_id id, std::string name, std::function<void(runtime&)> boot);
 
@@ -102,33 +102,34 @@ private:
     void close_all_mailboxes();  // a crash
     std::string_view name_token(node_id id, std::string& escaped) const;
 
+    // Hot first: what every message delivered, sent or timed touches (the state, the
+    // clock, the network's draws, the first mailbox) shares the object's first cache
+    // lines; a ring of many nodes misses on each line it needs.
     simulation& sim_;
     node_id id_;
-    std::string name_;
-    std::function<void(runtime&)> boot_;
     node_state state_ = node_state::down;
     std::uint32_t incarnation_ = 0;
-
-    std::uint32_t first_fiber_ = 0xffffffffu;
-    std::uint32_t last_fiber_ = 0xffffffffu;
-    std::size_t live_fibers_ = 0;
-    std::vector<std::uint32_t> deferred_wakes_;  // fibers woken while paused
-
+    bool wall_clock_timers_ = false;
+    duration offset_{0};
+    double drift_ppm_ = 0;
+    time_point drift_anchor_ = time_zero;
+    double slowness_ = 1.0;
+    random_stream net_random_;  // the network's draws for messages this node sends
     // Mailboxes are never freed while the node exists, only unbound and reused: a
     // fiber parked on a box's wait list removes itself from it while it unwinds.
     mailbox home_box_;
+    std::uint32_t first_fiber_ = 0xffffffffu;
+    std::uint32_t last_fiber_ = 0xffffffffu;
+    std::size_t live_fibers_ = 0;
+
+    std::string name_;
+    std::function<void(runtime&)> boot_;
+    std::vector<std::uint32_t> deferred_wakes_;                  // fibers woken while paused
     std::deque<mailbox> more_boxes_;                             // deque: growing keeps addresses stable
     std::map<std::string, random_stream, std::less<>> streams_;  // process state: reset on restart
-    random_stream net_random_;                                   // the network's draws for messages this node sends
     memory_store store_;
     service_fault_table service_faults_;
     random_stream fault_random_;  // draws of the service fault rules
-
-    duration offset_{0};
-    double drift_ppm_ = 0;
-    bool wall_clock_timers_ = false;
-    time_point drift_anchor_ = time_zero;
-    double slowness_ = 1.0;
 };
 
 }  // namespace meshsim::sim::kernel
