@@ -944,6 +944,36 @@ void loader::check_reads(const scenario& s) {
                          " is not a write endpoint (\"write\": {...}): it keeps no records to read");
         }
     }
+    // Only a session workload carries a session: anything else would be answered 400 every time.
+    const auto is_read = [&s](const std::string& service, const std::string& path, int version) {
+        const service_config* svc = s.find_service(service);
+        if (svc == nullptr || svc->kind != "synthetic") return false;
+        return std::any_of(svc->endpoints.begin(), svc->endpoints.end(),
+                           [&](const endpoint_config& e) { return e.read && e.path == path && e.version == version; });
+    };
+    const std::string no_session =
+        " is a read endpoint: it looks up the session a workload's \"session\" carries, "
+        "and this request carries none (it would be answered 400)";
+    for (std::size_t i = 0; i < s.workloads.size(); ++i) {
+        const workload_config& w = s.workloads[i];
+        if (!w.session && !w.contend && is_read(w.service, w.endpoint, w.version)) {
+            doc_.report("/workloads/" + std::to_string(i) + "/endpoint", false,
+                        "endpoint " + quote(w.endpoint) + no_session);
+        }
+    }
+    for (std::size_t i = 0; i < s.services.size(); ++i) {
+        for (std::size_t j = 0; j < s.services[i].endpoints.size(); ++j) {
+            const auto& calls = s.services[i].endpoints[j].calls;
+            for (std::size_t k = 0; k < calls.size(); ++k) {
+                if (!is_read(calls[k].service, calls[k].endpoint, calls[k].version)) continue;
+                doc_.report(
+                    "/services/" + std::to_string(i) + "/endpoints/" + std::to_string(j) + "/calls/" +
+                        std::to_string(k) + "/endpoint",
+                    false,
+                    "endpoint " + quote(calls[k].endpoint) + " of service " + quote(calls[k].service) + no_session);
+            }
+        }
+    }
     for (const auto& [at, i] : session_workload_at_) {
         if (i >= s.workloads.size()) continue;
         const workload_config& w = s.workloads[i];

@@ -284,19 +284,6 @@ TEST_CASE("a database serves lookups only when a read endpoint reads from it", "
     CHECK(endpoints_of_db(plain) == std::vector<std::string>{"POST /records"});
 }
 
-TEST_CASE("a read endpoint called without a session answers 400", "[harness][kinds][sessions]") {
-    std::string text = session_scenario(1, 1, 10, "2s");
-    text.replace(text.find(R"("endpoint": "/login",)"), std::string(R"("endpoint": "/login",)").size(),
-                 R"("endpoint": "/profile",)");
-    text.replace(text.find(R"("session": )"), text.find(R"("client")") - text.find(R"("session": )"), "");
-    const nlohmann::json s = run_text(text);
-    const nlohmann::json& users = s["workloads"]["users"];
-    CHECK(count(users["outcomes"]["total"]) == 9);
-    CHECK(count(users["outcomes"]["by_status"]["400"]) == 9);
-    CHECK(count(s["services"]["sessions"]["data"]["session_reads_missed"]) == 0);
-    CHECK(count(s["services"]["sessions"]["data"]["session_reads_found"]) == 0);
-}
-
 namespace {
 
 // Contending read-modify-write clients of a kv store; `extra` goes into the scenario root.
