@@ -154,6 +154,8 @@ nlohmann::json make_summary(const run_identity& id, const observations& obs, con
                                                      {"duplicate_effects", duplicates},
                                                      {"served_authenticated", d.served_authenticated},
                                                      {"served_unauthenticated", d.served_unauthenticated},
+                                                     {"session_reads_found", d.session_reads_found},
+                                                     {"session_reads_missed", d.session_reads_missed},
                                                      {"replica_records", nlohmann::json::object()}};
         for (std::size_t source = 0; source < data.service_names().size(); ++source) {
             const std::size_t n = data.replicated(s, source).size();

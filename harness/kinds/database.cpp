@@ -4,7 +4,9 @@
 // database's latency. A record is applied and synced before the database answers:
 // a crash keeps every record it acknowledged and none it did not (nothing parks
 // between the dedupe check, the record and its sync). Several instances are shards:
-// callers route each key to one of them by a stable hash.
+// callers route each key to one of them by a stable hash. A database some read
+// endpoint reads from also serves GET /records/lookup (the loader adds it then only,
+// so databases nobody reads from serve what they always did).
 #include "harness/kinds/database.hpp"
 
 #include <memory>
@@ -41,6 +43,15 @@ svc::response apply_record(instance_env& env, const svc::request& req) {
     return svc::response{200, {}, {{"duplicate", false}}};
 }
 
+// One lookup: {"table": <calling service>, "key": <key>} -> 200 when the record is there, else 404.
+svc::response look_up_record(instance_env& env, const svc::request& req) {
+    const nlohmann::json& b = req.body;
+    const std::string table = b.is_object() ? b.value("table", std::string{}) : std::string{};
+    const std::string key = b.is_object() ? b.value("key", std::string{}) : std::string{};
+    if (key.empty() || env.world.data.service_index(table) >= env.world.data.service_names().size()) return status(400);
+    return status(env.rt.durable_store().get(table_prefix + table + "/" + key) ? 200 : 404);
+}
+
 }  // namespace
 
 void read_database(object_reader& r, service_config& s, kind_reader& load) {
@@ -51,8 +62,17 @@ void read_database(object_reader& r, service_config& s, kind_reader& load) {
 }
 
 void run_database(instance_env& env) {
-    serve_own_endpoints(env,
-                        {[&env](const svc::request& req, svc::endpoint_context&) { return apply_record(env, req); }});
+    std::vector<svc::endpoint_handler> handlers;
+    for (const endpoint_config& e : env.config.endpoints) {
+        if (e.path == database_lookup_path) {
+            handlers.emplace_back(
+                [&env](const svc::request& req, svc::endpoint_context&) { return look_up_record(env, req); });
+        } else {
+            handlers.emplace_back(
+                [&env](const svc::request& req, svc::endpoint_context&) { return apply_record(env, req); });
+        }
+    }
+    serve_own_endpoints(env, handlers);
 }
 
 database_client::database_client(world_context& ctx, sim::runtime& rt, svc::rpc_client& client,
@@ -73,6 +93,17 @@ bool database_client::write(const std::string& key, bool dedupe, const svc::call
     options.scope = &scope;
     options.idempotency_key = key;  // makes the POST retryable; the database dedupes by key
     return call_on_edge(ctx_, rt_, shard, edge_stats_, std::move(req), options).result.kind == svc::outcome_kind::ok;
+}
+
+database_client::lookup_result database_client::lookup(const std::string& key, const svc::call_scope& scope) {
+    svc::call_edge& shard = *shards_[shard_of(key, shards_.size())];
+    svc::request req{"GET", database_lookup_path, 1, {}, {{"table", caller_}, {"key", key}}};
+    req.head.set(principal_header, "service:" + caller_);
+    svc::call_options options;
+    options.scope = &scope;
+    const svc::call_outcome out = call_on_edge(ctx_, rt_, shard, edge_stats_, std::move(req), options);
+    if (out.result.kind == svc::outcome_kind::ok) return lookup_result::found;
+    return out.result.http_status == 404 ? lookup_result::missing : lookup_result::failed;
 }
 
 }  // namespace meshsim::harness

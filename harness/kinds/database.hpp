@@ -4,6 +4,7 @@
 // sees every key (a retry that lands on another instance is deduplicated).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ public:
     // Writes the caller's record `key` (a second time only without dedupe); true
     // when the database committed it (synced) or already had it.
     bool write(const std::string& key, bool dedupe, const svc::call_scope& scope);
+
+    // Looks the caller's record `key` up (GET /records/lookup, on the key's shard).
+    enum class lookup_result : std::uint8_t { found, missing, failed };
+    lookup_result lookup(const std::string& key, const svc::call_scope& scope);
 
 private:
     world_context& ctx_;

@@ -25,7 +25,7 @@ void read_gateway(object_reader& r, service_config& s, kind_reader& load) {
             item.error("fanout", "a gateway calls its parts in parallel: leave \"fanout\" out");
         }
         e.fanout = fanout_mode::parallel;
-        for (const std::string_view key : {"write", "replica"}) {
+        for (const std::string_view key : {"write", "replica", "read"}) {
             if (item.has(key)) {
                 item.error(key, "a gateway endpoint only aggregates calls: \"" + std::string(key) +
                                     "\" belongs to a synthetic service's endpoint");

@@ -19,6 +19,9 @@ namespace meshsim::harness {
 // authenticated (a stand-in for a signed token such as a JWT); clients cannot set it.
 inline constexpr const char* principal_header = "x-meshsim-principal";
 
+// The session a read endpoint looks up (a session workload's login's idempotency key).
+inline constexpr const char* session_header = "x-meshsim-session";
+
 // Where instances keep what the data checkers read (world::collect_data): a
 // service's records under data/<key>, replica records under replica/<source>/<key>.
 inline const std::string data_prefix = "data/";

@@ -44,8 +44,9 @@ struct endpoint_plan {
     sim::random_stream* errors = nullptr;  // only when error_rate > 0
     sim::random_stream* calls = nullptr;   // only when it has calls
     std::vector<call_plan> call_plans;
-    std::vector<publish_plan> publish_plans;    // write endpoints
-    std::unique_ptr<database_client> database;  // write endpoints that keep their records in a database
+    std::vector<publish_plan> publish_plans;  // write endpoints
+    // Write endpoints that keep their records in a database, and read endpoints of such a write.
+    std::unique_ptr<database_client> database;
 };
 
 // Everything one running instance of a synthetic service owns. Lives in the
@@ -129,6 +130,11 @@ private:
             }
             if (!e.write->database.empty())
                 plan.database = std::make_unique<database_client>(ctx, rt, client, config.name, e.write->database);
+        }
+        if (e.read) {
+            const endpoint_config* from = callee_endpoint(config.name, e.read->from, e.read->version);
+            if (from != nullptr && from->write && !from->write->database.empty())
+                plan.database = std::make_unique<database_client>(ctx, rt, client, config.name, from->write->database);
         }
         return plan;
     }
@@ -347,6 +353,29 @@ std::optional<svc::response> apply_event(instance_state& st, const endpoint_conf
     return std::nullopt;
 }
 
+// A read endpoint: looks the request's session up where the write endpoint it reads
+// from keeps its records (its database, else this instance's own store, whose
+// unsynced writes are this process's memory): 200 found, 404 not, 400 no session.
+svc::response read_session(instance_state& st, const endpoint_plan& plan, const svc::request& req,
+                           const request_scope& scope, svc::response answer) {
+    const std::string session = req.head.get(session_header);
+    if (session.empty()) return status(400);
+    bool found = false;
+    if (plan.database) {
+        const database_client::lookup_result got = plan.database->lookup(session, scope.call);
+        if (got == database_client::lookup_result::failed) return status(502);
+        found = got == database_client::lookup_result::found;
+    } else {
+        found = st.rt.durable_store().get(data_prefix + session).has_value();
+    }
+    st.ctx.data.session_read(st.service, found);
+    if (!found) {
+        st.rt.log("session_missed", {{"key", session}});
+        return status(404);
+    }
+    return answer;
+}
+
 // Who the request acts for: the consumer whose API key the service checked, or
 // the principal an upstream service that authenticated it passed on; else nobody.
 std::string principal_of(const instance_state& st, const svc::request& req, const svc::endpoint_context& ec) {
@@ -388,6 +417,7 @@ svc::response handle(instance_state& st, const endpoint_config& e, std::size_t e
     if (e.replica) {
         if (auto bad = apply_event(st, e, req)) return *bad;
     }
+    if (e.read) return read_session(st, plan, req, scope, std::move(answer));
     if (e.write) {
         if (scope.key.empty()) scope.key = st.rt.node_name() + "#" + std::to_string(++st.anonymous_writes);
         // A key already written is a retry or a duplicate: with dedupe, answered

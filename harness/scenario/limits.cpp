@@ -250,7 +250,10 @@ void check_calls(const scenario& s, duration run_length, bool keeps_events, std:
         if (!w.open) continue;
         const duration stop = std::min(w.stop.value_or(run_length), run_length);
         if (stop <= w.start) continue;
-        const double n = arrivals_of(*w.open, w.start, stop) * fanout.calls(w.service, w.endpoint, w.version);
+        double per_request = fanout.calls(w.service, w.endpoint, w.version);
+        if (w.session)
+            per_request += w.session->reads * fanout.calls(w.service, w.session->endpoint, w.session->version);
+        const double n = arrivals_of(*w.open, w.start, stop) * per_request;
         if (w.open->arrivals == arrival_process::poisson) {
             double peak = w.open->rate_per_s;
             for (const rate_change& c : w.open->schedule) peak = std::max(peak, c.rate_per_s);

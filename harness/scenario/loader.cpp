@@ -76,6 +76,8 @@ private:
     void read_station(object_reader& r, svc::service_config& s);
     endpoint_config read_endpoint(object_reader r, const std::string& service);
     write_config read_write(object_reader& w);
+    read_config read_read(object_reader& r);
+    session_config read_session(object_reader& r);
     // direct: a call, which must not name a kind's internal endpoint (a publish target may).
     void read_target(object_reader& r, std::string& service, std::string& endpoint, int& version, bool direct);
     service_config read_service(object_reader r);
@@ -91,6 +93,9 @@ private:
     void check_references(const scenario& s);
     void check_call_cycles(const scenario& s);
     void check_combinations(const scenario& s);
+    void check_reads(const scenario& s);
+    // A database some read endpoint reads from serves GET /records/lookup too.
+    static void add_database_lookups(scenario& s);
     // Checks that would pass without testing anything (the checkers' "no samples"
     // verdict is the run-time counterpart), and retry policies that can never retry.
     void check_workloads_send(const scenario& s);
@@ -130,6 +135,13 @@ private:
         std::vector<std::string> replicas;  // each must receive the source's events
     };
     std::vector<replica_reference> replica_refs_;
+    struct read_reference {
+        value_reader at;      // the "from"
+        std::size_t service;  // index in the scenario's services
+        read_config read;
+    };
+    std::vector<read_reference> read_refs_;                                  // must name write endpoints
+    std::vector<std::pair<value_reader, std::size_t>> session_workload_at_;  // by workload index
 };
 
 sim::duration_distribution loader::read_distribution(const value_reader& v) { return harness::read_distribution(v); }
@@ -331,6 +343,15 @@ endpoint_config loader::read_endpoint(object_reader r, const std::string& servic
     if (auto w = r.maybe_object("write")) e.write = read_write(*w);
     e.replica = r.optional<bool>("replica", e.replica);
     if (r.valid() && e.write && e.replica) r.error("an endpoint is either a \"write\" or a \"replica\", not both");
+    if (auto rd = r.maybe_object("read")) {
+        e.read = read_read(*rd);
+        if (rd->valid() && !e.read->from.empty())
+            read_refs_.push_back({rd->member("from"), endpoint_at_.size() - 1, *e.read});
+    }
+    if (r.valid() && e.read && (e.write || e.replica)) {
+        r.error("read", std::string("an endpoint either reads (\"read\") or stores records (\"") +
+                            (e.write ? "write" : "replica") + "\"), not both");
+    }
     e.reader = r.choice<event_reader>(
         "reader", {{"tolerant", event_reader::tolerant}, {"strict", event_reader::strict}}, e.reader);
     if (r.valid() && r.has("reader") && !e.replica) {
@@ -405,6 +426,24 @@ write_config loader::read_write(object_reader& w) {
         w.error("sync_interval", "\"sync_interval\" applies only to \"sync\": \"periodic\"");
     }
     w.finish();
+    return c;
+}
+
+read_config loader::read_read(object_reader& r) {
+    read_config c;
+    c.from = r.required<std::string>("from", {.non_empty = true});
+    c.version = r.optional<int>("version", c.version, {.min = 1, .max = 1000});
+    r.finish();
+    return c;
+}
+
+session_config loader::read_session(object_reader& r) {
+    session_config c;
+    c.endpoint = r.required<std::string>("endpoint", {.non_empty = true});
+    c.version = r.optional<int>("version", c.version, {.min = 1, .max = 1000});
+    c.reads = r.optional<std::uint32_t>("reads", c.reads, {.min = 1, .max = 1000});
+    if (const value_reader v = r.member("think_time"); v.present()) c.think_time = read_distribution(v);
+    r.finish();
     return c;
 }
 
@@ -545,8 +584,15 @@ workload_config loader::read_workload(object_reader r) {
         c->finish();
         w.contend = cc;
     }
+    if (auto c = r.maybe_object("session")) {
+        w.session = read_session(*c);
+        if (c->valid() && !contend && !w.session->endpoint.empty() && !w.service.empty()) {
+            endpoint_refs_.push_back({c->member("endpoint"), w.service, w.session->endpoint, w.session->version, true});
+            session_workload_at_.emplace_back(r.member("session"), workload_name_at_.size() - 1);
+        }
+    }
     if (r.valid() && contend) {
-        for (const std::string_view key : {"endpoint", "version", "open", "closed"}) {
+        for (const std::string_view key : {"endpoint", "version", "open", "closed", "session"}) {
             if (r.has(key)) {
                 r.error(key, "a \"contend\" workload updates its key through the kv's GET " + kv_get_path +
                                  " and PUT " + kv_put_path + ": leave \"" + std::string(key) + "\" out");
@@ -756,6 +802,7 @@ scenario loader::read() {
     for (const auto& check : later_checks_) check(s);
     check_call_cycles(s);
     check_combinations(s);
+    check_reads(s);
     if (doc_.out().count() == errors_before) {
         // Only on an otherwise sound file: these follow references the checks above
         // proved, and one typo should not also read as "receives no requests".
@@ -766,6 +813,7 @@ scenario loader::read() {
     // Costs are estimated from values that are all valid, or they could mislead.
     // With --until the runner checks the limits, naming --until rather than the file.
     if (doc_.out().count() == errors_before && !options_.run_for) check_limits(s);
+    if (doc_.out().count() == errors_before) add_database_lookups(s);
     return s;
 }
 
@@ -868,6 +916,107 @@ void loader::check_references(const scenario& s) {
         if (!edges.insert({s.edges[i].from, s.edges[i].to}).second) {
             edge_at_[i].error("edge " + quote(s.edges[i].from) + " -> " + quote(s.edges[i].to) + " is defined twice");
         }
+    }
+}
+
+// A read endpoint reads what a write endpoint of its own service keeps; a session
+// workload logs in through a write endpoint and reads through a read endpoint of
+// the same service that reads that write's records.
+void loader::check_reads(const scenario& s) {
+    for (const read_reference& ref : read_refs_) {
+        if (ref.service >= s.services.size()) continue;
+        const service_config& svc = s.services[ref.service];
+        if (svc.kind != "synthetic") continue;  // the kind refuses "read" itself
+        std::vector<std::string> writes;
+        const endpoint_config* found = nullptr;
+        for (const endpoint_config& e : svc.endpoints) {
+            if (e.write) writes.push_back(e.path);
+            if (e.path == ref.read.from && e.version == ref.read.version) found = &e;
+        }
+        if (found == nullptr && std::find(writes.begin(), writes.end(), ref.read.from) != writes.end()) {
+            ref.at.error("service " + quote(svc.name) + " has no version " + std::to_string(ref.read.version) +
+                         " of write endpoint " + quote(ref.read.from));
+        } else if (found == nullptr) {
+            ref.at.error(unknown_name("write endpoint", ref.read.from, writes) + " in service " + quote(svc.name) +
+                         " (a read endpoint reads what a write endpoint of its own service keeps)");
+        } else if (!found->write) {
+            ref.at.error("endpoint " + quote(ref.read.from) + " of service " + quote(svc.name) +
+                         " is not a write endpoint (\"write\": {...}): it keeps no records to read");
+        }
+    }
+    // Only a session workload carries a session: anything else would be answered 400 every time.
+    const auto is_read = [&s](const std::string& service, const std::string& path, int version) {
+        const service_config* svc = s.find_service(service);
+        if (svc == nullptr || svc->kind != "synthetic") return false;
+        return std::any_of(svc->endpoints.begin(), svc->endpoints.end(),
+                           [&](const endpoint_config& e) { return e.read && e.path == path && e.version == version; });
+    };
+    const std::string no_session =
+        " is a read endpoint: it looks up the session a workload's \"session\" carries, "
+        "and this request carries none (it would be answered 400)";
+    for (std::size_t i = 0; i < s.workloads.size(); ++i) {
+        const workload_config& w = s.workloads[i];
+        if (!w.session && !w.contend && is_read(w.service, w.endpoint, w.version)) {
+            doc_.report("/workloads/" + std::to_string(i) + "/endpoint", false,
+                        "endpoint " + quote(w.endpoint) + no_session);
+        }
+    }
+    for (std::size_t i = 0; i < s.services.size(); ++i) {
+        for (std::size_t j = 0; j < s.services[i].endpoints.size(); ++j) {
+            const auto& calls = s.services[i].endpoints[j].calls;
+            for (std::size_t k = 0; k < calls.size(); ++k) {
+                if (!is_read(calls[k].service, calls[k].endpoint, calls[k].version)) continue;
+                doc_.report(
+                    "/services/" + std::to_string(i) + "/endpoints/" + std::to_string(j) + "/calls/" +
+                        std::to_string(k) + "/endpoint",
+                    false,
+                    "endpoint " + quote(calls[k].endpoint) + " of service " + quote(calls[k].service) + no_session);
+            }
+        }
+    }
+    for (const auto& [at, i] : session_workload_at_) {
+        if (i >= s.workloads.size()) continue;
+        const workload_config& w = s.workloads[i];
+        const service_config* svc = s.find_service(w.service);
+        if (svc == nullptr || w.contend) continue;  // reported where they are
+        const endpoint_config* login = nullptr;
+        const endpoint_config* read = nullptr;
+        for (const endpoint_config& e : svc->endpoints) {
+            if (e.path == w.endpoint && e.version == w.version) login = &e;
+            if (e.path == w.session->endpoint && e.version == w.session->version) read = &e;
+        }
+        if (login != nullptr && !login->write) {
+            at.error("a session starts with a write (its login, whose idempotency key is the session): endpoint " +
+                     quote(w.endpoint) + " of service " + quote(w.service) + " is not a write endpoint");
+        }
+        if (read == nullptr || read->internal) continue;  // reported as an unknown or internal endpoint
+        if (!read->read) {
+            at.error("endpoint " + quote(w.session->endpoint) + " of service " + quote(w.service) +
+                     " is not a read endpoint (\"read\": {\"from\": ...}): it would not look the session up");
+        } else if (read->read->from != w.endpoint || read->read->version != w.version) {
+            at.error("endpoint " + quote(w.session->endpoint) + " reads what " + quote(read->read->from) +
+                     " writes, not the sessions " + quote(w.endpoint) + " (the workload's endpoint) starts");
+        }
+    }
+}
+
+void loader::add_database_lookups(scenario& s) {
+    std::set<std::string> read_from;
+    for (const service_config& svc : s.services) {
+        for (const endpoint_config& e : svc.endpoints) {
+            if (!e.read) continue;
+            for (const endpoint_config& w : svc.endpoints) {
+                if (w.write && w.path == e.read->from && w.version == e.read->version && !w.write->database.empty())
+                    read_from.insert(w.write->database);
+            }
+        }
+    }
+    for (service_config& db : s.services) {
+        if (db.kind != "database" || !read_from.contains(db.name) || db.endpoints.empty()) continue;
+        endpoint_config lookup = db.endpoints.front();  // POST /records: its latency and flags
+        lookup.path = database_lookup_path;
+        lookup.method = "GET";
+        db.endpoints.push_back(std::move(lookup));
     }
 }
 

@@ -88,6 +88,16 @@ struct write_config {
     std::vector<std::string> event_fields;
 };
 
+// A read endpoint answers whether the record a write endpoint of the same service
+// keeps under the request's session exists, wherever that endpoint keeps it (its
+// database, else the serving instance's own store, unsynced writes included: its
+// memory). The session is the login's idempotency key, carried in session_header
+// (harness/kinds/serving.hpp): 200 found, 404 not found, 400 without a session.
+struct read_config {
+    std::string from;  // the path of a write endpoint of the same service
+    int version = 1;   // of that endpoint
+};
+
 // How a replica endpoint reads an event: a tolerant reader ignores fields it does not
 // know (Fowler's TolerantReader); a strict one refuses the event (400), as a schema
 // with no additional properties or Jackson's default FAIL_ON_UNKNOWN_PROPERTIES does.
@@ -115,6 +125,7 @@ struct endpoint_config {
     // Drop a request whose propagated deadline passed while it waited (504).
     bool honour_deadline = false;
     std::optional<write_config> write;
+    std::optional<read_config> read;
     // Stores every event it receives as a replica record (synced before it answers).
     bool replica = false;
     event_reader reader = event_reader::tolerant;  // only for a replica endpoint
@@ -228,6 +239,23 @@ inline const std::string kv_get_path = "/get";
 inline const std::string kv_put_path = "/put";
 inline const std::string kv_prefix = "kv/";
 
+// A database's lookup of one record: GET /records/lookup {"table", "key"} -> 200 or
+// 404, served only by a database some read endpoint reads from (the loader adds it).
+inline const std::string database_lookup_path = "/records/lookup";
+
+// A workload whose requests are sessions: each request (a write: the login) is
+// followed, once it succeeded, by `reads` calls of a read endpoint of the same
+// service carrying the login's idempotency key as the session, `think_time` apart
+// (and after the login). One session is one request of the workload: it succeeds
+// when the login and every read succeed; its latency is the whole session's; its
+// attempts are every call's.
+struct session_config {
+    std::string endpoint;  // a read endpoint of the workload's service
+    int version = 1;
+    std::uint32_t reads = 1;
+    sim::duration_distribution think_time = sim::duration_distribution::constant(sim::duration{0});
+};
+
 struct workload_config {
     std::string name;
     std::string service;
@@ -240,6 +268,7 @@ struct workload_config {
     std::optional<open_loop_config> open;
     std::optional<closed_loop_config> closed;
     std::optional<contend_config> contend;  // endpoint: the kv's PUT /put
+    std::optional<session_config> session;  // open or closed workloads of a write endpoint
     edge_policy client = scenario_edge_defaults();
 };
 

@@ -7,6 +7,7 @@
 #include "harness/workload/rate_schedule.hpp"
 #include "services/platform/backoff.hpp"
 #include "services/platform/client.hpp"
+#include "services/platform/ids.hpp"
 
 namespace meshsim::harness {
 
@@ -29,6 +30,32 @@ struct client_state {
     }
 };
 
+// The reads of a session whose login succeeded: each carries the session, think
+// time apart (the first after the login too); the outcome of the first that failed,
+// else of the last.
+svc::outcome session_reads(sim::runtime& rt, client_state& st, const workload_plan& plan, observations& obs,
+                           const std::string& session, svc::outcome login) {
+    const session_config& c = *plan.config->session;
+    flow_stats& stats = obs.workload(plan.stats_index);
+    sim::random_stream& think = rt.random("session-think");
+    svc::outcome last = std::move(login);
+    for (std::uint32_t i = 0; i < c.reads; ++i) {
+        rt.sleep_for(c.think_time.sample(think));
+        svc::request req{plan.session_method, c.endpoint, c.version, {}, nullptr};
+        if (!plan.config->api_key.empty()) req.head.set(svc::header::api_key, plan.config->api_key);
+        req.head.set(session_header, session);
+        svc::call_options options;
+        options.criticality = plan.config->criticality;
+        const svc::call_outcome out = st.edge.call(std::move(req), options);
+        obs.call_ended(stats, rt.now(), out.attempts_sent, out.retries, out.hedges, out.end);
+        last = out.result;
+        if (last.kind != svc::outcome_kind::ok) break;
+    }
+    return last;
+}
+
+// One request of the workload; with "session", the login and its reads as one
+// request (its latency the whole session's, its attempts every call's).
 void one_request(sim::runtime& rt, client_state& st, const workload_plan& plan, observations& obs) {
     flow_stats& stats = obs.workload(plan.stats_index);
     const sim::time_point started = rt.now();
@@ -37,9 +64,16 @@ void one_request(sim::runtime& rt, client_state& st, const workload_plan& plan, 
     if (!plan.config->api_key.empty()) req.head.set(svc::header::api_key, plan.config->api_key);
     svc::call_options options;
     options.generate_idempotency_key = plan.write;  // retries repeat it
+    // A session's login key is drawn here, from the same stream the client draws from, so it is known.
+    if (plan.config->session) options.idempotency_key = svc::new_idempotency_key(rt);
     options.criticality = plan.config->criticality;
+    std::string session = options.idempotency_key;
     const svc::call_outcome out = st.edge.call(std::move(req), options);
     obs.call_ended(stats, rt.now(), out.attempts_sent, out.retries, out.hedges, out.end);
+    if (plan.config->session && out.result.kind == svc::outcome_kind::ok) {
+        obs.completion(stats, started, rt.now(), session_reads(rt, st, plan, obs, session, out.result));
+        return;
+    }
     obs.completion(stats, started, rt.now(), out.result);
 }
 

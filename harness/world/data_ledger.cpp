@@ -30,6 +30,10 @@ void data_ledger::served(std::size_t service, bool authenticated, sim::time_poin
     if (!d.first_unauthenticated) d.first_unauthenticated = at;
 }
 
+void data_ledger::session_read(std::size_t service, bool found) {
+    ++(found ? services_[service].session_reads_found : services_[service].session_reads_missed);
+}
+
 void data_ledger::applied(std::size_t replica, std::size_t source, const std::string& key, sim::time_point at) {
     applied_[{replica, source}].try_emplace(key, at);
 }

@@ -1,9 +1,10 @@
 // What the safety and liveness checkers judge, recorded as it happens: per service,
 // the writes it acknowledged and committed, the effects it applied (one per write
 // that was not deduplicated), the requests it served with and without an
-// authenticated principal; per (replica, source), when each record was applied.
-// When the run ends, the world adds what the services' stores hold. Keys are the
-// writes' idempotency keys; maps keep them ordered, so reports are deterministic.
+// authenticated principal, the sessions its read endpoints found and missed; per
+// (replica, source), when each record was applied. When the run ends, the world
+// adds what the services' stores hold. Keys are the writes' idempotency keys; maps
+// keep them ordered, so reports are deterministic.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,8 @@ struct service_data {
     std::uint64_t served_authenticated = 0;
     std::uint64_t served_unauthenticated = 0;
     std::optional<sim::time_point> first_unauthenticated;
+    std::uint64_t session_reads_found = 0;       // read endpoints: sessions looked up and found
+    std::uint64_t session_reads_missed = 0;      // ... and not found (404)
     std::set<std::string> stored;                // records in the instances' stores at the end
     std::map<std::string, std::int64_t> values;  // kv stores: each key's value at the end
 };
@@ -38,6 +41,7 @@ public:
     void committed(std::size_t service, const std::string& key, sim::time_point at);
     void effect(std::size_t service, const std::string& key, sim::time_point at);
     void served(std::size_t service, bool authenticated, sim::time_point at);
+    void session_read(std::size_t service, bool found);
     void applied(std::size_t replica, std::size_t source, const std::string& key, sim::time_point at);
 
     // At the end of the run: the records a service's stores hold, and a replica's copies of a source's.

@@ -30,6 +30,8 @@ workload_plan plan_workload(world_context& ctx, const scenario& s, const workloa
             plan.method = e.method;
             plan.write = e.write.has_value();
         }
+        if (w.session && e.path == w.session->endpoint && e.version == w.session->version)
+            plan.session_method = e.method;
     }
     return plan;
 }

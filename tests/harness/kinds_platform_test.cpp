@@ -3,7 +3,10 @@
 // answers, the data ledger), not only on "it ran".
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "harness/runner.hpp"
 #include "harness/scenario/loader.hpp"
@@ -159,6 +162,126 @@ TEST_CASE("a shared database catches the duplicates that per-instance dedupe let
     CHECK(local["checks"][0]["check"] == "no_duplicate_effects");
     CHECK_FALSE(local["checks"][0]["passed"].get<bool>());
     CHECK(local["checks"][1]["passed"].get<bool>());  // no_lost_writes holds either way
+}
+
+namespace {
+
+// Sessions: three instances behind the users' round robin, logging in (POST /login)
+// then reading the session (GET /profile) `reads` times; the sessions are kept in a
+// database of `shards` instances (0: in each instance's own store, never synced).
+// Sessions start (Poisson or at a constant rate) until 1s before the run ends.
+std::string session_scenario(int shards, int reads, double rate, const std::string& duration,
+                             const std::string& arrivals = "constant") {
+    const std::string write = shards > 0 ? R"({"dedupe": true, "database": "sessions-db"})"
+                                         : R"({"dedupe": true, "sync": "periodic", "sync_interval": "1h"})";
+    const std::string database =
+        shards > 0
+            ? R"(, {"name": "sessions-db", "kind": "database", "concurrency": 8, "service_time": "1ms", "instances": )" +
+                  std::to_string(shards) + "}"
+            : "";
+    return R"({"name": "sessions", "duration": ")" + duration + R"(",
+  "services": [
+    {"name": "sessions", "instances": 3, "concurrency": 16,
+     "endpoints": [{"path": "/login", "method": "POST", "service_time": "1ms", "write": )" +
+           write + R"(},
+                   {"path": "/profile", "service_time": "1ms", "read": {"from": "/login"}}]})" +
+           database + R"(],
+  "workloads": [{"name": "users", "service": "sessions", "endpoint": "/login",
+                 "open": {"arrivals": ")" +
+           arrivals + R"(", "rate_per_s": )" + std::to_string(rate) + R"(}, "stop": "1s",
+                 "session": {"endpoint": "/profile", "reads": )" +
+           std::to_string(reads) + R"(, "think_time": {"dist": "exponential", "mean": "5ms"}},
+                 "client": {"timeout": "100ms"}}]})";
+}
+
+// Requests each instance of `service` was sent over the run, by instance name.
+std::map<std::string, std::uint64_t> arrivals_by_instance(const nlohmann::json& summary, const std::string& service) {
+    std::map<std::string, std::uint64_t> out;
+    for (const auto& [name, row] : summary["services"][service]["instances"].items()) {
+        for (const auto& b : row["series"]) out[name] += count(b["arrivals"]);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("one session: its read, rotated to another instance, misses in instance memory and is found in a database",
+          "[harness][kinds][sessions]") {
+    // One session at 500ms: round robin sends the login to one instance and each read to the next.
+    const nlohmann::json memory = run_text(session_scenario(0, 3, 2, "2s"));
+    const nlohmann::json& m = memory["services"]["sessions"]["data"];
+    CHECK(count(m["writes_acknowledged"]) == 1);
+    CHECK(count(m["session_reads_found"]) == 0);
+    CHECK(count(m["session_reads_missed"]) == 1);  // the first read, on the next instance: the session ends
+    CHECK(count(memory["workloads"]["users"]["outcomes"]["total"]) == 1);
+    CHECK(count(memory["workloads"]["users"]["outcomes"]["failed"]) == 1);
+    CHECK(count(memory["workloads"]["users"]["outcomes"]["by_status"]["404"]) == 1);
+    // Really another instance: two instances served one request each (login, read).
+    const auto memory_rows = arrivals_by_instance(memory, "sessions");
+    CHECK(std::count_if(memory_rows.begin(), memory_rows.end(), [](const auto& r) { return r.second == 1; }) == 2);
+
+    const nlohmann::json shared = run_text(session_scenario(1, 3, 2, "2s"));
+    const nlohmann::json& d = shared["services"]["sessions"]["data"];
+    CHECK(count(d["session_reads_found"]) == 3);
+    CHECK(count(d["session_reads_missed"]) == 0);
+    CHECK(count(shared["workloads"]["users"]["outcomes"]["ok"]) == 1);
+    CHECK(count(shared["workloads"]["users"]["attempts"]) == 4);  // a session's attempts are every call's
+    // Login and three reads over the three instances: every instance served the session.
+    const auto shared_rows = arrivals_by_instance(shared, "sessions");
+    REQUIRE(shared_rows.size() == 3);
+    for (const auto& [name, n] : shared_rows) CHECK(n >= 1);
+}
+
+TEST_CASE("session reads: about two in three miss in instance memory, none in a sharded database",
+          "[harness][kinds][sessions]") {
+    const nlohmann::json memory = run_text(session_scenario(0, 3, 200, "2s", "poisson"));
+    const nlohmann::json& m = memory["services"]["sessions"]["data"];
+    const double missed = static_cast<double>(count(m["session_reads_missed"]));
+    const double reads = missed + static_cast<double>(count(m["session_reads_found"]));
+    CHECK(count(m["writes_acknowledged"]) >= 150);
+    CHECK(missed / reads > 0.5);
+    CHECK(missed / reads < 0.8);
+    CHECK(count(memory["workloads"]["users"]["outcomes"]["failed"]) == count(m["session_reads_missed"]));
+
+    // Two shards: each lookup goes to the shard the key was written to (a wrong one would miss).
+    const nlohmann::json shared = run_text(session_scenario(2, 3, 200, "2s", "poisson"));
+    const nlohmann::json& d = shared["services"]["sessions"]["data"];
+    const nlohmann::json& users = shared["workloads"]["users"];
+    CHECK(count(d["session_reads_missed"]) == 0);
+    CHECK(count(users["outcomes"]["ok"]) >= 150);
+    CHECK(count(users["outcomes"]["failed"]) == 0);
+    CHECK(count(d["session_reads_found"]) == 3 * count(users["outcomes"]["ok"]));
+    const nlohmann::json& lookup = shared["services"]["sessions-db"]["endpoints"][1];
+    CHECK(lookup["path"] == "/records/lookup");
+    CHECK(count(lookup["outcomes"]["by_status"]["200"]) == count(d["session_reads_found"]));
+    const auto shards = arrivals_by_instance(shared, "sessions-db");
+    REQUIRE(shards.size() == 2);
+    for (const auto& [name, n] : shards) CHECK(n >= 200);  // both shards serve writes and lookups
+}
+
+TEST_CASE("a database serves lookups only when a read endpoint reads from it", "[harness][kinds][sessions]") {
+    const auto endpoints_of_db = [](const std::string& text) {
+        diagnostics diags;
+        auto s = load_scenario_text(text, "kinds.json", diags);
+        INFO(diags.format());
+        REQUIRE(s);
+        std::vector<std::string> paths;
+        for (const endpoint_config& e : s->find_service("sessions-db")->endpoints)
+            paths.push_back(e.method + " " + e.path);
+        return paths;
+    };
+    CHECK(endpoints_of_db(session_scenario(1, 1, 10, "2s")) ==
+          std::vector<std::string>{"POST /records", "GET /records/lookup"});
+    // The same services without the read endpoint (and without sessions): the database is as it always was.
+    std::string plain = session_scenario(1, 1, 10, "2s");
+    plain.replace(plain.find(R"(,
+                   {"path": "/profile")"),
+                  std::string(R"(,
+                   {"path": "/profile", "service_time": "1ms", "read": {"from": "/login"}})")
+                      .size(),
+                  "");
+    plain.replace(plain.find(R"("session": )"), plain.find(R"("client")") - plain.find(R"("session": )"), "");
+    CHECK(endpoints_of_db(plain) == std::vector<std::string>{"POST /records"});
 }
 
 namespace {
