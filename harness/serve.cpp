@@ -384,6 +384,7 @@ serve_result serve_scenario(scenario s, const serve_options& options) {
     result.summary = make_summary(id, ctx.obs, ctx.data, checks, fault_json);
     // Real time: no trace, so no trace hash; a rerun gives other numbers.
     result.summary["trace_hash"] = nullptr;
+    result.summary["events"] = nullptr;  // no trace is kept, so no count of its events
     result.summary["mode"] = "real-time";
     result.summary["real_time"] = {{"ports", ports},
                                    {"data_dir", data_dir},

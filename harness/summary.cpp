@@ -244,8 +244,11 @@ std::string text_summary(const nlohmann::json& s) {
         std::snprintf(buf, sizeof buf, "%.2fms", j.get<double>());
         return std::string(buf);
     };
+    // A real-time run (meshsim serve) keeps no trace: no event count, no trace hash.
+    const bool real_time = s.value("mode", std::string{}) == "real-time";
     std::string out = "scenario: " + text(s["scenario"]) + " (seed " + count(s["seed"]) + ", " +
-                      text(s["virtual_time"]) + " virtual, " + count(s["events"]) + " events)\n";
+                      (real_time ? text(s["virtual_time"]) + " real time)\n"
+                                 : text(s["virtual_time"]) + " virtual, " + count(s["events"]) + " events)\n");
     for (const auto& [name, w] : s["workloads"].items()) {
         const auto& o = w["outcomes"];
         out += "workload " + printable(name) + ": " + count(w["arrivals"]) + " sent, " + count(o["ok"]) + " ok, " +
@@ -258,7 +261,8 @@ std::string text_summary(const nlohmann::json& s) {
         if (!c["first_failed"].is_null()) out += "; first failed at " + text(c["first_failed"]);
         out += "\n";
     }
-    out += "trace_hash=" + text(s["trace_hash"]) + "\n";
+    out += real_time ? std::string("trace_hash: none (real time: no trace; a rerun gives other numbers)\n")
+                     : "trace_hash=" + text(s["trace_hash"]) + "\n";
     const bool pass = s["verdict"].get<std::string>() == "pass";
     out += std::string("verdict: ") + (pass ? "PASS" : "FAIL") + "\n";
     if (!pass) out += "reproduce: " + text(s["reproduce"]) + "\n";

@@ -366,9 +366,13 @@
   var header = h('header', { id: 'run', 'data-verdict': meta.verdict }, [
     h('h1', {}, ['meshsim: ' + (meta.scenario || '?') + ' ', h('span', { 'class': 'verdict ' + verdict }, verdict.toUpperCase())]),
     h('div', { 'class': 'facts' }, [
-      'seed ', h('b', { id: 'seed' }, String(meta.seed)), ' · trace hash ', h('b', { id: 'trace-hash' }, String(meta.trace_hash)),
-      ' · ', h('b', {}, meta.virtual_time || fmt_t(end_ns)), ' virtual · bucket ', h('b', {}, fmt_t(bucket_ns)),
-      ' · ', h('b', {}, fmt_num(meta.events || 0)), ' events · ', meta.scenario_file ? h('code', {}, meta.scenario_file) : 'built-in',
+      // A real-time run (meshsim serve) keeps no trace: no trace hash and no event count (null).
+      'seed ', h('b', { id: 'seed' }, String(meta.seed)), ' · trace hash ',
+      h('b', { id: 'trace-hash' }, meta.trace_hash === null ? 'none (real time)' : String(meta.trace_hash)),
+      ' · ', h('b', {}, meta.virtual_time || fmt_t(end_ns)), meta.trace_hash === null ? ' real time' : ' virtual',
+      ' · bucket ', h('b', {}, fmt_t(bucket_ns)),
+      ' · ', meta.events === null ? 'no trace' : h('b', {}, fmt_num(meta.events || 0)), meta.events === null ? '' : ' events',
+      ' · ', meta.scenario_file ? h('code', {}, meta.scenario_file) : 'built-in',
       ' · meshsim ', String(meta.meshsim_version)]),
     h('pre', { 'class': 'reproduce', id: 'reproduce', title: 'reproduce this run' }, meta.reproduce || ''),
     h('ul', { id: 'js-errors' })

@@ -48,6 +48,11 @@ TEST_CASE("bad command-line values are exit 2 with a one-line error", "[harness]
         {{"run", basic, "--events", "1"}, "got \"1\"", 1},
         {{"run", basic, "--events", std::string(5000, 'a')}, "--events: expected one of", 1},
         {{"run", basic, "--events", "all\n\x1b[2Jverdict: PASS"}, "got \"all\\n\\x1b[2Jverdict: PASS\"", 1},
+        // Contradictory: a format for a file that is not written.
+        {{"run", basic, "--events", "none", "--events-format", "binary"},
+         "--events-format binary with --events none: no events file is written; drop one of the two",
+         1},
+        {{"run", basic, "--events-format", "jsonl", "--events", "none"}, "--events-format jsonl with --events none", 1},
         {{"run", ""}, "run: expected a scenario file, got \"\"", 1},
         {{"validate", ""}, "validate: expected a scenario file, got \"\"", 1},
         {{"frobnicate"}, "unknown command frobnicate; the commands are run, validate, list, bench", 1},

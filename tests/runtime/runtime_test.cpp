@@ -21,6 +21,7 @@
 #include "harness/cli_testing.hpp"
 #include "harness/scenario/loader.hpp"
 #include "harness/serve.hpp"
+#include "harness/summary.hpp"
 #include "runtime/file_store.hpp"
 #include "runtime/host.hpp"
 #include "runtime/http_edge.hpp"
@@ -326,6 +327,12 @@ TEST_CASE("serve: curl-style HTTP requests get answers while the scenario runs, 
     CHECK(r.interrupted);
     CHECK(r.summary["mode"] == "real-time");
     CHECK(r.summary["trace_hash"].is_null());
+    CHECK(r.summary["events"].is_null());
+    const std::string text = meshsim::harness::text_summary(r.summary);
+    CHECK(text.find("real time)") != std::string::npos);
+    CHECK(text.find("trace_hash: none (real time") != std::string::npos);
+    CHECK(text.find("trace_hash=null") == std::string::npos);
+    CHECK(text.find(" events)") == std::string::npos);
     CHECK(r.summary["virtual_time_ns"].get<std::int64_t>() < 5'000'000'000);
     CHECK(r.summary["workloads"]["users"]["arrivals"].get<std::uint64_t>() > 20);
     for (const auto& p : ports) {
