@@ -6,28 +6,28 @@
 
 #include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace meshsim::sim {
 
-template <typename T>
+// Inline > 0 (a power of two): the first Inline items live in the queue object
+// itself, so a queue that rarely holds more (a mailbox holding one message, a wait
+// list with one waiter) never touches a separate allocation: one cache miss less
+// each time another fiber or the network reaches it.
+template <typename T, std::size_t Inline = 0>
 class ring_queue {
+    static_assert((Inline & (Inline - 1)) == 0, "the inline capacity is 0 or a power of two");
+
 public:
-    ring_queue() = default;
+    ring_queue() { use_inline(); }
     ring_queue(const ring_queue&) = delete;
     ring_queue& operator=(const ring_queue&) = delete;
-    ring_queue(ring_queue&& other) noexcept
-        : items_(std::exchange(other.items_, nullptr)),
-          capacity_(std::exchange(other.capacity_, 0)),
-          head_(std::exchange(other.head_, 0)),
-          size_(std::exchange(other.size_, 0)) {}
+    ring_queue(ring_queue&& other) noexcept { take(other); }
     ring_queue& operator=(ring_queue&& other) noexcept {
         if (this != &other) {
             release();
-            items_ = std::exchange(other.items_, nullptr);
-            capacity_ = std::exchange(other.capacity_, 0);
-            head_ = std::exchange(other.head_, 0);
-            size_ = std::exchange(other.size_, 0);
+            take(other);
         }
         return *this;
     }
@@ -72,6 +72,43 @@ public:
     }
 
 private:
+    struct no_storage {};
+    struct inline_storage {
+        alignas(T) unsigned char bytes[Inline * sizeof(T)];
+    };
+
+    T* inline_items() {
+        if constexpr (Inline == 0) {
+            return nullptr;
+        } else {
+            return reinterpret_cast<T*>(inline_.bytes);
+        }
+    }
+    bool on_heap() const { return items_ != nullptr && capacity_ > Inline; }
+    void use_inline() {
+        items_ = inline_items();
+        capacity_ = Inline;
+        head_ = 0;
+        size_ = 0;
+    }
+
+    // Moves other's items in (stealing its heap buffer, or moving its inline items
+    // one by one) and leaves other empty on its inline storage. *this holds nothing.
+    void take(ring_queue& other) noexcept {
+        if (other.on_heap()) {
+            items_ = other.items_;
+            capacity_ = other.capacity_;
+            head_ = other.head_;
+            size_ = other.size_;
+            other.use_inline();
+            return;
+        }
+        use_inline();
+        for (std::size_t i = 0; i < other.size_; ++i) std::construct_at(items_ + i, std::move(other[i]));
+        size_ = other.size_;
+        other.clear();
+    }
+
     void grow() {
         const std::size_t capacity = capacity_ == 0 ? 4 : capacity_ * 2;  // a power of two
         T* items = std::allocator<T>{}.allocate(capacity);
@@ -79,7 +116,7 @@ private:
             std::construct_at(items + i, std::move((*this)[i]));
             std::destroy_at(&(*this)[i]);
         }
-        if (items_ != nullptr) std::allocator<T>{}.deallocate(items_, capacity_);
+        if (on_heap()) std::allocator<T>{}.deallocate(items_, capacity_);
         items_ = items;
         capacity_ = capacity;
         head_ = 0;
@@ -87,15 +124,15 @@ private:
 
     void release() {
         clear();
-        if (items_ != nullptr) std::allocator<T>{}.deallocate(items_, capacity_);
-        items_ = nullptr;
-        capacity_ = 0;
+        if (on_heap()) std::allocator<T>{}.deallocate(items_, capacity_);
+        use_inline();
     }
 
     T* items_ = nullptr;
     std::size_t capacity_ = 0;
     std::size_t head_ = 0;
     std::size_t size_ = 0;
+    [[no_unique_address]] std::conditional_t<Inline == 0, no_storage, inline_storage> inline_;
 };
 
 }  // namespace meshsim::sim

@@ -64,7 +64,7 @@ public:
     }
 
 private:
-    ring_queue<fiber_ref> refs_;
+    ring_queue<fiber_ref, 2> refs_;  // most waits have one or two waiters: no allocation
 };
 
 // Parks the calling fiber on `waiters` until woken or the deadline passes.

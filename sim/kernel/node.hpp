@@ -90,7 +90,7 @@ private:
     struct mailbox {
         port_id port = 0;
         bool bound = false;
-        ring_queue<message> queue;
+        ring_queue<message, 1> queue;  // one message inline: a mailbox usually holds one at most
         wait_list receivers;
     };
     // Ports are few per node: the first bound port's mailbox lives in the node

@@ -45,37 +45,51 @@ TEST_CASE("the event heap pops in (time, sequence) order under any mix of pushes
     });
 }
 
+namespace {
+// Steps: 0 push, 1 pop, 2 erase at an index; move-only values check nothing is copied.
+template <std::size_t Inline>
+void ring_queue_matches_a_deque(const std::vector<std::pair<std::uint8_t, std::uint8_t>>& steps) {
+    ring_queue<std::unique_ptr<int>, Inline> queue;
+    std::deque<int> model;
+    int next = 0;
+    for (const auto& [op, arg] : steps) {
+        if (op % 3 == 0 || model.empty()) {
+            queue.push_back(std::make_unique<int>(next));
+            model.push_back(next++);
+        } else if (op % 3 == 1) {
+            RC_ASSERT(*queue.front() == model.front());
+            queue.pop_front();
+            model.pop_front();
+        } else {
+            const std::size_t i = arg % model.size();
+            queue.erase_at(i);
+            model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+        RC_ASSERT(queue.size() == model.size());
+        for (std::size_t i = 0; i < model.size(); ++i) RC_ASSERT(*queue[i] == model[i]);
+    }
+    // Moved whole (inline items one by one, a heap buffer stolen), then assigned back.
+    ring_queue<std::unique_ptr<int>, Inline> moved = std::move(queue);
+    RC_ASSERT(queue.empty());
+    RC_ASSERT(moved.size() == model.size());
+    for (std::size_t i = 0; i < model.size(); ++i) RC_ASSERT(*moved[i] == model[i]);
+    queue.push_back(std::make_unique<int>(-1));  // usable after being moved from
+    queue = std::move(moved);
+    RC_ASSERT(moved.empty());
+    RC_ASSERT(queue.size() == model.size());
+    for (std::size_t i = 0; i < model.size(); ++i) RC_ASSERT(*queue[i] == model[i]);
+    queue.clear();
+    RC_ASSERT(queue.empty());
+    queue.push_back(std::make_unique<int>(42));  // usable after clear
+    RC_ASSERT(*queue.front() == 42);
+}
+}  // namespace
+
 TEST_CASE("the ring queue is a FIFO through growth, wrap-around and erase") {
-    // Steps: 0 push, 1 pop, 2 erase at an index; move-only values check nothing is copied.
-    rc::prop("contents equal a deque's after every step",
-             [](const std::vector<std::pair<std::uint8_t, std::uint8_t>>& steps) {
-                 ring_queue<std::unique_ptr<int>> queue;
-                 std::deque<int> model;
-                 int next = 0;
-                 for (const auto& [op, arg] : steps) {
-                     if (op % 3 == 0 || model.empty()) {
-                         queue.push_back(std::make_unique<int>(next));
-                         model.push_back(next++);
-                     } else if (op % 3 == 1) {
-                         RC_ASSERT(*queue.front() == model.front());
-                         queue.pop_front();
-                         model.pop_front();
-                     } else {
-                         const std::size_t i = arg % model.size();
-                         queue.erase_at(i);
-                         model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
-                     }
-                     RC_ASSERT(queue.size() == model.size());
-                     for (std::size_t i = 0; i < model.size(); ++i) RC_ASSERT(*queue[i] == model[i]);
-                 }
-                 ring_queue<std::unique_ptr<int>> moved = std::move(queue);
-                 RC_ASSERT(queue.empty());
-                 RC_ASSERT(moved.size() == model.size());
-                 moved.clear();
-                 RC_ASSERT(moved.empty());
-                 moved.push_back(std::make_unique<int>(42));  // usable after clear
-                 RC_ASSERT(*moved.front() == 42);
-             });
+    rc::prop("contents equal a deque's after every step (heap only)", ring_queue_matches_a_deque<0>);
+    rc::prop("... with one item inline", ring_queue_matches_a_deque<1>);
+    rc::prop("... with two items inline", ring_queue_matches_a_deque<2>);
+    rc::prop("... with four items inline", ring_queue_matches_a_deque<4>);
 }
 
 TEST_CASE("the ring queue destroys what it holds") {
@@ -86,6 +100,25 @@ TEST_CASE("the ring queue destroys what it holds") {
         queue.pop_front();
         queue.erase_at(3);
         CHECK(counter.use_count() == 12);
+    }
+    CHECK(counter.use_count() == 1);
+}
+
+TEST_CASE("a ring queue with inline items destroys what it holds, inline and spilled") {
+    auto counter = std::make_shared<int>(0);
+    {
+        ring_queue<std::shared_ptr<int>, 2> queue;
+        queue.push_back(counter);
+        queue.push_back(counter);
+        CHECK(counter.use_count() == 3);                        // both inline
+        for (int i = 0; i < 11; ++i) queue.push_back(counter);  // spills: 2 -> 4 -> 8 -> 16
+        queue.pop_front();
+        queue.erase_at(3);
+        CHECK(counter.use_count() == 12);
+        ring_queue<std::shared_ptr<int>, 2> small;
+        small.push_back(counter);
+        ring_queue<std::shared_ptr<int>, 2> taken = std::move(small);  // inline items move one by one
+        CHECK(counter.use_count() == 13);
     }
     CHECK(counter.use_count() == 1);
 }
