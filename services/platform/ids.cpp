@@ -37,13 +37,20 @@ void write_hex(sim::random_stream& stream, char* out) {
     write_hex16(v, out);
 }
 
-// Plain loops: find_first_not_of runs a memchr per character (every RPC parses a traceparent).
+// Every RPC parses a traceparent: plain loops (find_first_not_of runs a memchr per
+// character) without an early exit, so the compiler checks many characters at once.
 bool is_lower_hex(std::string_view text) {
-    return std::all_of(text.begin(), text.end(),
-                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    bool ok = true;
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        ok &= (static_cast<unsigned>(u - '0') < 10u) | (static_cast<unsigned>(u - 'a') < 6u);
+    }
+    return ok;
 }
 bool all_zeros(std::string_view text) {
-    return std::all_of(text.begin(), text.end(), [](char c) { return c == '0'; });
+    unsigned char diff = 0;
+    for (const char c : text) diff |= static_cast<unsigned char>(c ^ '0');
+    return diff == 0;
 }
 }  // namespace
 
