@@ -58,7 +58,6 @@ struct run_args {
     std::vector<std::string> sets;  // --set path=value, as typed
     std::string events = "requests";
     std::string events_format = "jsonl";  // events.jsonl, or binary: events.bin
-    bool events_format_given = false;     // typed: then --events none contradicts it
     std::string report = "all";           // all: the files of reports/report_formats.cpp; none
     bool quiet = false;
 };
@@ -256,7 +255,8 @@ int run_command(const run_args& args) {
         return bad_input("--events-format: expected one of " + std::string(events_format_names) + ", got " +
                          shown(args.events_format));
     }
-    if (args.events_format_given && *level == report::event_level::none) {
+    // Asking for the compact file and for no file at once: say so rather than write nothing.
+    if (*format == events_format::binary && *level == report::event_level::none) {
         return bad_input("--events-format " + args.events_format +
                          " with --events none: no events file is written; drop one of the two");
     }
@@ -688,12 +688,11 @@ int parse_and_run(int argc, char** argv) {
                      "Which events events.jsonl holds: none (no file), summary (faults, state changes, nodes), "
                      "requests (also every RPC attempt and answer), all (also messages, fibers, timers)")
         ->capture_default_str();
-    CLI::Option* events_format_opt =
-        run_cmd
-            ->add_option("--events-format", run.events_format,
-                         "How the events are written: jsonl (events.jsonl) or binary (events.bin: about a quarter of "
-                         "the size; `meshsim events DIR` prints it as the same JSON lines)")
-            ->capture_default_str();
+    run_cmd
+        ->add_option("--events-format", run.events_format,
+                     "How the events are written: jsonl (events.jsonl) or binary (events.bin: about a quarter of "
+                     "the size; `meshsim events DIR` prints it as the same JSON lines)")
+        ->capture_default_str();
     run_cmd->add_option("--report", run.report, report_option_help())
         ->check(CLI::IsMember({"all", "none"}))
         ->capture_default_str();
@@ -867,7 +866,6 @@ int parse_and_run(int argc, char** argv) {
         if (file_opt->count() > 0) run.file = file;
         if (seed_opt->count() > 0) run.seed = seed;
         if (until_opt->count() > 0) run.until = until;
-        run.events_format_given = events_format_opt->count() > 0;
         if (pin_opt->count() > 0) run.pin = pin_opt->as<std::string>();
         return run_command(run);
     }

@@ -52,7 +52,9 @@ TEST_CASE("bad command-line values are exit 2 with a one-line error", "[harness]
         {{"run", basic, "--events", "none", "--events-format", "binary"},
          "--events-format binary with --events none: no events file is written; drop one of the two",
          1},
-        {{"run", basic, "--events-format", "jsonl", "--events", "none"}, "--events-format jsonl with --events none", 1},
+        {{"run", basic, "--events-format", "binary", "--events", "none"},
+         "--events-format binary with --events none",
+         1},
         {{"run", ""}, "run: expected a scenario file, got \"\"", 1},
         {{"validate", ""}, "validate: expected a scenario file, got \"\"", 1},
         {{"frobnicate"}, "unknown command frobnicate; the commands are run, validate, list, bench", 1},
@@ -96,6 +98,15 @@ TEST_CASE("the values next to the bad ones are accepted", "[harness][cli][bad_in
         const std::string summary = read_text(dir / "o" / "summary.json");
         CHECK(summary.find("\"seed\": " + std::string(seed == "007" ? "7" : seed)) != std::string::npos);
     }
+    // The default format named with no events file: harmless, accepted, no file.
+    const cli_result none = run_meshsim(
+        {"run", basic, "--until", "200ms", "--out", "n", "--quiet", "--events", "none", "--events-format", "jsonl"},
+        dir.path());
+    INFO(none.err);
+    CHECK((none.exit_code == 0 || none.exit_code == 1));
+    CHECK(std::filesystem::exists(dir / "n" / "summary.json"));
+    CHECK_FALSE(std::filesystem::exists(dir / "n" / "events.jsonl"));
+    CHECK_FALSE(std::filesystem::exists(dir / "n" / "events.bin"));
     const cli_result r = run_meshsim({"validate", basic});
     CHECK(r.exit_code == 0);
 }
