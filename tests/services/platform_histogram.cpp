@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "services/platform/histogram.hpp"
@@ -84,4 +85,33 @@ TEST_CASE("histogram properties") {
             RC_ASSERT(std::abs(static_cast<double>(approx - exact)) <= 0.01 * static_cast<double>(exact));
         }
     });
+}
+
+TEST_CASE("histogram keeps the extremes and merges buckets recorded in any order") {
+    // b's values fall below, between and above a's, so merging extends a's range
+    // at both ends; the largest duration and zero are the last and the first bucket.
+    const std::vector<std::int64_t> in_a{5'000, 300'000'000, 4'000'000'000'000};
+    const std::vector<std::int64_t> in_b{300'000'001, 0, std::numeric_limits<std::int64_t>::max(), 1, 5'001, 255, 256};
+    histogram a, b, all;
+    for (const auto v : in_a) a.record(sim::duration{v});
+    for (const auto v : in_b) b.record(sim::duration{v}, 3);
+    for (const auto v : in_a) all.record(sim::duration{v});
+    for (const auto v : in_b) all.record(sim::duration{v}, 3);
+    CHECK(a.quantile(0.0) == sim::duration{5'000});
+    CHECK(a.quantile(0.5) == sim::duration{300'941'312});  // the middle of 3e8's bucket, 2^21 wide
+    a.merge(b);
+    CHECK(a.count() == 24);
+    CHECK(a.min() == sim::duration::zero());
+    CHECK(a.max() == sim::duration::max());
+    for (double q = 0; q <= 1.0; q += 1.0 / 64) CHECK(a.quantile(q) == all.quantile(q));
+    // Every rank, one by one: recorded values sorted, each within its bucket's 1/256.
+    std::vector<std::int64_t> sorted(in_a);
+    for (const auto v : in_b) sorted.insert(sorted.end(), 3, v);
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t rank = 1; rank <= sorted.size(); ++rank) {
+        const double q = (static_cast<double>(rank) - 0.5) / static_cast<double>(sorted.size());
+        const auto got = static_cast<double>(a.quantile(q).count());
+        const auto want = static_cast<double>(sorted[rank - 1]);
+        CHECK(std::abs(got - want) <= want / 256 + 1);
+    }
 }
