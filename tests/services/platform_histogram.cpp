@@ -104,6 +104,14 @@ TEST_CASE("histogram keeps the extremes and merges buckets recorded in any order
     CHECK(a.min() == sim::duration::zero());
     CHECK(a.max() == sim::duration::max());
     for (double q = 0; q <= 1.0; q += 1.0 / 64) CHECK(a.quantile(q) == all.quantile(q));
+    // A negative duration (a clock stepped back) counts as zero, never as a huge value.
+    histogram negative;
+    negative.record(sim::duration::min());
+    negative.record(sim::duration{-1}, 2);
+    CHECK(negative.count() == 3);
+    CHECK(negative.max() == sim::duration::zero());
+    CHECK(negative.mean() == sim::duration::zero());
+    CHECK(negative.quantile(0.5) == sim::duration::zero());
     // Every rank, one by one: recorded values sorted, each within its bucket's 1/256.
     std::vector<std::int64_t> sorted(in_a);
     for (const auto v : in_b) sorted.insert(sorted.end(), 3, v);
