@@ -122,7 +122,9 @@ private:
     void release_slot(std::uint32_t slot_index);
     void fiber_ended_by_exception(node_id owner, std::uint64_t fiber, const char* what) noexcept;
     void kill_fibers(node& n);
-    void drain_ready();
+    enum class cleanup { now, batched };
+    static constexpr std::uint64_t cleanup_batch = 16;
+    void drain_ready(cleanup when = cleanup::now);
     void fire(const event& ev);
     void timer_went_stale(fiber_slot& f);
     void drop_stale_timers();
