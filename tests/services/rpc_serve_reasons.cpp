@@ -188,3 +188,26 @@ TEST_CASE("the traceparent header reads only W3C's form") {
         CHECK_FALSE(span_context::parse(bad));
     }
 }
+
+TEST_CASE("a traceparent's hex fields take exactly the lowercase hex digits, every byte at every place") {
+    // The check reads eight characters at a time; a wrong byte must be found wherever
+    // it stands, whatever its value (high bit set, just outside a range, NUL).
+    const std::string good = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    REQUIRE(span_context::parse(good));
+    std::size_t accepted = 0;
+    std::size_t refused = 0;
+    for (const std::size_t at : {3, 4, 10, 11, 12, 18, 19, 26, 27, 34, 36, 42, 43, 44, 50, 51, 53, 54}) {
+        for (int value = 0; value < 256; ++value) {
+            std::string text = good;
+            text[at] = static_cast<char>(value);
+            const bool hex = (value >= '0' && value <= '9') || (value >= 'a' && value <= 'f');
+            const bool parsed = span_context::parse(text).has_value();
+            CAPTURE(at, value);
+            // All zeros in the trace is refused; a single changed digit never makes it so.
+            CHECK(parsed == hex);
+            (parsed ? accepted : refused) += 1;
+        }
+    }
+    CHECK(accepted == 18 * 16);
+    CHECK(refused == 18 * 240);
+}
