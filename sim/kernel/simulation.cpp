@@ -356,9 +356,13 @@ void simulation::fiber_was_woken(std::uint32_t s) {
 
 void simulation::drain_ready(cleanup when) {
     MESHSIM_INVARIANT(!in_fiber(), "only the event loop runs the ready fibers");
+    // The event loop is the running context here, so it yields through the scheduler
+    // directly: context::yield() would look the running context up again (a
+    // thread-local read through the shared library, twice per instant).
+    boost::fibers::scheduler& fibers = *loop_ctx_->get_scheduler();
     while (scheduler_.has_ready_fibers()) {
         ++stats_.context_switches;
-        loop_ctx_->yield();
+        fibers.yield(loop_ctx_);
         current_ = no_slot;
     }
     // Finished fibers are freed by Boost.Fiber's dispatcher, which runs only when
@@ -371,7 +375,7 @@ void simulation::drain_ready(cleanup when) {
     if (terminated_since_cleanup_ >= batch) {
         terminated_since_cleanup_ = 0;
         scheduler_.request_cleanup();
-        loop_ctx_->yield();
+        fibers.yield(loop_ctx_);
         current_ = no_slot;
     }
 }
