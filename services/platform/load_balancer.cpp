@@ -50,15 +50,17 @@ std::size_t load_balancer::max_ejected() const {
     return std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(share)));
 }
 
-std::vector<std::size_t> load_balancer::candidates(sim::time_point now) const {
-    std::vector<std::size_t> healthy;
+// Fills candidates_ (kept between picks: every call picks, so a vector per pick was
+// an allocation per call).
+const std::vector<std::size_t>& load_balancer::candidates(sim::time_point now) {
+    candidates_.clear();
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-        if (!is_ejected(i, now)) healthy.push_back(i);
+        if (!is_ejected(i, now)) candidates_.push_back(i);
     }
-    if (!healthy.empty()) return healthy;
-    std::vector<std::size_t> all(endpoints_.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    return all;
+    if (candidates_.empty()) {
+        for (std::size_t i = 0; i < endpoints_.size(); ++i) candidates_.push_back(i);
+    }
+    return candidates_;
 }
 
 std::size_t load_balancer::least_outstanding_of(const std::vector<std::size_t>& candidates) const {

@@ -85,7 +85,8 @@ private:
         sim::time_point ejected_until = sim::time_zero;
     };
 
-    std::vector<std::size_t> candidates(sim::time_point now) const;
+    // The endpoints not ejected, or every endpoint when all are.
+    const std::vector<std::size_t>& candidates(sim::time_point now);
     std::size_t choose(const std::vector<std::size_t>& candidates, sim::random_stream& random);
     std::size_t least_outstanding_of(const std::vector<std::size_t>& candidates) const;
     std::size_t power_of_two_of(const std::vector<std::size_t>& candidates, sim::random_stream& random) const;
@@ -95,6 +96,7 @@ private:
     load_balancer_config config_;
     std::vector<endpoint_state> endpoints_;
     std::size_t round_robin_next_ = 0;
+    std::vector<std::size_t> candidates_;
     ejection_listener listener_;
 };
 
