@@ -30,6 +30,7 @@ public:
 
     std::size_t stack_bytes() const { return stack_bytes_; }
     std::size_t stacks_created() const { return created_; }
+    std::size_t stacks_in_use() const { return created_ - free_.size(); }
 
 private:
     struct block {
