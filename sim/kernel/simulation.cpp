@@ -358,7 +358,7 @@ void simulation::drain_ready(cleanup when) {
     MESHSIM_INVARIANT(!in_fiber(), "only the event loop runs the ready fibers");
     // The event loop is the running context here, so it yields through the scheduler
     // directly: context::yield() would look the running context up again (a
-    // thread-local read through the shared library, twice per instant).
+    // thread-local read through the shared library, on every yield).
     boost::fibers::scheduler& fibers = *loop_ctx_->get_scheduler();
     while (scheduler_.has_ready_fibers()) {
         ++stats_.context_switches;
