@@ -115,7 +115,7 @@ response_t handle(const request_t& in, svc::rpc_client& client, sim::address to,
                                    r.reply->body.is_null() ? nlohmann::json::object() : r.reply->body);
     for (const auto& [k, v] : r.reply->head) {
         if (k == svc::header::correlation_id || k == svc::header::reason || k == svc::header::retry_after_ns)
-            res.set(k, v);
+            res.set(std::string(k), std::string(v));
     }
     if (!correlation.empty()) res.set(svc::header::correlation_id, correlation);
     return res;

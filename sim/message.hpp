@@ -4,7 +4,9 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,22 +27,81 @@ struct address {
     friend constexpr auto operator<=>(const address&, const address&) = default;
 };
 
-// Small ordered list of header pairs: most messages carry a handful, so a vector
-// beats a map and allocates nothing when empty.
+// A small ordered list of header pairs, packed into one buffer: each pair is its two
+// lengths (four bytes each) followed by the key's and the value's bytes, in the order
+// they were first set. An RPC request carries nine headers, and a list of strings cost
+// an allocation for the list, for a 16-character key ("x-correlation-id") and for every
+// value longer than 15 characters (the correlation id, the traceparent), on every
+// copy; the packed list is one allocation and one memcpy. Views returned by find and
+// by iteration stay valid until the next set or erase.
 class headers {
 public:
-    void set(std::string_view key, std::string value);
-    const std::string* find(std::string_view key) const;
+    using pair = std::pair<std::string_view, std::string_view>;
+
+    class iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = pair;
+        using difference_type = std::ptrdiff_t;
+        using pointer = void;
+        using reference = pair;
+
+        iterator() = default;
+        explicit iterator(const char* at) : at_(at) {}
+        pair operator*() const;
+        iterator& operator++();
+        iterator operator++(int) {
+            iterator was = *this;
+            ++*this;
+            return was;
+        }
+        friend bool operator==(const iterator&, const iterator&) = default;
+
+    private:
+        const char* at_ = nullptr;
+    };
+
+    headers() = default;
+    headers(const headers& other);
+    headers(headers&& other) noexcept
+        : data_(std::exchange(other.data_, nullptr)),
+          size_(std::exchange(other.size_, 0)),
+          capacity_(std::exchange(other.capacity_, 0)),
+          count_(std::exchange(other.count_, 0)) {}
+    headers& operator=(const headers& other);
+    headers& operator=(headers&& other) noexcept;
+    ~headers() { delete[] data_; }
+
+    // Replaces the value of `key` where it stands, or appends the pair.
+    void set(std::string_view key, std::string_view value);
+    std::optional<std::string_view> find(std::string_view key) const;
     std::string get(std::string_view key, std::string_view fallback = {}) const;
     bool erase(std::string_view key);
-    bool empty() const { return items_.empty(); }
-    std::size_t size() const { return items_.size(); }
-    auto begin() const { return items_.begin(); }
-    auto end() const { return items_.end(); }
-    std::size_t size_bytes() const;
+    bool empty() const { return count_ == 0; }
+    std::size_t size() const { return count_; }
+    iterator begin() const { return iterator(data_); }
+    iterator end() const { return iterator(data_ + size_); }
+    // The estimated wire size: key, value and four bytes ("k: v\r\n") per pair.
+    std::size_t size_bytes() const { return size_ - std::size_t{count_} * (record_head - 4); }
+
+    friend bool operator==(const headers& a, const headers& b) {
+        return std::string_view(a.data_, a.size_) == std::string_view(b.data_, b.size_);
+    }
 
 private:
-    std::vector<std::pair<std::string, std::string>> items_;
+    static constexpr std::uint32_t record_head = 2 * sizeof(std::uint32_t);
+    // The offset of key's record, or size_ when there is none.
+    std::uint32_t find_record(std::string_view key) const;
+    bool views_into_data(std::string_view text) const;
+    // Makes room for `more` bytes past size_ (growing by at least half).
+    void reserve_more(std::size_t more);
+
+    // Not std::string: its appends and replaces are out-of-line calls with checks
+    // this list does not need, and a copy can size its buffer exactly.
+    char* data_ = nullptr;
+    std::uint32_t size_ = 0;
+    std::uint32_t capacity_ = 0;
+    std::uint32_t count_ = 0;
 };
 
 struct message {

@@ -13,8 +13,8 @@ constexpr const char* path_header = ":path";
 constexpr const char* version_header = ":version";
 constexpr const char* status_header = ":status";
 
-std::uint64_t parse_u64(const std::string* text) {
-    if (text == nullptr || text->empty()) return 0;
+std::uint64_t parse_u64(std::optional<std::string_view> text) {
+    if (!text || text->empty()) return 0;
     std::uint64_t v = 0;
     for (const char c : *text) {
         if (c < '0' || c > '9') return 0;
@@ -41,8 +41,8 @@ sim::message encode_request(request req, sim::address to, sim::port_id reply_por
 
 namespace {
 bool is_request(const sim::message& msg) {
-    const std::string* kind = msg.head.find(kind_header);
-    return !msg.corrupted && kind != nullptr && *kind == "req";
+    const std::optional<std::string_view> kind = msg.head.find(kind_header);
+    return !msg.corrupted && kind == "req";
 }
 
 // The fields besides the headers and body, which the callers copy or move.
@@ -91,11 +91,10 @@ void rpc_client::dispatch_replies(sim::runtime& rt, sim::port_id port, std::shar
     while (auto msg = rt.receive(port, sim::time_never)) {
         call_result result;
         std::uint64_t call_id = 0;
-        if (const std::string* bounce = msg->head.find(sim::bounce_header)) {
+        if (msg->head.find(sim::bounce_header)) {
             // A refusal names the request's message id; the call id rode in its header.
             call_id = parse_u64(msg->head.find(call_id_header));
             result.result = outcome::of(outcome_kind::connection_refused);
-            (void)bounce;
         } else {
             call_id = parse_u64(msg->head.find(call_id_header));
             if (msg->corrupted) {
@@ -103,7 +102,7 @@ void rpc_client::dispatch_replies(sim::runtime& rt, sim::port_id port, std::shar
             } else {
                 response resp = decode_response(std::move(*msg));
                 std::optional<sim::duration> retry_after;
-                if (const std::string* ra = resp.head.find(header::retry_after_ns)) {
+                if (const std::optional<std::string_view> ra = resp.head.find(header::retry_after_ns)) {
                     retry_after = sim::duration{static_cast<std::int64_t>(parse_u64(ra))};
                 }
                 result.result =
@@ -128,7 +127,7 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
     const std::string correlation_id = req.head.get(header::correlation_id);
     // The caller's traceparent names the parent (a span of all zeros: a root call in a
     // chosen trace); without one this attempt starts a trace. Sent: this attempt's span.
-    const std::string* given = req.head.find(header::traceparent);
+    const std::optional<std::string_view> given = req.head.find(header::traceparent);
     std::optional<span_context> parent = given ? span_context::parse(*given) : std::nullopt;
     if (!parent) parent = new_trace(ids_);
     const span_context span = new_child_span(ids_, *parent);
@@ -147,14 +146,15 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
     std::optional<call_result> got = done.take();
     call_result result = got ? std::move(*got) : call_result{outcome::of(outcome_kind::timeout), std::nullopt, {}};
     result.elapsed = rt_->now() - started;
-    const std::string* reason = result.reply ? result.reply->head.find(header::reason) : nullptr;
+    const std::optional<std::string_view> reason =
+        result.reply ? result.reply->head.find(header::reason) : std::nullopt;
     rt_->record_attempt({.status = result.reply ? result.reply->status : std::uint16_t{0},
                          .attempt = attempt,
                          .outcome = to_string(result.result.kind),
                          .correlation_id = correlation_id,
                          .method = method,
                          .path = path,
-                         .reason = reason != nullptr ? std::string_view(*reason) : std::string_view(),
+                         .reason = reason.value_or(std::string_view()),
                          .to = to.node,
                          .sent = started,
                          .trace_id = span.trace_id(),
@@ -184,9 +184,9 @@ void rpc_server::handle(sim::message msg) {
     const sim::address caller = msg.from;
     std::string call_id = msg.head.get(call_id_header);
     std::optional<std::string> correlation_id;
-    if (const std::string* cid = msg.head.find(header::correlation_id)) correlation_id = *cid;
+    if (const std::optional<std::string_view> cid = msg.head.find(header::correlation_id)) correlation_id = *cid;
     // This request's server span: a child of the caller's attempt span, or a new trace.
-    const std::string* given = msg.head.find(header::traceparent);
+    const std::optional<std::string_view> given = msg.head.find(header::traceparent);
     const std::optional<span_context> parent = given ? span_context::parse(*given) : std::nullopt;
     request_context ctx{rt_, caller, std::nullopt, new_child_span(ids_, parent ? *parent : new_trace(ids_)), {}, {}};
     std::optional<request> req = decode_request(std::move(msg));
@@ -220,12 +220,12 @@ void rpc_server::handle(sim::message msg) {
             if (reason.empty()) reason = resp.status < 400 ? "ok" : "handler";
         }
     }
-    const std::string* answered_cid = resp.head.find(header::correlation_id);
+    const std::optional<std::string_view> answered_cid = resp.head.find(header::correlation_id);
     sim::serve_record served{resp.status,
                              reason,
-                             answered_cid != nullptr ? std::string_view(*answered_cid)
-                             : correlation_id        ? std::string_view(*correlation_id)
-                                                     : std::string_view(),
+                             answered_cid     ? *answered_cid
+                             : correlation_id ? std::string_view(*correlation_id)
+                                              : std::string_view(),
                              req ? std::string_view(req->method) : "-",
                              req ? std::string_view(req->path) : "-",
                              caller.node,

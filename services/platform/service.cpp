@@ -14,8 +14,8 @@ response status_only(std::uint16_t status) { return response{status, {}, nullptr
 // The outcome a served request counts as, in the server's own metrics.
 outcome outcome_of_status(std::uint16_t status) { return outcome::http(status); }
 
-std::optional<std::int64_t> parse_ns(const std::string* text) {
-    if (text == nullptr || text->empty()) return std::nullopt;
+std::optional<std::int64_t> parse_ns(std::optional<std::string_view> text) {
+    if (!text || text->empty()) return std::nullopt;
     std::int64_t v = 0;
     for (const char c : *text) {
         if (c < '0' || c > '9') return std::nullopt;

@@ -153,7 +153,7 @@ TEST_CASE("host: messages cross real sockets, and a crashed node refuses, restar
                 m.bounce_if_refused = true;
                 rt.send(std::move(m));
                 if (auto r = rt.receive(7, rt.now() + sim::duration(1s))) {
-                    if (r->head.find(sim::bounce_header) != nullptr) {
+                    if (r->head.find(sim::bounce_header)) {
                         ++bounces;
                     } else {
                         replies.push_back(r->body.get<std::string>());
