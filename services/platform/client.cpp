@@ -407,7 +407,6 @@ request call_edge::attempt_request(const call_state& call, std::uint32_t number,
     request req = call.req;
     req.head.set(header::correlation_id, call.correlation_id);
     req.head.set(header::attempt, std::to_string(number));
-    req.head.set(header::traceparent, call.parent.traceparent());  // rpc_client makes the attempt's span
     if (!call.idempotency_key.empty()) req.head.set(header::idempotency_key, call.idempotency_key);
     if (!call.criticality.empty()) req.head.set(header::criticality, call.criticality);
     if (policy_.propagate_deadline) {
@@ -437,7 +436,9 @@ call_edge::attempt_result call_edge::attempt(const std::shared_ptr<call_state>& 
     const bool cut_by_deadline = try_deadline == call->deadline;
     ++call->attempts_sent;
     ++stats_.attempts_sent;
-    call_result got = client_.call(lease.address, attempt_request(*call, lease.number, try_deadline), try_deadline);
+    // rpc_client makes the attempt's span, a child of the call's parent.
+    call_result got =
+        client_.call(lease.address, attempt_request(*call, lease.number, try_deadline), try_deadline, call->parent);
     if (got.result.kind == outcome_kind::timeout && cut_by_deadline)
         got.result = outcome::of(outcome_kind::deadline_exceeded);
     if (lease.cancelled) return {got.result, std::move(got.reply), got.elapsed, true};

@@ -76,16 +76,13 @@ bool all_zeros(std::string_view text) {
 }
 }  // namespace
 
-std::string span_context::traceparent() const {
-    std::string out = "00-";
-    out.append(trace.data(), trace.size());
-    out += '-';
-    if (has_span()) {
-        out.append(span.data(), span.size());
-    } else {
-        out.append(16, '0');
-    }
-    out += "-01";
+std::array<char, span_context::traceparent_size> span_context::traceparent_chars() const {
+    std::array<char, traceparent_size> out{};
+    char* at = std::copy_n("00-", 3, out.data());
+    at = std::copy(trace.begin(), trace.end(), at);
+    *at++ = '-';
+    at = has_span() ? std::copy(span.begin(), span.end(), at) : std::fill_n(at, span.size(), '0');
+    std::copy_n("-01", 3, at);
     return out;
 }
 

@@ -32,7 +32,13 @@ struct span_context {
     std::string_view trace_id() const { return has_trace() ? std::string_view(trace.data(), trace.size()) : ""; }
     std::string_view span_id() const { return has_span() ? std::string_view(span.data(), span.size()) : ""; }
     // "00-<trace>-<span>-01" (the traceparent header); a missing span is written as 16 zeros.
-    std::string traceparent() const;
+    // As a fixed array, since every RPC attempt writes one (55 characters: no short string).
+    static constexpr std::size_t traceparent_size = 55;
+    std::array<char, traceparent_size> traceparent_chars() const;
+    std::string traceparent() const {
+        const auto chars = traceparent_chars();
+        return std::string(chars.data(), chars.size());
+    }
     // A traceparent header's context, or nothing when it is not one (version 00, lowercase
     // hex, a trace that is not all zeros). A span of all zeros reads as no span.
     static std::optional<span_context> parse(std::string_view traceparent);

@@ -117,6 +117,15 @@ void rpc_client::dispatch_replies(sim::runtime& rt, sim::port_id port, std::shar
 }
 
 call_result rpc_client::call(sim::address to, request req, sim::time_point deadline) {
+    // The caller's traceparent names the parent (a span of all zeros: a root call in a
+    // chosen trace); without one this attempt starts a trace.
+    const std::optional<std::string_view> given = req.head.find(header::traceparent);
+    std::optional<span_context> parent = given ? span_context::parse(*given) : std::nullopt;
+    if (!parent) parent = new_trace(ids_);
+    return call(to, std::move(req), deadline, *parent);
+}
+
+call_result rpc_client::call(sim::address to, request req, sim::time_point deadline, const span_context& parent) {
     const sim::time_point started = rt_->now();
     const std::uint64_t call_id = state_->next_call_id++;
     // What the rpc_attempt event names, kept before the request moves into the message.
@@ -125,13 +134,9 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
     const std::string method = req.method;
     const std::string path = req.path;
     const std::string correlation_id = req.head.get(header::correlation_id);
-    // The caller's traceparent names the parent (a span of all zeros: a root call in a
-    // chosen trace); without one this attempt starts a trace. Sent: this attempt's span.
-    const std::optional<std::string_view> given = req.head.find(header::traceparent);
-    std::optional<span_context> parent = given ? span_context::parse(*given) : std::nullopt;
-    if (!parent) parent = new_trace(ids_);
-    const span_context span = new_child_span(ids_, *parent);
-    req.head.set(header::traceparent, span.traceparent());
+    const span_context span = new_child_span(ids_, parent);
+    const auto traceparent = span.traceparent_chars();  // sent: this attempt's span
+    req.head.set(header::traceparent, std::string_view(traceparent.data(), traceparent.size()));
     sim::message msg = encode_request(std::move(req), to, reply_port_, call_id);
     sim::completion<call_result> done(*rt_);
     state_->calls.emplace(call_id, pending{&done});
@@ -159,7 +164,7 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
                          .sent = started,
                          .trace_id = span.trace_id(),
                          .span_id = span.span_id(),
-                         .parent_span_id = parent->span_id()});
+                         .parent_span_id = parent.span_id()});
     return result;
 }
 

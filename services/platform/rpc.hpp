@@ -66,7 +66,12 @@ public:
 
     // One attempt: sends `req` to `to` and waits for the reply until `deadline`
     // (node-local time). Never throws for network trouble: it is in the outcome.
+    // The attempt is a span, a child of the one req's traceparent header names (a
+    // new trace without one); the request carries the attempt's own traceparent.
     call_result call(sim::address to, request req, sim::time_point deadline);
+    // The same with the parent given (it has a trace): for a caller that holds it
+    // already, without writing it into a header and reading it back.
+    call_result call(sim::address to, request req, sim::time_point deadline, const span_context& parent);
 
     sim::runtime& runtime() { return *rt_; }
 

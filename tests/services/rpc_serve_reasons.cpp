@@ -167,6 +167,46 @@ TEST_CASE("a handler's calls are children of its server span, in the trace of th
     CHECK(serve["back"][2] == "front");
 }
 
+TEST_CASE("a bare rpc_client call is a child of the span its traceparent header names, or starts a trace") {
+    const std::string given_trace = "4bf92f3577b34da6a3ce929d0e0e4736", given_span = "00f067aa0ba902b7";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"a span", "00-" + given_trace + "-" + given_span + "-01"},
+        {"a root call in a chosen trace", "00-" + given_trace + "-0000000000000000-01"},
+        {"no header", ""},
+        {"not W3C's form", "00-" + given_trace + "-" + given_span + "-0"},
+    };
+    for (const auto& [what, traceparent] : cases) {
+        CAPTURE(what);
+        simulation sim({.seed = 5});
+        const auto server = add_service(sim, "server", {}, [](service& svc) {
+            svc.add_endpoint({.path = "/x"}, [](const request&, endpoint_context&) { return reply(200); });
+        });
+        const auto client = add_client(sim, "client", [server, tp = traceparent](sim::runtime& rt, rpc_client& c) {
+            request req;
+            req.path = "/x";
+            if (!tp.empty()) req.head.set(header::traceparent, tp);
+            c.call({server, service_port}, req, rt.now() + 1s);
+        });
+        sim.start(server);
+        sim.start(client);
+        sim.run_until(sim::time_zero + 1s);
+        std::vector<std::string> attempt, serve;
+        for (const sim::trace_event& e : sim.trace().events()) {
+            if (e.kind == sim::event_kind::rpc_attempt) attempt = fields(e.detail);
+            if (e.kind == sim::event_kind::rpc_serve) serve = fields(e.detail);
+        }
+        REQUIRE(attempt.size() > 7);
+        REQUIRE(serve.size() > 7);
+        const bool valid = what == "a span" || what == "a root call in a chosen trace";
+        CHECK((attempt[5] == given_trace) == valid);
+        CHECK(attempt[7] == (what == "a span" ? given_span : "-"));
+        CHECK(attempt[6] != given_span);
+        // The server is a child of the attempt, whichever way the attempt found its parent.
+        CHECK(serve[5] == attempt[5]);
+        CHECK(serve[7] == attempt[6]);
+    }
+}
+
 TEST_CASE("the traceparent header reads only W3C's form") {
     const std::string good = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     const auto c = span_context::parse(good);
