@@ -1,6 +1,7 @@
 #include "services/platform/rpc.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
 
 namespace meshsim::svc {
@@ -22,17 +23,26 @@ std::uint64_t parse_u64(std::optional<std::string_view> text) {
     }
     return v;
 }
+
+// A number as decimal text, on the stack (a call id per request).
+struct decimal {
+    explicit decimal(std::uint64_t v)
+        : size(static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf)) {}
+    std::string_view view() const { return {buf, size}; }
+    char buf[20];
+    std::size_t size;
+};
 }  // namespace
 
-sim::message encode_request(request req, sim::address to, sim::port_id reply_port, std::uint64_t call_id) {
+sim::message encode_request(request& req, sim::address to, sim::port_id reply_port, std::uint64_t call_id) {
     sim::message msg;
     msg.to = to;
     msg.from.port = reply_port;
     msg.head = std::move(req.head);
     msg.head.set(kind_header, "req");
-    msg.head.set(call_id_header, std::to_string(call_id));
-    msg.head.set(method_header, std::move(req.method));
-    msg.head.set(path_header, std::move(req.path));
+    msg.head.set(call_id_header, decimal(call_id).view());
+    msg.head.set(method_header, req.method);
+    msg.head.set(path_header, req.path);
     msg.head.set(version_header, std::to_string(req.api_version));
     msg.body = std::move(req.body);
     msg.bounce_if_refused = true;
@@ -128,16 +138,15 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
 call_result rpc_client::call(sim::address to, request req, sim::time_point deadline, const span_context& parent) {
     const sim::time_point started = rt_->now();
     const std::uint64_t call_id = state_->next_call_id++;
-    // What the rpc_attempt event names, kept before the request moves into the message.
+    // What the rpc_attempt event names, kept before the headers move into the message
+    // (the method and path stay in req).
     const std::uint32_t attempt =
         static_cast<std::uint32_t>(std::max<std::uint64_t>(1, parse_u64(req.head.find(header::attempt))));
-    const std::string method = req.method;
-    const std::string path = req.path;
     const std::string correlation_id = req.head.get(header::correlation_id);
     const span_context span = new_child_span(ids_, parent);
     const auto traceparent = span.traceparent_chars();  // sent: this attempt's span
     req.head.set(header::traceparent, std::string_view(traceparent.data(), traceparent.size()));
-    sim::message msg = encode_request(std::move(req), to, reply_port_, call_id);
+    sim::message msg = encode_request(req, to, reply_port_, call_id);
     sim::completion<call_result> done(*rt_);
     state_->calls.emplace(call_id, pending{&done});
     struct forget_on_exit {
@@ -157,8 +166,8 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
                          .attempt = attempt,
                          .outcome = to_string(result.result.kind),
                          .correlation_id = correlation_id,
-                         .method = method,
-                         .path = path,
+                         .method = req.method,
+                         .path = req.path,
                          .reason = reason.value_or(std::string_view()),
                          .to = to.node,
                          .sent = started,
@@ -203,7 +212,7 @@ void rpc_server::handle(sim::message msg) {
         // Service-level fault injection (Istio-style): delay first, then maybe abort.
         const sim::request_fault fault = rt_.fault_for_request(port_, req->path);
         if (fault.delay.count() > 0) rt_.sleep_for(fault.delay);
-        auto it = routes_.find(route_key{req->method, req->path, req->api_version});
+        auto it = routes_.find(route_view{req->method, req->path, req->api_version});
         if (fault.abort_status != 0) {
             resp.status = fault.abort_status;
             reason = "fault_abort";

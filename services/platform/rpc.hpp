@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "services/platform/ids.hpp"
@@ -129,17 +131,31 @@ private:
         std::string method;
         std::string path;
         int api_version;
-        friend auto operator<=>(const route_key&, const route_key&) = default;
+    };
+    // A request's route, looked up without copying its method and path.
+    struct route_view {
+        std::string_view method;
+        std::string_view path;
+        int api_version;
+    };
+    struct route_order {
+        using is_transparent = void;
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const {
+            return std::tuple<std::string_view, std::string_view, int>(a.method, a.path, a.api_version) <
+                   std::tuple<std::string_view, std::string_view, int>(b.method, b.path, b.api_version);
+        }
     };
 
     sim::runtime& rt_;
     sim::port_id port_;
-    std::map<route_key, handler> routes_;
+    std::map<route_key, handler, route_order> routes_;
     span_id_streams ids_;
 };
 
 // Encoding on the wire (exposed for tests and the tolerant-reader checks).
-sim::message encode_request(request req, sim::address to, sim::port_id reply_port, std::uint64_t call_id);
+// Moves req's headers and body into the message; its method and path stay in req.
+sim::message encode_request(request& req, sim::address to, sim::port_id reply_port, std::uint64_t call_id);
 std::optional<request> decode_request(const sim::message& msg);
 std::optional<request> decode_request(sim::message&& msg);  // moves the headers and body out
 response decode_response(sim::message&& msg);

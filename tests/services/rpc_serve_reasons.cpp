@@ -251,3 +251,45 @@ TEST_CASE("a traceparent's hex fields take exactly the lowercase hex digits, eve
     CHECK(accepted == 18 * 16);
     CHECK(refused == 18 * 240);
 }
+
+TEST_CASE("a route matches its method, path and API version exactly") {
+    simulation sim({.seed = 3});
+    const auto server = sim.add_node("server", [](sim::runtime& rt) {
+        rpc_server s(rt, service_port);
+        s.route("GET", "/x", 1, [](const request&, request_context&) { return response{200, {}, "get v1"}; });
+        s.route("POST", "/x", 1, [](const request&, request_context&) { return response{200, {}, "post v1"}; });
+        s.route("GET", "/x", 2, [](const request&, request_context&) { return response{200, {}, "get v2"}; });
+        s.route("GET", "/xy", 1, [](const request&, request_context&) { return response{200, {}, "get xy"}; });
+        s.serve();
+    });
+    struct probe {
+        std::string method, path;
+        int version;
+        std::string want;  // the body, or "404"
+    };
+    const std::vector<probe> probes = {
+        {"GET", "/x", 1, "get v1"},  {"POST", "/x", 1, "post v1"}, {"GET", "/x", 2, "get v2"},
+        {"GET", "/xy", 1, "get xy"}, {"POST", "/x", 2, "404"},     {"PUT", "/x", 1, "404"},
+        {"GET", "/x/", 1, "404"},    {"GET", "/", 1, "404"},       {"get", "/x", 1, "404"},
+        {"GET", "/x", 0, "404"},     {"", "", 1, "404"},
+    };
+    std::vector<std::string> got;
+    const auto client = add_client(sim, "client", [&](sim::runtime& rt, rpc_client& c) {
+        for (const probe& p : probes) {
+            request req;
+            req.method = p.method;
+            req.path = p.path;
+            req.api_version = p.version;
+            const call_result r = c.call({server, service_port}, req, rt.now() + 1s);
+            got.push_back(!r.reply ? "none" : r.reply->status == 404 ? "404" : r.reply->body.get<std::string>());
+        }
+    });
+    sim.start(server);
+    sim.start(client);
+    sim.run_until(sim::time_zero + 1s);
+    REQUIRE(got.size() == probes.size());
+    for (std::size_t i = 0; i < probes.size(); ++i) {
+        CAPTURE(probes[i].method, probes[i].path, probes[i].version);
+        CHECK(got[i] == probes[i].want);
+    }
+}
