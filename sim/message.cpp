@@ -47,17 +47,6 @@ headers& headers::operator=(const headers& other) {
     return *this;
 }
 
-headers& headers::operator=(headers&& other) noexcept {
-    if (this != &other) {
-        delete[] data_;
-        data_ = std::exchange(other.data_, nullptr);
-        size_ = std::exchange(other.size_, 0);
-        capacity_ = std::exchange(other.capacity_, 0);
-        count_ = std::exchange(other.count_, 0);
-    }
-    return *this;
-}
-
 std::uint32_t headers::find_record(std::string_view key) const {
     for (std::uint32_t at = 0; at != size_;) {
         const std::uint32_t key_size = read_u32(data_ + at), value_size = read_u32(data_ + at + sizeof(std::uint32_t));

@@ -69,7 +69,16 @@ public:
           capacity_(std::exchange(other.capacity_, 0)),
           count_(std::exchange(other.count_, 0)) {}
     headers& operator=(const headers& other);
-    headers& operator=(headers&& other) noexcept;
+    headers& operator=(headers&& other) noexcept {  // inline: every message moves several times
+        if (this != &other) {
+            delete[] data_;
+            data_ = std::exchange(other.data_, nullptr);
+            size_ = std::exchange(other.size_, 0);
+            capacity_ = std::exchange(other.capacity_, 0);
+            count_ = std::exchange(other.count_, 0);
+        }
+        return *this;
+    }
     ~headers() { delete[] data_; }
 
     // Replaces the value of `key` where it stands, or appends the pair.
