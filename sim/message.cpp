@@ -50,7 +50,10 @@ headers& headers::operator=(const headers& other) {
 std::uint32_t headers::find_record(std::string_view key) const {
     for (std::uint32_t at = 0; at != size_;) {
         const std::uint32_t key_size = read_u32(data_ + at), value_size = read_u32(data_ + at + sizeof(std::uint32_t));
-        if (key_size == key.size() && std::memcmp(data_ + at + record_head, key.data(), key_size) == 0) return at;
+        // (memcmp takes no null pointer, even for no bytes: an empty string_view's may be null)
+        if (key_size == key.size() &&
+            (key_size == 0 || std::memcmp(data_ + at + record_head, key.data(), key_size) == 0))
+            return at;
         at += record_head + key_size + value_size;
     }
     return size_;

@@ -111,6 +111,10 @@ TEST_CASE("a header that is absent differs from one set to the empty string") {
     CHECK(h.find("a")->empty());
     CHECK(h.get("a", "none").empty());
     CHECK(h.size_bytes() == 5);  // "a" + "" + four
+    CHECK_FALSE(h.find(std::string_view()).has_value());
+    h.set(std::string_view(), std::string_view());  // an empty key whose view is null
+    CHECK(h.find(std::string_view()) == "");
+    CHECK(h.erase(""));
     CHECK_FALSE(h.erase("b"));
     CHECK(h.erase("a"));
     CHECK(h.empty());
