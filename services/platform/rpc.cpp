@@ -1,8 +1,9 @@
 #include "services/platform/rpc.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <exception>
+
+#include "sim/decimal_text.hpp"
 
 namespace meshsim::svc {
 
@@ -23,15 +24,6 @@ std::uint64_t parse_u64(std::optional<std::string_view> text) {
     }
     return v;
 }
-
-// A number as decimal text, on the stack (a call id per request).
-struct decimal {
-    explicit decimal(std::uint64_t v)
-        : size(static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf)) {}
-    std::string_view view() const { return {buf, size}; }
-    char buf[20];
-    std::size_t size;
-};
 }  // namespace
 
 sim::message encode_request(request& req, sim::address to, sim::port_id reply_port, std::uint64_t call_id) {
@@ -40,7 +32,7 @@ sim::message encode_request(request& req, sim::address to, sim::port_id reply_po
     msg.from.port = reply_port;
     msg.head = std::move(req.head);
     msg.head.set(kind_header, "req");
-    msg.head.set(call_id_header, decimal(call_id).view());
+    msg.head.set(call_id_header, sim::decimal_text(call_id).view());
     msg.head.set(method_header, req.method);
     msg.head.set(path_header, req.path);
     msg.head.set(version_header, std::to_string(req.api_version));

@@ -1,9 +1,9 @@
 #include "sim/kernel/node.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
+#include "sim/decimal_text.hpp"
 #include "sim/detail_token.hpp"
 #include "sim/invariant.hpp"
 #include "sim/kernel/simulation.hpp"
@@ -182,19 +182,8 @@ void node::log(std::string_view event, const nlohmann::json& fields) {
 }
 
 namespace {
-// A number as text, on the stack.
-struct number_text {
-    char buf[24];
-    std::size_t size;
-    std::string_view view() const { return {buf, size}; }
-};
-number_text text_of(std::uint64_t v) {
-    number_text t{};
-    t.size = static_cast<std::size_t>(std::to_chars(t.buf, t.buf + sizeof t.buf, v).ptr - t.buf);
-    return t;
-}
-number_text text_of_time(time_point t) {
-    return text_of(static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.time_since_epoch().count())));
+decimal_text text_of_time(time_point t) {
+    return decimal_text(static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.time_since_epoch().count())));
 }
 
 // Records parts joined by single spaces, composed on the stack when it fits (one
@@ -235,7 +224,7 @@ std::string_view node::name_token(node_id id, std::string& escaped) const {
 // "-" for an empty field; the path last, as it may hold spaces (docs/outputs.md).
 void node::record_attempt(const attempt_record& attempt) {
     std::string escaped_cid, escaped_method, escaped_to;
-    const number_text sent = text_of_time(to_true(attempt.sent));
+    const decimal_text sent = text_of_time(to_true(attempt.sent));
     const std::string_view parts[] = {attempt.outcome,
                                       attempt.reason.empty() ? "-" : attempt.reason,
                                       detail_token(attempt.correlation_id, escaped_cid),
@@ -253,8 +242,8 @@ void node::record_attempt(const attempt_record& attempt) {
 // a = status, b = the caller's node.
 void node::record_serve(const serve_record& served) {
     std::string escaped_cid, escaped_method, escaped_from;
-    const number_text arrived = text_of_time(to_true(served.arrived));
-    const number_text started = text_of_time(to_true(served.started));
+    const decimal_text arrived = text_of_time(to_true(served.arrived));
+    const decimal_text started = text_of_time(to_true(served.started));
     const std::string_view parts[] = {served.reason.empty() ? "-" : served.reason,
                                       detail_token(served.correlation_id, escaped_cid),
                                       name_token(served.from, escaped_from),
