@@ -247,7 +247,7 @@ void node::unbind(sim::port_id port) {
     it->second->receivers.wake_all(*this);
 }
 
-void node::send(sim::message msg) {
+void node::send(sim::message&& msg) {
     if (!up_) return;
     msg.from.node = id_;
     host_.send(*this, std::move(msg));

@@ -55,7 +55,7 @@ public:
     void unpark(sim::fiber_ref ref) override;
     void bind(sim::port_id port) override;
     void unbind(sim::port_id port) override;
-    void send(sim::message msg) override;
+    void send(sim::message&& msg) override;
     std::optional<sim::message> receive(sim::port_id port, sim::time_point deadline) override;
     sim::store& durable_store() override { return store_; }
     sim::request_fault fault_for_request(sim::port_id port, std::string_view path) override;

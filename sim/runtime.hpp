@@ -132,7 +132,7 @@ public:
     // an unbound port are dropped (connection refused).
     virtual void bind(port_id port) = 0;
     virtual void unbind(port_id port) = 0;
-    virtual void send(message msg) = 0;
+    virtual void send(message&& msg) = 0;  // moved from; to send a copy, send(message(msg))
     // Next message on `port`, or nothing once the deadline passes.
     virtual std::optional<message> receive(port_id port, time_point deadline) = 0;
 

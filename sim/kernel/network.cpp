@@ -268,25 +268,29 @@ void network::deliver(std::uint32_t slot) {
             return;
         }
     }
-    message msg = std::move(in_flight_[slot]);
-    free_slots_.push_back(slot);
-    if (msg.to.node >= sim_.node_count()) {
-        refuse(msg, drop_reason::node_down);
+    // Delivered straight from its slot (one move less per message); a refusal moves
+    // it out first, since the bounce it sends may grow in_flight_.
+    message& msg = in_flight_[slot];
+    if (msg.to.node >= sim_.node_count() || sim_.get_node(msg.to.node).state() == node_state::down) {
+        refuse_in_flight(slot, drop_reason::node_down);
         return;
     }
     node& dest = sim_.get_node(msg.to.node);
-    if (dest.state() == node_state::down) {
-        refuse(msg, drop_reason::node_down);
-        return;
-    }
     const std::uint64_t id = msg.id;
     const std::uint64_t from = static_cast<std::uint64_t>(msg.from.node) << 32 | msg.from.port;
     if (!dest.deliver(std::move(msg))) {  // not moved from when refused
-        refuse(msg, drop_reason::port_unbound);
+        refuse_in_flight(slot, drop_reason::port_unbound);
         return;
     }
+    free_slots_.push_back(slot);
     ++messages_delivered_;
     sim_.trace().record(sim_.now(), event_kind::msg_deliver, dest.self(), id, from);
+}
+
+void network::refuse_in_flight(std::uint32_t slot, drop_reason why) {
+    const message msg = std::move(in_flight_[slot]);
+    free_slots_.push_back(slot);
+    refuse(msg, why);
 }
 
 void network::refuse(const message& msg, drop_reason why) {

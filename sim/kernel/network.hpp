@@ -153,6 +153,7 @@ private:
     void drop(node_id to, std::uint64_t id, drop_reason why);
     // Drops an undeliverable message and, if asked, bounces a refusal to its sender.
     void refuse(const message& msg, drop_reason why);
+    void refuse_in_flight(std::uint32_t slot, drop_reason why);  // frees the slot
 
     simulation& sim_;
     bool plain_ = true;

@@ -140,27 +140,27 @@ void node::close_all_mailboxes() {
     for (mailbox& box : more_boxes_) close_mailbox(box);
 }
 
-void node::send(message msg) {
+void node::send(message&& msg) {
     MESHSIM_INVARIANT(state_ != node_state::down, "a node that is down sends nothing");
     sim_.net().send(*this, std::move(msg));
 }
 
 std::optional<message> node::receive(port_id port, time_point deadline) {
-    while (true) {
+    std::optional<message> got;  // one named result: returned without another move
+    while (!got) {
         // Found again after every wait: binding another port may move mailboxes.
         mailbox* box = find_mailbox(port);
-        if (box == nullptr) return std::nullopt;  // not bound (or unbound while waiting)
-        if (!box->queue.empty()) {
-            message msg = std::move(box->queue.front());
-            box->queue.pop_front();
-            return msg;
-        }
-        if (wait_on(*this, box->receivers, deadline) == wake_reason::timed_out) {
+        if (box == nullptr) break;  // not bound (or unbound while waiting)
+        if (box->queue.empty()) {
+            if (wait_on(*this, box->receivers, deadline) != wake_reason::timed_out) continue;
             // A message may have arrived at the same instant as the deadline.
             box = find_mailbox(port);
-            if (box == nullptr || box->queue.empty()) return std::nullopt;
+            if (box == nullptr || box->queue.empty()) break;
         }
+        got.emplace(std::move(box->queue.front()));
+        box->queue.pop_front();
     }
+    return got;
 }
 
 bool node::deliver(message&& msg) {

@@ -46,7 +46,7 @@ public:
     void unpark(fiber_ref ref) override;
     void bind(port_id port) override;
     void unbind(port_id port) override;
-    void send(message msg) override;
+    void send(message&& msg) override;
     std::optional<message> receive(port_id port, time_point deadline) override;
     store& durable_store() override { return store_; }
     request_fault fault_for_request(port_id port, std::string_view path) override {

@@ -3,6 +3,7 @@
 // trace hash. Every expectation here is exact: the kernel is deterministic.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,41 @@ TEST_CASE("messages to an unbound port or a down node are dropped and recorded")
     sim.run();
     CHECK(sim.net().messages_dropped() == 2);
     CHECK(sim.net().messages_delivered() == 0);
+}
+
+TEST_CASE("every refused message bounces back once, with its own headers and the reason") {
+    // Many refusals at one instant: each bounce is sent while the network frees the
+    // refused message's slot, so the bounces reuse and grow the in-flight slots.
+    simulation sim({.seed = 1});
+    const node_id down = sim.add_node("down", [](runtime&) {});
+    const node_id up = sim.add_node("up", [](runtime& rt) { rt.sleep_for(1s); });  // port 7 not bound
+    constexpr int per_target = 40;
+    std::vector<std::string> got;
+    const node_id tx = sim.add_node("tx", [&](runtime& rt) {
+        rt.bind(test_port);
+        for (int i = 0; i < 2 * per_target; ++i) {
+            message m = to(i % 2 == 0 ? down : up, std::string(100, 'x'));
+            m.from.port = test_port;
+            m.bounce_if_refused = true;
+            m.head.set("n", std::to_string(i));
+            rt.send(std::move(m));
+        }
+        while (auto m = rt.receive(test_port, rt.now() + 1s)) {
+            got.push_back(m->head.get("n") + ":" + m->head.get(bounce_header));
+        }
+    });
+    sim.start(up);
+    sim.start(tx);
+    sim.run();
+    std::vector<std::string> want;
+    for (int i = 0; i < 2 * per_target; ++i) {
+        want.push_back(std::to_string(i) + ":" + (i % 2 == 0 ? "node_down" : "port_unbound"));
+    }
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    CHECK(got == want);
+    CHECK(sim.net().messages_dropped() == 2 * per_target);
+    CHECK(sim.net().messages_delivered() == 2 * per_target);  // the bounces
 }
 
 TEST_CASE("unbinding a port wakes its receiver empty-handed; ports rebind; a crash loses queued messages") {
