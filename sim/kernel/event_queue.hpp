@@ -1,13 +1,29 @@
-// The kernel's timer queue: events ordered by (virtual time, sequence number), so
-// events at the same instant fire in the order they were scheduled. Records are
+// The kernel's timer queue: events ordered by (virtual time, order of scheduling),
+// so events at the same instant fire in the order they were scheduled. Records are
 // small PODs; whatever an event needs beyond two integers lives in a slab the
 // event indexes, so pushing and popping allocates nothing in steady state.
+//
+// A radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, 1990), which fits a simulation
+// because no event is ever scheduled before the last one taken: bucket 0 holds the
+// events at exactly `last_`, the time of the last event popped, and bucket k >= 1
+// those whose time first differs from it in bit k-1 (counting from the lowest).
+// Pushing appends to one bucket. Popping takes bucket 0's front; when bucket 0 is
+// empty, the lowest non-empty bucket's minimum becomes `last_` and its events are
+// spread over the lower buckets, each moving down at most 63 times in its life.
+//
+// Ties need no sequence number: two events at the same time are always in the same
+// bucket, appended in the order they were scheduled and moved only by stable passes
+// into empty buckets, so bucket 0 is in scheduling order.
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
+#include "sim/invariant.hpp"
 #include "sim/time.hpp"
 
 namespace meshsim::sim::kernel {
@@ -21,7 +37,6 @@ enum class event_type : std::uint32_t {
 
 struct event {
     std::int64_t at_ns;
-    std::uint64_t seq;
     event_type type;
     std::uint32_t a;
     std::uint64_t b;
@@ -30,79 +45,100 @@ struct event {
 class event_queue {
 public:
     void push(time_point at, event_type type, std::uint32_t a, std::uint64_t b) {
-        heap_.push_back({at.time_since_epoch().count(), next_seq_++, type, a, b});
-        sift_up(heap_.size() - 1);
+        const std::int64_t at_ns = at.time_since_epoch().count();
+        MESHSIM_INVARIANT(at_ns >= last_, "an event is never scheduled before the last one taken");
+        put({at_ns, type, a, b});
+        ++size_;
     }
 
-    bool empty() const { return heap_.empty(); }
-    std::size_t size() const { return heap_.size(); }
-    time_point top_time() const { return time_point{duration{heap_.front().at_ns}}; }
+    bool empty() const { return size_ == 0; }
+    std::size_t size() const { return size_; }
+    time_point top_time() const {
+        const std::int64_t t = front_ < buckets_[0].size() ? last_ : min_at_[lowest_filled_bucket()];
+        return time_point{duration{t}};
+    }
 
     event pop() {
-        event top = heap_.front();
-        const event last = heap_.back();
-        heap_.pop_back();
-        if (!heap_.empty()) refill_root(last);
+        if (front_ == buckets_[0].size()) spread_lowest_bucket();
+        const event top = buckets_[0][front_++];
+        if (front_ == buckets_[0].size()) {
+            buckets_[0].clear();
+            front_ = 0;
+        }
+        --size_;
         return top;
     }
 
     // Drops every event `gone` says will do nothing when it fires (a timeout whose
-    // wait ended first). The rest keep their (time, sequence) keys, a total order,
-    // so what fires, and in which order, is unchanged; only the heap is smaller.
+    // wait ended first). What stays keeps its bucket and its order in it, so what
+    // fires, and in which order, is unchanged; only the queue is smaller.
     template <class Pred>
     void remove_if(Pred gone) {
-        std::erase_if(heap_, gone);
-        std::make_heap(heap_.begin(), heap_.end(), [](const event& x, const event& y) { return before(y, x); });
+        std::vector<event>& now = buckets_[0];
+        now.erase(now.begin(), now.begin() + static_cast<std::ptrdiff_t>(front_));
+        front_ = 0;
+        size_ = 0;
+        for (std::size_t k = 0; k < bucket_count; ++k) {
+            std::erase_if(buckets_[k], gone);
+            min_at_[k] = no_time;
+            for (const event& e : buckets_[k]) min_at_[k] = std::min(min_at_[k], e.at_ns);
+            size_ += buckets_[k].size();
+            filled_ = buckets_[k].empty() ? filled_ & ~bit(k) : filled_ | bit(k);
+        }
     }
 
 private:
-    // Without short-circuits, so the compiler can pick the smaller child with a
-    // conditional move: which child wins is a coin toss no branch predictor learns.
-    static bool before(const event& x, const event& y) {
-        return (x.at_ns < y.at_ns) | ((x.at_ns == y.at_ns) & (x.seq < y.seq));
+    // Bucket 0, then one per bit that can differ: times are never negative.
+    static constexpr std::size_t bucket_count = 64;
+    static constexpr std::int64_t no_time = std::numeric_limits<std::int64_t>::max();
+
+    static std::uint64_t bit(std::size_t k) { return std::uint64_t{1} << k; }
+
+    std::size_t bucket_of(std::int64_t at_ns) const {
+        const auto differ = static_cast<std::uint64_t>(at_ns) ^ static_cast<std::uint64_t>(last_);
+        return static_cast<std::size_t>(std::bit_width(differ));  // 0 when equal
     }
 
-    void sift_up(std::size_t i) {
-        event e = heap_[i];
-        while (i > 0) {
-            std::size_t parent = (i - 1) / 2;
-            if (!before(e, heap_[parent])) break;
-            heap_[i] = heap_[parent];
-            i = parent;
-        }
-        heap_[i] = e;
+    std::size_t lowest_filled_bucket() const {  // above bucket 0
+        return static_cast<std::size_t>(std::countr_zero(filled_ & ~bit(0)));
     }
 
-    // Floyd's pop: move the hole at the root down to a leaf along the smaller
-    // children (one comparison per level), then sift `last` up from there. It
-    // usually belongs near the bottom, so this beats the textbook sift-down.
-    void refill_root(const event& last) {
-        const std::size_t n = heap_.size();
-        std::size_t hole = 0;
-        std::size_t child = 1;
-        while (child + 1 < n) {
-            // Fetch both candidates' children while this level compares: in a large
-            // heap each level is a cache miss, and the choice is known only after it.
-            if (2 * child + 4 < n) {
-                __builtin_prefetch(&heap_[2 * child + 1]);
-                __builtin_prefetch(&heap_[2 * child + 3]);
-                __builtin_prefetch(&heap_[2 * child + 4]);
-            }
-            child += static_cast<std::size_t>(before(heap_[child + 1], heap_[child]));
-            heap_[hole] = heap_[child];
-            hole = child;
-            child = 2 * hole + 1;
-        }
-        if (child < n) {  // an only child
-            heap_[hole] = heap_[child];
-            hole = child;
-        }
-        heap_[hole] = last;
-        sift_up(hole);
+    void put(const event& e) {
+        const std::size_t k = bucket_of(e.at_ns);
+        buckets_[k].push_back(e);
+        min_at_[k] = std::min(min_at_[k], e.at_ns);
+        filled_ |= bit(k);
     }
 
-    std::vector<event> heap_;
-    std::uint64_t next_seq_ = 0;
+    // Bucket 0 is used up: the lowest filled bucket's earliest time becomes last_,
+    // and its events go into lower buckets (those at that time into bucket 0), in
+    // the order they were in. None stays: they all agree with the new last_ from
+    // bit k-1 up.
+    void spread_lowest_bucket() {
+        MESHSIM_INVARIANT(size_ > 0, "an event is taken only from a queue that has one");
+        buckets_[0].clear();
+        front_ = 0;
+        const std::size_t k = lowest_filled_bucket();
+        last_ = min_at_[k];
+        std::vector<event>& spreading = buckets_[k];
+        for (const event& e : spreading) put(e);
+        spreading.clear();  // keeps its capacity for later events
+        min_at_[k] = no_time;
+        filled_ &= ~bit(k);
+    }
+
+    std::array<std::vector<event>, bucket_count> buckets_;
+    std::array<std::int64_t, bucket_count> min_at_ = filled_with(no_time);
+    std::uint64_t filled_ = 0;  // bit k: buckets_[k] is not empty (bit 0 is not read)
+    std::size_t front_ = 0;     // next event of bucket 0
+    std::size_t size_ = 0;
+    std::int64_t last_ = 0;
+
+    static std::array<std::int64_t, bucket_count> filled_with(std::int64_t value) {
+        std::array<std::int64_t, bucket_count> a;
+        a.fill(value);
+        return a;
+    }
 };
 
 }  // namespace meshsim::sim::kernel

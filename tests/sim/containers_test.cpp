@@ -1,11 +1,12 @@
 // The kernel's own containers against plain standard-library models: the event
-// heap must pop in exactly (time, sequence) order, and the ring queue must behave
+// queue must pop in exactly (time, scheduling) order, and the ring queue must behave
 // as a FIFO through growth, wrap-around and removal from the middle.
 #include <rapidcheck/catch.h>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <tuple>
 #include <vector>
@@ -15,34 +16,59 @@
 
 using namespace meshsim::sim;
 
-TEST_CASE("the event heap pops in (time, sequence) order under any mix of pushes and pops") {
-    // Each step pushes an event at one of a few instants (so ties are common) or pops one.
-    rc::prop("pop order equals the model's", [](const std::vector<std::pair<bool, std::uint8_t>>& steps) {
+TEST_CASE("the event queue pops in (time, scheduling) order under any mix of pushes, pops and removals") {
+    // Each step pushes an event (at the current instant, a little later, or up to
+    // 2^62 ns later, so every bucket of the radix heap fills), pops one, or removes
+    // a third of them. The payload is the scheduling order, so ties are checked too.
+    rc::prop("pop order equals the model's", [](const std::vector<std::pair<std::uint8_t, std::uint32_t>>& steps) {
         kernel::event_queue queue;
-        std::vector<std::tuple<std::int64_t, std::uint64_t, std::uint32_t>> model;  // (time, seq, payload)
-        std::uint64_t seq = 0;
+        std::vector<std::pair<std::int64_t, std::uint32_t>> model;  // (time, scheduling order)
+        std::uint32_t seq = 0;
         std::int64_t popped_up_to = 0;  // the kernel never schedules before the current instant
-        for (const auto& [push, value] : steps) {
-            if (push || model.empty()) {
-                const std::int64_t at = popped_up_to + value % 8;
-                queue.push(time_point{duration{at}}, kernel::event_type::call, static_cast<std::uint32_t>(seq), 0);
-                model.emplace_back(at, seq, static_cast<std::uint32_t>(seq));
-                ++seq;
+        const auto pop_and_check = [&] {
+            const auto first = std::min_element(model.begin(), model.end());
+            RC_ASSERT(queue.top_time() == time_point{duration{first->first}});
+            const kernel::event ev = queue.pop();
+            RC_ASSERT(ev.at_ns == first->first);
+            RC_ASSERT(ev.a == first->second);
+            popped_up_to = ev.at_ns;
+            model.erase(first);
+        };
+        for (const auto& [op, value] : steps) {
+            if (op % 4 <= 1 || model.empty()) {
+                const std::int64_t room = std::numeric_limits<std::int64_t>::max() - popped_up_to;
+                const std::int64_t later = value % 5 == 0 ? 0 : std::int64_t{value} << (value % 31);
+                const std::int64_t at = popped_up_to + std::min(later, room);
+                queue.push(time_point{duration{at}}, kernel::event_type::call, seq, 0);
+                model.emplace_back(at, seq++);
+            } else if (op % 4 == 2) {
+                pop_and_check();
             } else {
-                const auto first = std::min_element(model.begin(), model.end());
-                RC_ASSERT(queue.top_time() == time_point{duration{std::get<0>(*first)}});
-                const kernel::event ev = queue.pop();
-                RC_ASSERT(ev.at_ns == std::get<0>(*first));
-                RC_ASSERT(ev.a == std::get<2>(*first));
-                popped_up_to = ev.at_ns;
-                model.erase(first);
+                const auto gone = [k = value % 3](std::uint32_t a) { return a % 3 == k; };
+                queue.remove_if([&](const kernel::event& e) { return gone(e.a); });
+                std::erase_if(model, [&](const auto& m) { return gone(m.second); });
             }
             RC_ASSERT(queue.size() == model.size());
+            RC_ASSERT(queue.empty() == model.empty());
         }
-        std::sort(model.begin(), model.end());
-        for (const auto& expected : model) RC_ASSERT(queue.pop().a == std::get<2>(expected));
+        while (!model.empty()) pop_and_check();
         RC_ASSERT(queue.empty());
     });
+}
+
+TEST_CASE("the event queue takes the far end of time, and refuses a push before the last event taken") {
+    kernel::event_queue queue;
+    queue.push(time_never, kernel::event_type::call, 1, 0);
+    queue.push(time_zero + duration{5}, kernel::event_type::call, 2, 0);
+    queue.push(time_never, kernel::event_type::call, 3, 0);
+    CHECK(queue.pop().a == 2);
+    CHECK_THROWS_AS(queue.push(time_zero + duration{4}, kernel::event_type::call, 4, 0), invariant_violation);
+    queue.push(time_zero + duration{5}, kernel::event_type::call, 5, 0);  // the same instant is fine
+    CHECK(queue.pop().a == 5);
+    CHECK(queue.top_time() == time_never);
+    CHECK(queue.pop().a == 1);
+    CHECK(queue.pop().a == 3);
+    CHECK(queue.empty());
 }
 
 namespace {
