@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,11 +114,11 @@ private:
     std::uint32_t count_ = 0;
 };
 
-struct message {
+// Everything a message carries but its body.
+struct message_envelope {
     address from;
     address to;
     headers head;
-    nlohmann::json body;
     // Set by the network when the receiver could not decode what arrived; the body
     // is then empty. Receivers see an error, never garbage.
     bool corrupted = false;
@@ -132,6 +133,36 @@ struct message {
     // When the destination node is down or nothing listens on the port, send the
     // sender a bounce (as a TCP RST would tell it: connection refused).
     bool bounce_if_refused = false;
+};
+
+// A message is moved four or five times on its way (sender, network, mailbox,
+// receiver), and nlohmann::json destroys even a moved-from (null) value with an
+// out-of-line call. The body sits in a union so that a null body, which owns
+// nothing, is not destroyed at all; the members below are the usual copy and move.
+struct message : message_envelope {
+    union {
+        nlohmann::json body;
+    };
+
+    message() noexcept : body() {}
+    message(const message& other) : message_envelope(other), body(other.body) {}
+    message(message&& other) noexcept : message_envelope(std::move(other)), body(std::move(other.body)) {}
+    message& operator=(const message& other) {
+        if (this != &other) *this = message(other);
+        return *this;
+    }
+    message& operator=(message&& other) noexcept {
+        message_envelope::operator=(std::move(other));
+        if (body.is_null()) {
+            std::construct_at(&body, std::move(other.body));
+        } else {
+            body = std::move(other.body);
+        }
+        return *this;
+    }
+    ~message() {
+        if (!body.is_null()) std::destroy_at(&body);
+    }
 };
 
 // A bounce carries this header (value: the drop reason) and the original id as body.
