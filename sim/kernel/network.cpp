@@ -119,7 +119,8 @@ void network::send(node& from, message&& msg) {
     msg.from.node = from.self();
     msg.id = next_message_id_++;
     if (msg.size_bytes == 0) {
-        msg.size_bytes = 64 + static_cast<std::uint32_t>(msg.head.size_bytes()) + estimate_size_bytes(msg.body);
+        const std::uint32_t body_bytes = msg.body.is_null() ? 0 : estimate_size_bytes(msg.body);  // no call for none
+        msg.size_bytes = 64 + static_cast<std::uint32_t>(msg.head.size_bytes()) + body_bytes;
     }
     ++messages_sent_;
     record_send(msg);
