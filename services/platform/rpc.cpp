@@ -189,13 +189,14 @@ void rpc_server::handle(sim::message msg) {
     // What the reply needs from the request's headers, taken before they move into `req`.
     const sim::address caller = msg.from;
     std::string call_id = msg.head.get(call_id_header);
-    std::optional<std::string> correlation_id;
-    if (const std::optional<std::string_view> cid = msg.head.find(header::correlation_id)) correlation_id = *cid;
     // This request's server span: a child of the caller's attempt span, or a new trace.
     const std::optional<std::string_view> given = msg.head.find(header::traceparent);
     const std::optional<span_context> parent = given ? span_context::parse(*given) : std::nullopt;
     request_context ctx{rt_, caller, std::nullopt, new_child_span(ids_, parent ? *parent : new_trace(ids_)), {}, {}};
     std::optional<request> req = decode_request(std::move(msg));
+    // The caller's correlation id, read where the headers are now (a request's moved
+    // into req; handlers see req as const, so the view stays valid).
+    const std::optional<std::string_view> correlation_id = (req ? req->head : msg.head).find(header::correlation_id);
     std::string_view reason;
     if (!req) {
         resp.status = 400;
@@ -230,7 +231,7 @@ void rpc_server::handle(sim::message msg) {
     sim::serve_record served{resp.status,
                              reason,
                              answered_cid     ? *answered_cid
-                             : correlation_id ? std::string_view(*correlation_id)
+                             : correlation_id ? *correlation_id
                                               : std::string_view(),
                              req ? std::string_view(req->method) : "-",
                              req ? std::string_view(req->path) : "-",
@@ -255,7 +256,7 @@ void rpc_server::handle(sim::message msg) {
         reply.head.set(header::reason, std::string(reason));
     }
     reply.status = resp.status;  // in the trace: a 502 and a 200 make different runs
-    if (correlation_id) reply.head.set(header::correlation_id, std::move(*correlation_id));
+    if (correlation_id) reply.head.set(header::correlation_id, *correlation_id);
     reply.body = std::move(resp.body);
     rt_.send(std::move(reply));
 }

@@ -157,7 +157,8 @@ private:
 // Moves req's headers and body into the message; its method and path stay in req.
 sim::message encode_request(request& req, sim::address to, sim::port_id reply_port, std::uint64_t call_id);
 std::optional<request> decode_request(const sim::message& msg);
-std::optional<request> decode_request(sim::message&& msg);  // moves the headers and body out
+// Moves the headers and body out of a request; anything else is left as it was.
+std::optional<request> decode_request(sim::message&& msg);
 response decode_response(sim::message&& msg);
 
 }  // namespace meshsim::svc

@@ -5,6 +5,7 @@
 // servers answered differ in trace hash.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -146,4 +147,44 @@ TEST_CASE("a status only a late reply carries still changes the trace hash") {
     CHECK(failing.reply_sends == std::vector<std::string>{"status=500"});
     CHECK(fine.hash != failing.hash);
     CHECK(fine.hash == run(200, 50ms, policy).hash);  // and is still a function of the run
+}
+
+TEST_CASE("the server echoes the caller's correlation id, for a request and for what is not one") {
+    // Raw messages to a bare rpc_server: a request, and one without the RPC framing
+    // (answered 400 bad_request). Both replies and rpc_serve events carry the id.
+    simulation sim({.seed = 7});
+    const auto server = sim.add_node("server", [](sim::runtime& rt) {
+        rpc_server srv(rt, service_port);
+        srv.route("GET", "/x", 1, [](const request&, request_context&) { return reply(200); });
+        srv.serve();
+    });
+    std::vector<std::string> echoed;
+    const auto client = sim.add_node("client", [&](sim::runtime& rt) {
+        constexpr sim::port_id reply_port = 9;
+        rt.bind(reply_port);
+        request req;
+        req.path = "/x";
+        req.api_version = 1;
+        req.head.set(header::correlation_id, "cid-of-a-request-longer-than-sso");
+        rt.send(encode_request(req, {server, service_port}, reply_port, 1));
+        sim::message junk;
+        junk.to = {server, service_port};
+        junk.from.port = reply_port;
+        junk.head.set(header::correlation_id, "cid-of-junk");
+        rt.send(std::move(junk));
+        while (auto m = rt.receive(reply_port, rt.now() + 1s)) {
+            echoed.push_back(std::to_string(m->status) + " " + m->head.get(header::correlation_id));
+        }
+    });
+    sim.start(server);
+    sim.start(client);
+    sim.run_until(sim::time_zero + 5s);
+    std::sort(echoed.begin(), echoed.end());
+    CHECK(echoed == std::vector<std::string>{"200 cid-of-a-request-longer-than-sso", "400 cid-of-junk"});
+    std::vector<std::string> served;
+    for (const std::string& d : trace_details(sim, sim::event_kind::rpc_serve)) {
+        served.push_back(fields(d)[0] + " " + fields(d)[1]);
+    }
+    std::sort(served.begin(), served.end());
+    CHECK(served == std::vector<std::string>{"bad_request cid-of-junk", "ok cid-of-a-request-longer-than-sso"});
 }
