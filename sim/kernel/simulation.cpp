@@ -332,7 +332,7 @@ void simulation::timer_went_stale(fiber_slot& f) {
     ++stale_timers_;
 }
 
-// Called between instants; the heap is rebuilt in O(n), so only when at least half of it is dead.
+// Called between instants; it passes over the whole queue, so only when at least half of it is dead.
 void simulation::drop_stale_timers() {
     queue_.remove_if([this](const event& e) {
         if (e.type != event_type::wake_fiber) return false;

@@ -142,7 +142,7 @@ private:
     event_queue queue_;
     // Timeouts in queue_ whose wait ended first: they would fire and do nothing.
     // Most waits end before their timeout (an RPC answered), so without dropping
-    // them the heap holds mostly dead timers and every push and pop pays for them.
+    // them the queue holds mostly dead timers and every push and pop pays for them.
     std::uint64_t stale_timers_ = 0;
     trace_recorder trace_;
     network network_;
