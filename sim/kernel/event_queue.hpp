@@ -59,9 +59,11 @@ public:
 
     bool empty() const { return size_ == 0; }
     std::size_t size() const { return size_; }
+    // The next event's time; time_never when there is none.
     time_point top_time() const {
         const std::vector<event>& run = buckets_[0];
-        return time_point{duration{front_ < run.size() ? run[front_].at_ns : min_at_[lowest_filled_bucket()]}};
+        if (front_ < run.size()) return time_point{duration{run[front_].at_ns}};
+        return time_point{duration{size_ == 0 ? no_time : min_at_[lowest_filled_bucket()]}};
     }
 
     event pop() {

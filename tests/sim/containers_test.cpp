@@ -58,6 +58,7 @@ TEST_CASE("the event queue pops in (time, scheduling) order under any mix of pus
 
 TEST_CASE("the event queue takes the far end of time, and refuses a push before the last event taken") {
     kernel::event_queue queue;
+    CHECK(queue.top_time() == time_never);  // nothing queued
     queue.push(time_never, kernel::event_type::call, 1, 0);
     queue.push(time_zero + duration{5}, kernel::event_type::call, 2, 0);
     queue.push(time_never, kernel::event_type::call, 3, 0);
@@ -69,6 +70,7 @@ TEST_CASE("the event queue takes the far end of time, and refuses a push before 
     CHECK(queue.pop().a == 1);
     CHECK(queue.pop().a == 3);
     CHECK(queue.empty());
+    CHECK(queue.top_time() == time_never);
 }
 
 namespace {
