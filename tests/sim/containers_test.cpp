@@ -59,6 +59,8 @@ TEST_CASE("the event queue pops in (time, scheduling) order under any mix of pus
 TEST_CASE("the event queue takes the far end of time, and refuses a push before the last event taken") {
     kernel::event_queue queue;
     CHECK(queue.top_time() == time_never);  // nothing queued
+    CHECK_THROWS_AS(queue.push(time_zero - duration{1}, kernel::event_type::call, 0, 0), invariant_violation);
+    CHECK(queue.empty());  // a refused push leaves nothing behind
     queue.push(time_never, kernel::event_type::call, 1, 0);
     queue.push(time_zero + duration{5}, kernel::event_type::call, 2, 0);
     queue.push(time_never, kernel::event_type::call, 3, 0);
