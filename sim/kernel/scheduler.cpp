@@ -28,12 +28,26 @@ boost::fibers::context* fifo_scheduler::pick_next() noexcept {
         cleanup_requested_ = false;
         return std::exchange(dispatcher_, nullptr);
     }
-    // Nothing ready: only the dispatcher can go on (at thread exit it is joined).
-    if (ready_.empty()) return std::exchange(dispatcher_, nullptr);
+    if (!ready_.empty()) {
+        boost::fibers::context* ctx = &ready_.front();
+        ready_.pop_front();
+        --ready_count_;
+        return ctx;
+    }
+    // Nothing ready: the event loop that handed over control goes on; failing
+    // that, only the dispatcher can (at thread exit it is joined).
+    if (waiting_loop_ != nullptr) return std::exchange(waiting_loop_, nullptr);
+    return std::exchange(dispatcher_, nullptr);
+}
+
+bool fifo_scheduler::run_ready_from(boost::fibers::context* loop) noexcept {
+    if (ready_.empty()) return false;
     boost::fibers::context* ctx = &ready_.front();
     ready_.pop_front();
     --ready_count_;
-    return ctx;
+    waiting_loop_ = loop;
+    ctx->resume();  // back here when pick_next hands control to the loop
+    return true;
 }
 
 bool fifo_scheduler::withdraw(boost::fibers::context* ctx) noexcept {

@@ -22,6 +22,13 @@ public:
     std::size_t ready_count() const noexcept { return ready_count_; }
     // Takes a ready fiber out of the queue (to queue it again in another order); false if it was not queued.
     bool withdraw(boost::fibers::context* ctx) noexcept;
+    // Called by the event loop, the running context `loop`: runs the first ready
+    // fiber, and returns once no fiber is ready any more (false if none was).
+    // The loop is not queued meanwhile, as a yield would queue it: pick_next hands
+    // control back to it when the ready queue is empty. The fibers run in the
+    // order they were made ready either way; this saves queueing the loop and
+    // picking it again on every turn.
+    bool run_ready_from(boost::fibers::context* loop) noexcept;
     // The next pick_next() hands control to Boost.Fiber's dispatcher: it frees
     // finished fibers, then picks the next ready fiber from this queue.
     void request_cleanup() noexcept { cleanup_requested_ = true; }
@@ -35,6 +42,7 @@ private:
     std::size_t ready_count_ = 0;
     bool cleanup_requested_ = false;
     boost::fibers::context* dispatcher_ = nullptr;
+    boost::fibers::context* waiting_loop_ = nullptr;  // set by run_ready_from until the loop runs again
 };
 
 }  // namespace meshsim::sim::kernel

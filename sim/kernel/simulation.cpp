@@ -356,13 +356,10 @@ void simulation::fiber_was_woken(std::uint32_t s) {
 
 void simulation::drain_ready(cleanup when) {
     MESHSIM_INVARIANT(!in_fiber(), "only the event loop runs the ready fibers");
-    // The event loop is the running context here, so it yields through the scheduler
-    // directly: context::yield() would look the running context up again (a
-    // thread-local read through the shared library, on every yield).
-    boost::fibers::scheduler& fibers = *loop_ctx_->get_scheduler();
-    while (scheduler_.has_ready_fibers()) {
+    // The event loop is the running context here; it hands control to the ready
+    // fibers without queueing itself, and gets it back when none is ready.
+    while (scheduler_.run_ready_from(loop_ctx_)) {
         ++stats_.context_switches;
-        fibers.yield(loop_ctx_);
         current_ = no_slot;
     }
     // Finished fibers are freed by Boost.Fiber's dispatcher, which runs only when
@@ -375,7 +372,9 @@ void simulation::drain_ready(cleanup when) {
     if (terminated_since_cleanup_ >= batch) {
         terminated_since_cleanup_ = 0;
         scheduler_.request_cleanup();
-        fibers.yield(loop_ctx_);
+        // Yields through the scheduler directly: context::yield() would look the
+        // running context up again (a thread-local read).
+        loop_ctx_->get_scheduler()->yield(loop_ctx_);
         current_ = no_slot;
     }
 }
