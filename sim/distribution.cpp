@@ -9,7 +9,7 @@ namespace {
 duration clamp_ns(double ns) {
     if (!(ns > 0)) return duration{0};
     if (ns > 9.0e18) return duration{static_cast<std::int64_t>(9.0e18)};
-    return duration{static_cast<std::int64_t>(std::llround(ns))};
+    return duration{round_nonnegative(ns)};
 }
 double ns_of(duration d) { return static_cast<double>(d.count()); }
 }  // namespace

@@ -66,6 +66,15 @@ inline constexpr duration saturating_mul(duration d, std::int64_t n) {
         return (d.count() < 0) != (n < 0) ? duration::min() : duration::max();
     return duration{product};
 }
+// x rounded to the nearest integer, halves away from zero: std::llround for x in
+// [0, 2^63), without its library call (a latency draw makes one per message). The
+// difference x - trunc(x) is exact in that range (and 0 from 2^52 on, where every
+// double is an integer).
+inline std::int64_t round_nonnegative(double x) {
+    const auto whole = static_cast<std::int64_t>(x);
+    return whole + (x - static_cast<double>(whole) >= 0.5 ? 1 : 0);
+}
+
 // d x factor rounded to the nearest nanosecond, clamped to the duration range: a
 // slowdown of a long service time is a very long time, never a wrapped or zero one.
 inline duration scaled(duration d, double factor) {

@@ -1,7 +1,11 @@
 // The saturating virtual-time helpers of sim/time.hpp: exact inside the range,
 // clamped at its ends, never wrapped.
+#include <rapidcheck/catch.h>
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "sim/time.hpp"
@@ -50,4 +54,32 @@ TEST_CASE("scaled rounds to the nearest nanosecond and saturates a product past 
     CHECK(scaled(1s, std::numeric_limits<double>::quiet_NaN()) == max_d);
     CHECK(scaled(-1s, 1e20) == min_d);
     CHECK(scaled(1s, -1e20) == min_d);
+}
+
+TEST_CASE("round_nonnegative rounds as std::llround does, over [0, 2^63)") {
+    const double cases[] = {0.0,
+                            0.25,
+                            0.5,
+                            std::nextafter(0.5, 0.0),  // 0.49999999999999994: x + 0.5 would round up
+                            1.5,
+                            2.5,
+                            1e6 + 0.5,
+                            4503599627370495.5,  // 2^52 - 0.5: the last half below the integers-only range
+                            4503599627370496.0,
+                            9007199254740993.0,
+                            9.0e18,
+                            std::nextafter(9223372036854775808.0, 0.0)};
+    for (double x : cases) {
+        INFO(x);
+        CHECK(round_nonnegative(x) == std::llround(x));
+    }
+}
+
+TEST_CASE("round_nonnegative agrees with std::llround on random values of every magnitude") {
+    rc::prop("same integer as llround", [] {
+        const auto bits = *rc::gen::inRange<std::uint64_t>(0, 0x43E0000000000000ULL);  // [0, 2^63) as doubles
+        double x = 0;
+        std::memcpy(&x, &bits, sizeof x);
+        RC_ASSERT(round_nonnegative(x) == std::llround(x));
+    });
 }
