@@ -191,7 +191,7 @@ TEST_CASE("a FIFO, /dev/stdin on a pipe and - are read as the scenario", "[harne
     CHECK(read_text(dir / "p" / "summary.json").find("\"scenario_file\": \"-\"") != std::string::npos);
 }
 
-TEST_CASE("a bad scenario on standard input is located in <stdin>; a stream over the limit is refused",
+TEST_CASE("a bad scenario on standard input is located in <stdin>, a stream over the limit is refused",
           "[harness][cli][bad_input]") {
     const scratch_dir dir;
     const std::string meshsim = meshsim_command({});

@@ -73,7 +73,7 @@ const std::string consumer_crash = R"([{"kind": "crash", "service": "indexer", "
 
 }  // namespace
 
-TEST_CASE("a consumer crashed mid-batch gets the unacked events again; dedupe applies each once",
+TEST_CASE("a consumer crashed mid-batch gets the unacked events again, dedupe applies each once",
           "[harness][kinds][messaging]") {
     outcome with = run_text(stream(true, consumer_crash), at_ms(1503));
     CHECK(with.checks["no_duplicate_effects"] == "pass");
@@ -307,7 +307,7 @@ std::string versioned(const std::string& reader, bool v2) {
 
 }  // namespace
 
-TEST_CASE("a strict event reader refuses an event with an added field; a tolerant one stores it",
+TEST_CASE("a strict event reader refuses an event with an added field, a tolerant one stores it",
           "[harness][kinds][messaging]") {
     // Constant arrivals until 1s, the first after one interval: 19 v1 requests (20/s)
     // and 9 v2 requests (10/s).

@@ -172,7 +172,7 @@ std::uint64_t failed(const outcome& o) {
 
 }  // namespace
 
-TEST_CASE("a drained rolling restart loses no request; without a drain each restart fails calls",
+TEST_CASE("a drained rolling restart loses no request, without a drain each restart fails calls",
           "[harness][kinds][operations][deploys]") {
     const outcome drained = run_text(deploy_scenario(
         R"({"kind": "rolling_restart", "service": "catalog", "at": "5s", "drain": "500ms", "startup": "1s"})", ""));
@@ -214,7 +214,7 @@ TEST_CASE("a rolling restart brings back an instance that crashed before its tur
     CHECK(sum(errors, 10, 20) == 0);
 }
 
-TEST_CASE("a blue/green switch moves every call to green at once; blue stops after its drain",
+TEST_CASE("a blue/green switch moves every call to green at once, blue stops after its drain",
           "[harness][kinds][operations][deploys]") {
     const outcome o = run_text(
         deploy_scenario(R"({"kind": "blue_green", "service": "catalog", "at": "8s", "drain": "1s"})",
@@ -291,7 +291,7 @@ TEST_CASE("an autoscaler starts held-back instances under a spike and stops them
     CHECK(o.summary["workloads"]["w"]["outcomes"]["failed"].get<std::uint64_t>() < 500);
 }
 
-TEST_CASE("a crashed autoscaler freezes the fleet; restarted, it carries on from the pool",
+TEST_CASE("a crashed autoscaler freezes the fleet, restarted, it carries on from the pool",
           "[harness][kinds][operations][autoscaler]") {
     const outcome frozen =
         run_text(autoscaler_scenario(R"({"kind": "crash", "service": "scaler", "at": "5s", "restart": false})"));

@@ -109,7 +109,7 @@ std::string database_scenario(int shards, const std::string& faults) {
 
 }  // namespace
 
-TEST_CASE("a crashed database keeps every write it acknowledged; writes wait for its restart", "[harness][kinds]") {
+TEST_CASE("a crashed database keeps every write it acknowledged, writes wait for its restart", "[harness][kinds]") {
     const nlohmann::json s =
         run_text(database_scenario(1, R"([{"kind": "crash", "service": "orders-db", "at": "1s", "for": "500ms"}])"));
     const nlohmann::json& data = s["services"]["orders"]["data"];
@@ -301,7 +301,7 @@ std::string kv_scenario(bool compare_and_set, const std::string& faults) {
 
 }  // namespace
 
-TEST_CASE("compare-and-set loses no update under contention; blind writes do", "[harness][kinds]") {
+TEST_CASE("compare-and-set loses no update under contention, blind writes do", "[harness][kinds]") {
     const nlohmann::json cas = run_text(kv_scenario(true, "[]"));
     const nlohmann::json& w = cas["workloads"]["c"];
     CHECK(cas["verdict"] == "pass");
@@ -362,7 +362,7 @@ std::vector<std::uint64_t> goodput_series(const nlohmann::json& summary, const s
 
 }  // namespace
 
-TEST_CASE("a revoked key stops working within the cache TTL; unknown keys never work", "[harness][kinds]") {
+TEST_CASE("a revoked key stops working within the cache TTL, unknown keys never work", "[harness][kinds]") {
     for (const std::string ttl : {"0s", "500ms"}) {
         INFO(ttl);
         const nlohmann::json s = run_text(auth_scenario(ttl, "[]"));

@@ -102,7 +102,7 @@ TEST_CASE("deduplicating by idempotency key applies every charge once, whatever 
     CHECK(verdict_of(idempotent_writes(1, false, 60, 20)).starts_with("no_duplicate_effects: "));
 }
 
-TEST_CASE("an outbox's replica converges after any partition; a dual write's does not", "[harness][chaos]") {
+TEST_CASE("an outbox's replica converges after any partition, a dual write's does not", "[harness][chaos]") {
     rc::prop("convergence holds with an outbox", [] {
         const auto seed = *rc::gen::inRange<std::uint64_t>(1, 1'000'000);
         const int cut_at = *rc::gen::inRange(0, 3000);

@@ -177,7 +177,7 @@ TEST_CASE("summary/2: an edge with a circuit breaker carries its settings, one w
     CHECK_FALSE(p.summary["edges"][0].contains("breaker"));
 }
 
-TEST_CASE("summary/2: calls by why their retry loop stopped; refused retries per bucket add up") {
+TEST_CASE("summary/2: calls by why their retry loop stopped, refused retries per bucket add up") {
     diagnostics diags;
     auto s = load_scenario_file(std::string(MESHSIM_SOURCE_DIR) + "/scenarios/retry_budget.json", diags);
     INFO(diags.format());

@@ -187,7 +187,7 @@ TEST_CASE("host: a link fault loses, duplicates and reorders real frames, and on
     CHECK(tail == expected);
 }
 
-TEST_CASE("host: a hold partition delivers what it held at the heal; a drop partition loses it", "[runtime][net]") {
+TEST_CASE("host: a hold partition delivers what it held at the heal, a drop partition loses it", "[runtime][net]") {
     for (const auto mode : {sim::kernel::cut_mode::hold, sim::kernel::cut_mode::drop}) {
         const bool hold = mode == sim::kernel::cut_mode::hold;
         DYNAMIC_SECTION((hold ? "hold" : "drop")) {

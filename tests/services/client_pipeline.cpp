@@ -167,7 +167,7 @@ TEST_CASE("the breaker opens on the failure that crosses its threshold, then cal
               "breaker client->server=OPEN from=CLOSED failure_rate=100 slow_rate=0 calls=4 failed=4 slow=0"});
 }
 
-TEST_CASE("a full bulkhead with max wait 0 fails fast; with a wait, the call takes the freed slot") {
+TEST_CASE("a full bulkhead with max wait 0 fails fast, with a wait, the call takes the freed slot") {
     for (const auto max_wait : {sim::duration{0}, sim::duration{200ms}}) {
         simulation sim({.seed = 1});
         const auto server = add_service(sim, "server", {}, [](service& svc) {

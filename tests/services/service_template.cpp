@@ -378,7 +378,7 @@ TEST_CASE("idempotency properties") {
     });
 }
 
-TEST_CASE("an endpoint's observer sees every request with its status; the queue listener sees waiting, not admission") {
+TEST_CASE("an endpoint's observer sees every request with its status, the queue listener sees waiting, not admission") {
     struct recorder final : request_observer {
         std::vector<std::string> seen;
         void arrived(sim::time_point at) override { seen.push_back("arrived " + sim::format_time(at)); }

@@ -16,7 +16,7 @@ constexpr port_id reply_port = 6;
 time_point ms(std::int64_t n) { return time_zero + milliseconds(n); }
 }  // namespace
 
-TEST_CASE("a pause longer than a caller's timeout: the call times out; the paused node answers late, at resume") {
+TEST_CASE("a pause longer than a caller's timeout: the call times out, the paused node answers late, at resume") {
     simulation world({.seed = 41});
     std::optional<bool> answered_in_time;
     time_point late_reply_at = time_never;
@@ -109,7 +109,7 @@ TEST_CASE("the end of a clock fault restores the clock the node would have read"
     CHECK(n.now() == ms(2000));
 }
 
-TEST_CASE("crash loses volatile state and unsynced writes; restart boots a fresh process over synced data") {
+TEST_CASE("crash loses volatile state and unsynced writes, restart boots a fresh process over synced data") {
     simulation world({.seed = 45});
     int boots = 0;
     std::optional<nlohmann::json> synced_after;

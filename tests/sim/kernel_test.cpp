@@ -172,7 +172,7 @@ TEST_CASE("every refused message bounces back once, with its own headers and the
     CHECK(sim.net().messages_delivered() == 2 * per_target);  // the bounces
 }
 
-TEST_CASE("unbinding a port wakes its receiver empty-handed; ports rebind; a crash loses queued messages") {
+TEST_CASE("unbinding a port wakes its receiver empty-handed, ports rebind, a crash loses queued messages") {
     simulation sim({.seed = 1});
     std::vector<std::string> seen;
     const node_id n = sim.add_node("n", [&](runtime& rt) {
@@ -554,7 +554,7 @@ std::uint64_t run_chatter(std::uint64_t seed) {
 }
 }  // namespace
 
-TEST_CASE("the same seed gives the same trace hash; another seed another hash") {
+TEST_CASE("the same seed gives the same trace hash, another seed another hash") {
     const std::uint64_t a = run_chatter(7);
     CHECK(run_chatter(7) == a);
     CHECK(run_chatter(8) != a);

@@ -102,7 +102,7 @@ TEST_CASE("partition shapes") {
     }
 }
 
-TEST_CASE("a message in flight when a drop-mode cut appears is dropped (cut_in_flight); heal restores delivery") {
+TEST_CASE("a message in flight when a drop-mode cut appears is dropped (cut_in_flight), heal restores delivery") {
     probe_world p(32);
     p.world.net().set_default_link({.latency = duration_distribution::constant(milliseconds(10))});
     p.send_at(time_zero, 0, 1);

@@ -56,7 +56,7 @@ TEST_CASE("scaled rounds to the nearest nanosecond and saturates a product past 
     CHECK(scaled(1s, -1e20) == min_d);
 }
 
-TEST_CASE("round_nonnegative rounds as std::llround does, over [0, 2^63)") {
+TEST_CASE("round_nonnegative rounds as std::llround does, from 0 up to 2^63") {
     const double cases[] = {0.0,
                             0.25,
                             0.5,
