@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -44,11 +46,21 @@ bool port_free(std::uint16_t port) {
     return !ec;
 }
 
-// A port nothing listens on now (the system's pick, released again).
-std::uint16_t some_free_port() {
-    boost::asio::io_context io;
-    tcp::acceptor a(io, tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
-    return a.local_endpoint().port();
+// The first of `count` consecutive ports nothing listens on now. Taken below Linux's
+// ephemeral range (32768 and up), where no outgoing connection of a test running
+// beside this one can take a port between this check and the bind; the start depends
+// on the process id, so two test processes start their search in different places.
+std::uint16_t free_port_block(int count) {
+    constexpr int low = 20000, high = 32000;
+    const int start = low + static_cast<int>(::getpid() % 997) * 12;
+    for (int attempt = 0; attempt < (high - low) / 8; ++attempt) {
+        const int base = low + (start - low + attempt * 8) % (high - low - count);
+        bool all_free = true;
+        for (int i = 0; i < count && all_free; ++i) all_free = port_free(static_cast<std::uint16_t>(base + i));
+        if (all_free) return static_cast<std::uint16_t>(base);
+    }
+    FAIL("no " << count << " consecutive free ports between " << low << " and " << high);
+    return 0;
 }
 
 harness::scenario load_text(const std::string& text) {
@@ -202,7 +214,7 @@ TEST_CASE("serve: bad input is exit 2 with a clear error and nothing left listen
 
     SECTION("a port in use") {
         boost::asio::io_context io;
-        const std::uint16_t base = some_free_port();
+        const std::uint16_t base = free_port_block(6);  // three instances, a TCP and an HTTP port each
         tcp::acceptor taken(io, tcp::endpoint(boost::asio::ip::address_v4::loopback(), base + 1));
         harness::serve_options o;
         o.base_port = base;
@@ -344,7 +356,7 @@ TEST_CASE("serve: curl-style HTTP requests get answers while the scenario runs, 
 TEST_CASE("serve: SIGINT stops it cleanly and it still writes the summary", "[runtime][serve]") {
     const scratch_dir dir;
     testing::write_text(dir / "s.json", small_scenario);
-    const std::uint16_t base = some_free_port();
+    const std::uint16_t base = free_port_block(6);  // three instances, a TCP and an HTTP port each
     const std::string serve =
         testing::meshsim_command({"serve", (dir / "s.json").string(), "--until", "60s", "--base-port",
                                   std::to_string(base), "--out", (dir / "out").string()});
