@@ -9,6 +9,16 @@
 
 namespace meshsim::sim::kernel {
 
+namespace {
+// The longest-ready fiber, taken out of a queue that is not empty.
+boost::fibers::context* take_first(boost::fibers::scheduler::ready_queue_type& ready, std::size_t& count) noexcept {
+    boost::fibers::context* ctx = &ready.front();
+    ready.pop_front();
+    --count;
+    return ctx;
+}
+}  // namespace
+
 void fifo_scheduler::awakened(boost::fibers::context* ctx) noexcept {
     // ctx is never null: only parked fibers are woken, and a fiber parks only after it ran.
     // (Not checked here: a check makes this hot leaf function save registers on every call.)
@@ -28,12 +38,7 @@ boost::fibers::context* fifo_scheduler::pick_next() noexcept {
         cleanup_requested_ = false;
         return std::exchange(dispatcher_, nullptr);
     }
-    if (!ready_.empty()) {
-        boost::fibers::context* ctx = &ready_.front();
-        ready_.pop_front();
-        --ready_count_;
-        return ctx;
-    }
+    if (!ready_.empty()) return take_first(ready_, ready_count_);
     // Nothing ready: the event loop that handed over control goes on; failing
     // that, only the dispatcher can (at thread exit it is joined).
     if (waiting_loop_ != nullptr) return std::exchange(waiting_loop_, nullptr);
@@ -42,9 +47,7 @@ boost::fibers::context* fifo_scheduler::pick_next() noexcept {
 
 bool fifo_scheduler::run_ready_from(boost::fibers::context* loop) noexcept {
     if (ready_.empty()) return false;
-    boost::fibers::context* ctx = &ready_.front();
-    ready_.pop_front();
-    --ready_count_;
+    boost::fibers::context* ctx = take_first(ready_, ready_count_);
     waiting_loop_ = loop;
     ctx->resume();  // back here when pick_next hands control to the loop
     return true;
