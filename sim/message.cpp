@@ -1,6 +1,7 @@
 #include "sim/message.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -35,9 +36,8 @@ headers::iterator& headers::iterator::operator++() {
 }
 
 headers::headers(const headers& other)
-    : data_(other.size_ == 0 ? nullptr : new char[other.size_]),
+    : data_(other.size_ == 0 ? nullptr : new char[capacity_for(other.size_)]),
       size_(other.size_),
-      capacity_(other.size_),
       count_(other.count_) {
     if (size_ != 0) std::memcpy(data_, other.data_, size_);
 }
@@ -64,17 +64,18 @@ bool headers::views_into_data(std::string_view text) const {
     return !text.empty() && !before(text.data(), data_) && before(text.data(), data_ + size_);
 }
 
+std::size_t headers::capacity_for(std::size_t size) {
+    return size == 0 ? 0 : std::bit_ceil(std::max<std::size_t>(size, 256));
+}
+
 void headers::reserve_more(std::size_t more) {
     const std::size_t needed = std::size_t{size_} + more;
-    if (needed <= capacity_) return;
-    // A request's nine headers take about 250 bytes: one allocation, not four doublings.
-    const std::size_t grown = std::max<std::size_t>({needed, std::size_t{capacity_} + capacity_ / 2, 256});
-    const std::uint32_t capacity = checked_length(grown);
-    char* data = new char[capacity];
+    if (needed <= capacity_for(size_)) return;
+    checked_length(needed);  // size_ stays a 32-bit count
+    char* data = new char[capacity_for(needed)];
     if (size_ != 0) std::memcpy(data, data_, size_);
     delete[] data_;
     data_ = data;
-    capacity_ = capacity;
 }
 
 void headers::set(std::string_view key, std::string_view value) {

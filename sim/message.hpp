@@ -34,7 +34,8 @@ struct address {
 // an allocation for the list, for a 16-character key ("x-correlation-id") and for every
 // value longer than 15 characters (the correlation id, the traceparent), on every
 // copy; the packed list is one allocation and one memcpy. Views returned by find and
-// by iteration stay valid until the next set or erase.
+// by iteration stay valid until the next set or erase. The list is 16 bytes (its
+// capacity is not stored: see capacity_for), so that a message fits one cache line.
 class headers {
 public:
     using pair = std::pair<std::string_view, std::string_view>;
@@ -67,7 +68,6 @@ public:
     headers(headers&& other) noexcept
         : data_(std::exchange(other.data_, nullptr)),
           size_(std::exchange(other.size_, 0)),
-          capacity_(std::exchange(other.capacity_, 0)),
           count_(std::exchange(other.count_, 0)) {}
     headers& operator=(const headers& other);
     headers& operator=(headers&& other) noexcept {  // inline: every message moves several times
@@ -75,7 +75,6 @@ public:
             delete[] data_;
             data_ = std::exchange(other.data_, nullptr);
             size_ = std::exchange(other.size_, 0);
-            capacity_ = std::exchange(other.capacity_, 0);
             count_ = std::exchange(other.count_, 0);
         }
         return *this;
@@ -103,25 +102,26 @@ private:
     // The offset of key's record, or size_ when there is none.
     std::uint32_t find_record(std::string_view key) const;
     bool views_into_data(std::string_view text) const;
-    // Makes room for `more` bytes past size_ (growing by at least half).
+    // The buffer holds at least capacity_for(size_) bytes: the next power of two from
+    // 256 (a request's nine headers take about 250 bytes), or none for no pairs. Every
+    // buffer is allocated that large, and size_ only grows within it or shrinks.
+    static std::size_t capacity_for(std::size_t size);
+    // Makes room for `more` bytes past size_ (at least doubling when it must grow).
     void reserve_more(std::size_t more);
 
     // Not std::string: its appends and replaces are out-of-line calls with checks
     // this list does not need, and a copy can size its buffer exactly.
     char* data_ = nullptr;
     std::uint32_t size_ = 0;
-    std::uint32_t capacity_ = 0;
     std::uint32_t count_ = 0;
 };
 
-// Everything a message carries but its body.
+// Everything a message carries but its body (48 bytes: the fields are in the order
+// that leaves no padding).
 struct message_envelope {
     address from;
     address to;
     headers head;
-    // Set by the network when the receiver could not decode what arrived; the body
-    // is then empty. Receivers see an error, never garbage.
-    bool corrupted = false;
     // Assigned by the network on send; duplicates keep the id of their original.
     std::uint64_t id = 0;
     // Estimated wire size; 0 means "estimate from headers and body on send".
@@ -130,6 +130,9 @@ struct message_envelope {
     // status); 0 = nothing. Shown with msg_send and folded into the trace hash, so two
     // runs whose messages differ only in content (a 200 against a 502) differ in hash.
     std::uint16_t status = 0;
+    // Set by the network when the receiver could not decode what arrived; the body
+    // is then empty. Receivers see an error, never garbage.
+    bool corrupted = false;
     // When the destination node is down or nothing listens on the port, send the
     // sender a bounce (as a TCP RST would tell it: connection refused).
     bool bounce_if_refused = false;
@@ -139,7 +142,9 @@ struct message_envelope {
 // receiver), and nlohmann::json destroys even a moved-from (null) value with an
 // out-of-line call. The body sits in a union so that a null body, which owns
 // nothing, is not destroyed at all; the members below are the usual copy and move.
-struct message : message_envelope {
+// A message is one cache line, aligned: the network's in-flight slot and a mailbox
+// each hold it in one line, and a delivery to a cold node misses once for it, not twice.
+struct alignas(64) message : message_envelope {
     union {
         nlohmann::json body;
     };
@@ -164,6 +169,7 @@ struct message : message_envelope {
         if (!body.is_null()) std::destroy_at(&body);
     }
 };
+static_assert(sizeof(message) == 64, "a message is one cache line (see above)");
 
 // A bounce carries this header (value: the drop reason) and the original id as body.
 inline constexpr std::string_view bounce_header = "meshsim-bounce";

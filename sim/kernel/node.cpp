@@ -104,6 +104,26 @@ wake_reason node::park(fiber_ref self, time_point deadline) { return sim_.park_c
 
 void node::unpark(fiber_ref ref) { sim_.wake(ref, wake_reason::woken); }
 
+void node::mailbox::push_back(message&& msg) {
+    if (queued_ == 0) {
+        std::construct_at(first(), std::move(msg));
+    } else {
+        rest_.push_back(std::move(msg));
+    }
+    ++queued_;
+}
+
+void node::mailbox::pop_front() {
+    std::destroy_at(first());
+    if (--queued_ == 0) return;
+    std::construct_at(first(), std::move(rest_.front()));
+    rest_.pop_front();
+}
+
+void node::mailbox::clear() {
+    while (!empty()) pop_front();
+}
+
 node::mailbox* node::find_mailbox(port_id port) {
     if (home_box_.bound && home_box_.port == port) return &home_box_;
     for (mailbox& box : more_boxes_) {
@@ -131,7 +151,7 @@ void node::unbind(port_id port) {
 
 void node::close_mailbox(mailbox& box) {
     box.bound = false;
-    box.queue.clear();
+    box.clear();
     box.receivers.wake_all(*this);  // they find the port gone and return nothing
 }
 
@@ -151,14 +171,14 @@ std::optional<message> node::receive(port_id port, time_point deadline) {
         // Found again after every wait: binding another port may move mailboxes.
         mailbox* box = find_mailbox(port);
         if (box == nullptr) break;  // not bound (or unbound while waiting)
-        if (box->queue.empty()) {
+        if (box->empty()) {
             if (wait_on(*this, box->receivers, deadline) != wake_reason::timed_out) continue;
             // A message may have arrived at the same instant as the deadline.
             box = find_mailbox(port);
-            if (box == nullptr || box->queue.empty()) break;
+            if (box == nullptr || box->empty()) break;
         }
-        got.emplace(std::move(box->queue.front()));
-        box->queue.pop_front();
+        got.emplace(std::move(box->front()));
+        box->pop_front();
     }
     return got;
 }
@@ -167,7 +187,7 @@ bool node::deliver(message&& msg) {
     MESHSIM_INVARIANT(msg.to.node == id_, "a message goes only into its destination node's mailbox");
     mailbox* box = find_mailbox(msg.to.port);
     if (box == nullptr) return false;
-    box->queue.push_back(std::move(msg));
+    box->push_back(std::move(msg));
     box->receivers.wake_one(*this);
     return true;
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -87,14 +88,33 @@ public:
 
 private:
     friend class simulation;
-    struct mailbox {
+    // A port's queue of arrived messages, in two cache lines (three with a backlog):
+    // what finding the box and waking its receivers reads, then its oldest message.
+    // Messages wait behind that one only when they arrive faster than the node's
+    // fibers take them; `rest_` is touched only then.
+    class alignas(64) mailbox {
+    public:
         port_id port = 0;
         bool bound = false;
-        ring_queue<message, 1> queue;  // one message inline: a mailbox usually holds one at most
         wait_list receivers;
+
+        mailbox() = default;
+        mailbox(const mailbox&) = delete;
+        mailbox& operator=(const mailbox&) = delete;
+        ~mailbox() { clear(); }
+        bool empty() const { return queued_ == 0; }
+        message& front() { return *first(); }
+        void push_back(message&& msg);
+        void pop_front();
+        void clear();
+
+    private:
+        message* first() { return std::launder(reinterpret_cast<message*>(first_bytes_)); }
+
+        std::uint32_t queued_ = 0;  // the first message (if any) and rest_
+        alignas(message) unsigned char first_bytes_[sizeof(message)];
+        ring_queue<message> rest_;  // after the first, in arrival order
     };
-    // Ports are few per node: the first bound port's mailbox lives in the node
-    // itself (one cache miss less per delivery), the others in a short list.
     mailbox* find_mailbox(port_id port);
     const mailbox* find_mailbox(port_id port) const;
     // Unbinds: queued messages are gone, waiting receivers return nothing.
@@ -102,21 +122,23 @@ private:
     void close_all_mailboxes();  // a crash
     std::string_view name_token(node_id id, std::string& escaped) const;
 
-    // Hot first: what every message delivered, sent or timed touches (the state, the
-    // clock, the network's draws, the first mailbox) shares the object's first cache
-    // lines; a ring of many nodes misses on each line it needs.
+    // Hot first, by cache line (the node is aligned to one): a ring of many nodes
+    // misses on each line a delivery, a send or a wait needs. Line 0: the state and the
+    // clock; line 1: the network's draws for messages this node sends; lines 2 and 3:
+    // the first mailbox. Spawning and crashing read the fiber list after them.
     simulation& sim_;
     node_id id_;
     node_state state_ = node_state::down;
-    std::uint32_t incarnation_ = 0;
     bool wall_clock_timers_ = false;
+    std::uint32_t incarnation_ = 0;
     duration offset_{0};
     double drift_ppm_ = 0;
     time_point drift_anchor_ = time_zero;
     double slowness_ = 1.0;
-    random_stream net_random_;  // the network's draws for messages this node sends
+    random_stream net_random_;
     // Mailboxes are never freed while the node exists, only unbound and reused: a
     // fiber parked on a box's wait list removes itself from it while it unwinds.
+    // The first bound port's mailbox lives in the node itself, the others in a short list.
     mailbox home_box_;
     std::uint32_t first_fiber_ = 0xffffffffu;
     std::uint32_t last_fiber_ = 0xffffffffu;

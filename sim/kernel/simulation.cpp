@@ -141,7 +141,7 @@ void simulation::kill_fibers(node& n) {
     // during a pause (deferred), or already ready (woken or spawned in this instant,
     // queued before the crash): each is queued again in the same newest-first order,
     // else an owner could unwind before what runs in it.
-    for (std::uint32_t s = n.last_fiber_; s != no_slot; s = slots_[s].prev) {
+    for (std::uint32_t s = n.last_fiber_; s != no_slot; s = links_[s].prev) {
         fiber_slot& f = slots_[s];
         f.killed = true;
         if (f.parked) {
@@ -185,6 +185,12 @@ void simulation::spawn_fiber(node& owner, std::string_view name, std::function<v
         // to go: its push_back must never need memory.
         free_slots_.reserve(slots_.size() + 1);
         slots_.emplace_back();
+        try {
+            links_.emplace_back();
+        } catch (...) {
+            slots_.pop_back();  // the two grow together or not at all
+            throw;
+        }
     }
     fiber_slot& f = slots_[s];
     MESHSIM_INVARIANT(!f.in_use, "a fiber slot on the free list is not in use");
@@ -195,10 +201,9 @@ void simulation::spawn_fiber(node& owner, std::string_view name, std::function<v
     f.killed = false;
     f.deferred = false;
     f.in_use = true;
-    f.prev = owner.last_fiber_;
-    f.next = no_slot;
+    links_[s] = {owner.last_fiber_, no_slot};
     if (owner.last_fiber_ != no_slot) {
-        slots_[owner.last_fiber_].next = s;
+        links_[owner.last_fiber_].next = s;
     } else {
         owner.first_fiber_ = s;
     }
@@ -272,15 +277,16 @@ void simulation::release_slot(std::uint32_t s) {
     if (!MESHSIM_INVARIANT_HOLDS(owner.live_fibers_ > 0, "a node's live-fiber count covers every fiber it owns")) {
         return;
     }
-    if (f.prev != no_slot) {
-        slots_[f.prev].next = f.next;
+    const fiber_links links = links_[s];
+    if (links.prev != no_slot) {
+        links_[links.prev].next = links.next;
     } else {
-        owner.first_fiber_ = f.next;
+        owner.first_fiber_ = links.next;
     }
-    if (f.next != no_slot) {
-        slots_[f.next].prev = f.prev;
+    if (links.next != no_slot) {
+        links_[links.next].prev = links.prev;
     } else {
-        owner.last_fiber_ = f.prev;
+        owner.last_fiber_ = links.prev;
     }
     --owner.live_fibers_;
     f.in_use = false;

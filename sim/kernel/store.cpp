@@ -41,7 +41,7 @@ std::vector<std::string> memory_store::keys(std::string_view prefix) const {
     return out;
 }
 
-void memory_store::set_unsynced_survival(double probability, random_stream rng) {
+void memory_store::set_unsynced_survival(double probability, const random_stream& rng) {
     survival_probability_ = probability;
     survival_rng_ = rng;
 }

@@ -26,7 +26,7 @@ public:
     // FoundationDB's non-durable files / turmoil's sync probability: at a crash each
     // unsynced write independently survives with `probability` (applied in write
     // order), drawn from `rng`. Default 0: a crash loses them all.
-    void set_unsynced_survival(double probability, random_stream rng);
+    void set_unsynced_survival(double probability, const random_stream& rng);
     double unsynced_survival() const { return survival_probability_; }
     std::size_t unsynced_writes() const { return unsynced_.size(); }
 
