@@ -34,8 +34,8 @@ struct address {
 // an allocation for the list, for a 16-character key ("x-correlation-id") and for every
 // value longer than 15 characters (the correlation id, the traceparent), on every
 // copy; the packed list is one allocation and one memcpy. Views returned by find and
-// by iteration stay valid until the next set or erase. The list is 16 bytes (its
-// capacity is not stored: see capacity_for), so that a message fits one cache line.
+// by iteration stay valid until the next set or erase. The list is 16 bytes (it keeps
+// no count of its pairs: size() walks them), so that a message is 64 bytes.
 class headers {
 public:
     using pair = std::pair<std::string_view, std::string_view>;
@@ -68,14 +68,14 @@ public:
     headers(headers&& other) noexcept
         : data_(std::exchange(other.data_, nullptr)),
           size_(std::exchange(other.size_, 0)),
-          count_(std::exchange(other.count_, 0)) {}
+          capacity_(std::exchange(other.capacity_, 0)) {}
     headers& operator=(const headers& other);
     headers& operator=(headers&& other) noexcept {  // inline: every message moves several times
         if (this != &other) {
             delete[] data_;
             data_ = std::exchange(other.data_, nullptr);
             size_ = std::exchange(other.size_, 0);
-            count_ = std::exchange(other.count_, 0);
+            capacity_ = std::exchange(other.capacity_, 0);
         }
         return *this;
     }
@@ -86,12 +86,12 @@ public:
     std::optional<std::string_view> find(std::string_view key) const;
     std::string get(std::string_view key, std::string_view fallback = {}) const;
     bool erase(std::string_view key);
-    bool empty() const { return count_ == 0; }
-    std::size_t size() const { return count_; }
+    bool empty() const { return size_ == 0; }
+    std::size_t size() const;  // the number of pairs
     iterator begin() const { return iterator(data_); }
     iterator end() const { return iterator(data_ + size_); }
     // The estimated wire size: key, value and four bytes ("k: v\r\n") per pair.
-    std::size_t size_bytes() const { return size_ - std::size_t{count_} * (record_head - 4); }
+    std::size_t size_bytes() const { return size_ - size() * (record_head - 4); }
 
     friend bool operator==(const headers& a, const headers& b) {
         return std::string_view(a.data_, a.size_) == std::string_view(b.data_, b.size_);
@@ -102,18 +102,14 @@ private:
     // The offset of key's record, or size_ when there is none.
     std::uint32_t find_record(std::string_view key) const;
     bool views_into_data(std::string_view text) const;
-    // The buffer holds at least capacity_for(size_) bytes: the next power of two from
-    // 256 (a request's nine headers take about 250 bytes), or none for no pairs. Every
-    // buffer is allocated that large, and size_ only grows within it or shrinks.
-    static std::size_t capacity_for(std::size_t size);
-    // Makes room for `more` bytes past size_ (at least doubling when it must grow).
+    // Makes room for `more` bytes past size_ (growing by at least half).
     void reserve_more(std::size_t more);
 
     // Not std::string: its appends and replaces are out-of-line calls with checks
     // this list does not need, and a copy can size its buffer exactly.
     char* data_ = nullptr;
     std::uint32_t size_ = 0;
-    std::uint32_t count_ = 0;
+    std::uint32_t capacity_ = 0;
 };
 
 // Everything a message carries but its body (48 bytes: the fields are in the order
@@ -142,9 +138,11 @@ struct message_envelope {
 // receiver), and nlohmann::json destroys even a moved-from (null) value with an
 // out-of-line call. The body sits in a union so that a null body, which owns
 // nothing, is not destroyed at all; the members below are the usual copy and move.
-// A message is one cache line, aligned: the network's in-flight slot and a mailbox
-// each hold it in one line, and a delivery to a cold node misses once for it, not twice.
-struct alignas(64) message : message_envelope {
+// A message is 64 bytes: where it waits (the network's in-flight slot, a mailbox) is
+// aligned to a cache line, so a delivery to a cold node misses once for it, not twice.
+// (The type itself is not over-aligned: every message or structure holding one that is
+// allocated would go through aligned new, which glibc serves far more slowly.)
+struct message : message_envelope {
     union {
         nlohmann::json body;
     };
@@ -169,7 +167,8 @@ struct alignas(64) message : message_envelope {
         if (!body.is_null()) std::destroy_at(&body);
     }
 };
-static_assert(sizeof(message) == 64, "a message is one cache line (see above)");
+inline constexpr std::size_t cache_line_bytes = 64;
+static_assert(sizeof(message) == cache_line_bytes, "a message fills one cache line (see above)");
 
 // A bounce carries this header (value: the drop reason) and the original id as body.
 inline constexpr std::string_view bounce_header = "meshsim-bounce";

@@ -90,7 +90,7 @@ void network::heal(std::uint64_t cut_id) {
     if (held_.empty()) return;
     std::vector<std::uint32_t> still_held;
     for (const std::uint32_t slot : held_) {
-        const message& msg = in_flight_[slot];
+        const message& msg = in_flight_[slot].msg;
         if (is_cut(msg.from.node, msg.to.node)) {
             still_held.push_back(slot);
         } else {
@@ -247,31 +247,31 @@ std::uint32_t network::park_in_flight(message&& msg) {
     if (!free_slots_.empty()) {
         const std::uint32_t slot = free_slots_.back();
         free_slots_.pop_back();
-        in_flight_[slot] = std::move(msg);
+        in_flight_[slot].msg = std::move(msg);
         return slot;
     }
-    in_flight_.push_back(std::move(msg));
+    in_flight_.emplace_back().msg = std::move(msg);
     return static_cast<std::uint32_t>(in_flight_.size() - 1);
 }
 
 void network::deliver(std::uint32_t slot) {
     if (!cuts_.empty()) {
         // A cut that appeared while the message was in flight.
-        const message& flying = in_flight_[slot];
+        const message& flying = in_flight_[slot].msg;
         if (const cut* c = cut_for(flying.from.node, flying.to.node)) {
             if (c->mode == cut_mode::hold) {
                 held_.push_back(slot);
                 return;
             }
             drop(flying.to.node, flying.id, drop_reason::cut_in_flight);
-            in_flight_[slot] = message{};
+            in_flight_[slot].msg = message{};
             free_slots_.push_back(slot);
             return;
         }
     }
     // Delivered straight from its slot (one move less per message); a refusal moves
     // it out first, since the bounce it sends may grow in_flight_.
-    message& msg = in_flight_[slot];
+    message& msg = in_flight_[slot].msg;
     if (msg.to.node >= sim_.node_count() || sim_.get_node(msg.to.node).state() == node_state::down) {
         refuse_in_flight(slot, drop_reason::node_down);
         return;
@@ -289,7 +289,7 @@ void network::deliver(std::uint32_t slot) {
 }
 
 void network::refuse_in_flight(std::uint32_t slot, drop_reason why) {
-    const message msg = std::move(in_flight_[slot]);
+    const message msg = std::move(in_flight_[slot].msg);
     free_slots_.push_back(slot);
     refuse(msg, why);
 }

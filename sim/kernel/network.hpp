@@ -163,7 +163,11 @@ private:
     std::map<std::pair<node_id, node_id>, link_state> link_states_;
     std::vector<cut> cuts_;
     std::vector<std::uint32_t> held_;  // in-flight slots waiting for a heal
-    std::vector<message> in_flight_;
+    // A message in flight fills one cache line of its own.
+    struct alignas(cache_line_bytes) flight_slot {
+        message msg;
+    };
+    std::vector<flight_slot> in_flight_;
     std::vector<std::uint32_t> free_slots_;
     std::uint64_t next_message_id_ = 1;
     std::uint64_t next_handle_ = 1;  // overlay and cut ids

@@ -92,7 +92,7 @@ private:
     // what finding the box and waking its receivers reads, then its oldest message.
     // Messages wait behind that one only when they arrive faster than the node's
     // fibers take them; `rest_` is touched only then.
-    class alignas(64) mailbox {
+    class alignas(cache_line_bytes) mailbox {
     public:
         port_id port = 0;
         bool bound = false;
@@ -112,7 +112,7 @@ private:
         message* first() { return std::launder(reinterpret_cast<message*>(first_bytes_)); }
 
         std::uint32_t queued_ = 0;  // the first message (if any) and rest_
-        alignas(message) unsigned char first_bytes_[sizeof(message)];
+        alignas(cache_line_bytes) unsigned char first_bytes_[sizeof(message)];
         ring_queue<message> rest_;  // after the first, in arrival order
     };
     mailbox* find_mailbox(port_id port);
