@@ -71,6 +71,11 @@ public:
         head_ = 0;
     }
 
+    // Grows the storage to hold at least n items, so pushing up to n allocates nothing.
+    void reserve(std::size_t n) {
+        while (capacity_ < n) grow();
+    }
+
 private:
     struct no_storage {};
     struct inline_storage {

@@ -9,6 +9,8 @@
 #include <boost/fiber/algo/algorithm.hpp>
 #include <boost/fiber/scheduler.hpp>
 
+#include "sim/ring_queue.hpp"
+
 namespace meshsim::sim::kernel {
 
 class fifo_scheduler final : public boost::fibers::algo::algorithm {
@@ -19,7 +21,9 @@ public:
     void suspend_until(std::chrono::steady_clock::time_point const&) noexcept override;
     void notify() noexcept override {}
 
-    std::size_t ready_count() const noexcept { return ready_count_; }
+    std::size_t ready_count() const noexcept { return ready_.size(); }
+    // Room for `contexts` ready at once, so that awakened() (noexcept) never allocates.
+    void reserve(std::size_t contexts) { ready_.reserve(contexts); }
     // Takes a ready fiber out of the queue (to queue it again in another order); false if it was not queued.
     bool withdraw(boost::fibers::context* ctx) noexcept;
     // Called by the event loop, the running context `loop`: runs the first ready
@@ -38,10 +42,16 @@ public:
     static fifo_scheduler& install_on_this_thread();
 
 private:
-    boost::fibers::scheduler::ready_queue_type ready_;
-    std::size_t ready_count_ = 0;
+    // Ready fibers in the order they were made ready. Pointers in a queue of our own,
+    // not Boost's intrusive list: linking a context writes into it, a cache line of
+    // the woken fiber's that is cold in a ring of many fibers (Boost's shared_work
+    // algorithm keeps its ready contexts apart the same way).
+    ring_queue<boost::fibers::context*> ready_;
     bool cleanup_requested_ = false;
-    boost::fibers::context* dispatcher_ = nullptr;
+    // Boost.Fiber's dispatcher, once it has been seen: a woken context is compared
+    // with it rather than asked its type (a read of the context's cold lines).
+    boost::fibers::context* known_dispatcher_ = nullptr;
+    boost::fibers::context* dispatcher_ = nullptr;    // the dispatcher, when it asked to run
     boost::fibers::context* waiting_loop_ = nullptr;  // set by run_ready_from until the loop runs again
 };
 

@@ -212,6 +212,8 @@ void simulation::spawn_fiber(node& owner, std::string_view name, std::function<v
     ++stats_.fibers_started;
 
     try {
+        // Every fiber and the event loop may be ready at once, each once (one simulation per thread).
+        scheduler_.reserve(slots_.size() + 2);
         boost::fibers::fiber fiber(
             std::allocator_arg, stacks_,
             [this, s, name = std::string(name), body = std::move(body)]() mutable { run_fiber(s, name, body); });
@@ -314,7 +316,9 @@ wake_reason simulation::park_current(fiber_ref self, time_point true_deadline) {
         queue_.push(std::max(true_deadline, now_), event_type::wake_fiber, self.slot, self.token);
         slots_[self.slot].timer_pending = true;
     }
-    slots_[self.slot].ctx->suspend();
+    // What context::suspend() does, without reading the scheduler from this fiber's
+    // context (a cold line of it; the event loop's is in cache, and it is the same).
+    loop_ctx_->get_scheduler()->suspend();
     current_ = self.slot;
     const fiber_slot& f = slots_[self.slot];
     if (f.killed) throw fiber_killed{};

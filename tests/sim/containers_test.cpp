@@ -76,17 +76,29 @@ TEST_CASE("the event queue takes the far end of time, and refuses a push before 
 }
 
 namespace {
-// Steps: 0 push, 1 pop, 2 erase at an index; move-only values check nothing is copied.
+// Steps: 0 push, 1 pop, 2 erase at an index, 3 reserve room for up to 31 more (the
+// items already there must not move while that many are pushed); move-only values
+// check nothing is copied.
 template <std::size_t Inline>
 void ring_queue_matches_a_deque(const std::vector<std::pair<std::uint8_t, std::uint8_t>>& steps) {
     ring_queue<std::unique_ptr<int>, Inline> queue;
     std::deque<int> model;
     int next = 0;
     for (const auto& [op, arg] : steps) {
-        if (op % 3 == 0 || model.empty()) {
+        if (op % 4 == 3) {
+            const std::size_t more = arg % 32;
+            queue.reserve(model.size() + more);
+            const int* first = model.empty() ? nullptr : queue.front().get();
+            const std::unique_ptr<int>* slot = model.empty() ? nullptr : &queue.front();
+            for (std::size_t i = 0; i < more; ++i) {
+                queue.push_back(std::make_unique<int>(next));
+                model.push_back(next++);
+            }
+            if (slot != nullptr) RC_ASSERT(&queue.front() == slot && queue.front().get() == first);  // not moved
+        } else if (op % 4 == 0 || model.empty()) {
             queue.push_back(std::make_unique<int>(next));
             model.push_back(next++);
-        } else if (op % 3 == 1) {
+        } else if (op % 4 == 1) {
             RC_ASSERT(*queue.front() == model.front());
             queue.pop_front();
             model.pop_front();
