@@ -18,7 +18,7 @@
 #include "runtime/asio_scheduler.hpp"
 #include "runtime/host_impl.hpp"
 #include "runtime/http_edge.hpp"
-#include "sim/detail_token.hpp"
+#include "sim/rpc_detail.hpp"
 
 namespace meshsim::real {
 
@@ -275,24 +275,9 @@ sim::request_fault node::fault_for_request(sim::port_id port, std::string_view p
 }
 
 // Real mode keeps no trace (no hash to fold). Logs, state changes and RPC records
-// become events in the simulation's detail formats (sim/kernel/node.cpp) only when
-// the host's sink asked for their kind (meshsim serve --events).
-namespace {
-
-// One token of an RPC event's detail, as the kernel writes it.
-std::string token(std::string_view text) {
-    std::string escaped;
-    return std::string(sim::detail_token(text, escaped));
-}
-
-std::string ns_text(sim::time_point t) {
-    return std::to_string(std::max<std::int64_t>(0, t.time_since_epoch().count()));
-}
-
-std::string or_dash(std::string_view text) { return text.empty() ? "-" : std::string(text); }
-
-}  // namespace
-
+// become events in the simulation's detail formats (the RPC events' in
+// sim/rpc_detail.hpp) only when the host's sink asked for their kind (meshsim serve
+// --events).
 void node::log(std::string_view event, const nlohmann::json& fields) {
     if (!host_.records(sim::event_kind::log)) return;
     std::string detail(event);
@@ -306,23 +291,19 @@ void node::record_state(std::string_view component, std::string_view state, std:
                std::string(component) + "=" + std::string(state) + std::string(fields));
 }
 
-// "<outcome> <reason> <correlation id> <to node name> <sent ns> <trace> <span> <parent> <METHOD> <path>"
+// The RPC events' detail as the kernel writes it (sim/rpc_detail.hpp).
 void node::record_attempt(const sim::attempt_record& a) {
     if (!host_.records(sim::event_kind::rpc_attempt)) return;
-    const std::string to = a.to < host_.nodes.size() ? token(host_.nodes[a.to]->node_name()) : "-";
-    std::string detail = std::string(a.outcome) + ' ' + or_dash(a.reason) + ' ' + token(a.correlation_id) + ' ' + to +
-                         ' ' + ns_text(a.sent) + ' ' + or_dash(a.trace_id) + ' ' + or_dash(a.span_id) + ' ' +
-                         or_dash(a.parent_span_id) + ' ' + token(a.method) + ' ' + std::string(a.path);
+    std::string detail;
+    sim::append_attempt_detail(detail, a, name_of(a.to), a.sent.time_since_epoch().count());
     host_.emit(sim::event_kind::rpc_attempt, id_, a.status, a.attempt, std::move(detail));
 }
 
-// "<reason> <correlation id> <from node name> <arrived ns> <started ns> <trace> <span> <parent> <METHOD> <path>"
 void node::record_serve(const sim::serve_record& s) {
     if (!host_.records(sim::event_kind::rpc_serve)) return;
-    const std::string from = s.from < host_.nodes.size() ? token(host_.nodes[s.from]->node_name()) : "-";
-    std::string detail = or_dash(s.reason) + ' ' + token(s.correlation_id) + ' ' + from + ' ' + ns_text(s.arrived) +
-                         ' ' + ns_text(s.started) + ' ' + or_dash(s.trace_id) + ' ' + or_dash(s.span_id) + ' ' +
-                         or_dash(s.parent_span_id) + ' ' + token(s.method) + ' ' + std::string(s.path);
+    std::string detail;
+    sim::append_serve_detail(detail, s, name_of(s.from), s.arrived.time_since_epoch().count(),
+                             s.started.time_since_epoch().count());
     host_.emit(sim::event_kind::rpc_serve, id_, s.status, s.from, std::move(detail));
 }
 

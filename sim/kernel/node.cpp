@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/decimal_text.hpp"
-#include "sim/detail_token.hpp"
 #include "sim/invariant.hpp"
 #include "sim/kernel/simulation.hpp"
+#include "sim/rpc_detail.hpp"
 
 namespace meshsim::sim::kernel {
 
@@ -201,32 +200,14 @@ void node::log(std::string_view event, const nlohmann::json& fields) {
     sim_.trace().record(sim_.now(), event_kind::log, id_, 0, 0, detail);
 }
 
+// The detail of the RPC events (sim/rpc_detail.hpp), composed in a buffer reused by
+// every node of the thread: one event per attempt and per request served, and no
+// buffer on the recording fiber's stack, whose depth is memory every fiber touches.
 namespace {
-decimal_text text_of_time(time_point t) {
-    return decimal_text(static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.time_since_epoch().count())));
-}
-
-// Records parts joined by single spaces, composed on the stack when it fits (one
-// event per RPC attempt and per request served: the hot path).
-template <std::size_t N>
-void record_joined(trace_recorder& trace, time_point at, event_kind kind, node_id node, std::uint64_t a,
-                   std::uint64_t b, const std::string_view (&parts)[N]) {
-    std::size_t size = N - 1;
-    for (const std::string_view p : parts) size += p.size();
-    char small[384];
-    std::string large;
-    char* out = small;
-    if (size > sizeof small) {
-        large.resize(size);
-        out = large.data();
-    }
-    std::size_t at_char = 0;
-    for (std::size_t i = 0; i < N; ++i) {
-        if (i > 0) out[at_char++] = ' ';
-        std::copy(parts[i].begin(), parts[i].end(), out + at_char);
-        at_char += parts[i].size();
-    }
-    trace.record(at, kind, node, a, b, std::string_view(out, size));
+std::string& detail_buffer() {
+    thread_local std::string buffer;
+    buffer.clear();
+    return buffer;
 }
 }  // namespace
 
@@ -234,47 +215,18 @@ std::string_view node::name_of(node_id id) const {
     return id < sim_.node_count() ? std::string_view(sim_.get_node(id).node_name()) : std::string_view();
 }
 
-// The name of node `id` as a detail token ("-" for none).
-std::string_view node::name_token(node_id id, std::string& escaped) const {
-    if (id >= sim_.node_count()) return "-";
-    return detail_token(sim_.get_node(id).node_name(), escaped);
-}
-
-// "<outcome> <reason> <correlation id> <to node name> <sent ns> <trace> <span> <parent> <METHOD> <path>",
-// "-" for an empty field; the path last, as it may hold spaces (docs/outputs.md).
 void node::record_attempt(const attempt_record& attempt) {
-    std::string escaped_cid, escaped_method, escaped_to;
-    const decimal_text sent = text_of_time(to_true(attempt.sent));
-    const std::string_view parts[] = {attempt.outcome,
-                                      attempt.reason.empty() ? "-" : attempt.reason,
-                                      detail_token(attempt.correlation_id, escaped_cid),
-                                      name_token(attempt.to, escaped_to),
-                                      sent.view(),
-                                      attempt.trace_id.empty() ? "-" : attempt.trace_id,
-                                      attempt.span_id.empty() ? "-" : attempt.span_id,
-                                      attempt.parent_span_id.empty() ? "-" : attempt.parent_span_id,
-                                      detail_token(attempt.method, escaped_method),
-                                      attempt.path};
-    record_joined(sim_.trace(), sim_.now(), event_kind::rpc_attempt, id_, attempt.status, attempt.attempt, parts);
+    std::string& detail = detail_buffer();
+    append_attempt_detail(detail, attempt, name_of(attempt.to), to_true(attempt.sent).time_since_epoch().count());
+    sim_.trace().record(sim_.now(), event_kind::rpc_attempt, id_, attempt.status, attempt.attempt, detail);
 }
 
-// "<reason> <correlation id> <from node name> <arrived ns> <started ns> <trace> <span> <parent> <METHOD> <path>";
 // a = status, b = the caller's node.
 void node::record_serve(const serve_record& served) {
-    std::string escaped_cid, escaped_method, escaped_from;
-    const decimal_text arrived = text_of_time(to_true(served.arrived));
-    const decimal_text started = text_of_time(to_true(served.started));
-    const std::string_view parts[] = {served.reason.empty() ? "-" : served.reason,
-                                      detail_token(served.correlation_id, escaped_cid),
-                                      name_token(served.from, escaped_from),
-                                      arrived.view(),
-                                      started.view(),
-                                      served.trace_id.empty() ? "-" : served.trace_id,
-                                      served.span_id.empty() ? "-" : served.span_id,
-                                      served.parent_span_id.empty() ? "-" : served.parent_span_id,
-                                      detail_token(served.method, escaped_method),
-                                      served.path};
-    record_joined(sim_.trace(), sim_.now(), event_kind::rpc_serve, id_, served.status, served.from, parts);
+    std::string& detail = detail_buffer();
+    append_serve_detail(detail, served, name_of(served.from), to_true(served.arrived).time_since_epoch().count(),
+                        to_true(served.started).time_since_epoch().count());
+    sim_.trace().record(sim_.now(), event_kind::rpc_serve, id_, served.status, served.from, detail);
 }
 
 // "<component>=<state>" and the change's fields (" key=value ..."), if any.

@@ -120,7 +120,6 @@ private:
     // Unbinds: queued messages are gone, waiting receivers return nothing.
     void close_mailbox(mailbox& box);
     void close_all_mailboxes();  // a crash
-    std::string_view name_token(node_id id, std::string& escaped) const;
 
     // Hot first, by cache line (the node is aligned to one): a ring of many nodes
     // misses on each line a delivery, a send or a wait needs. Line 0: the state and the
