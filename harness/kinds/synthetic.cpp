@@ -149,12 +149,24 @@ struct request_scope {
     std::string key;
 };
 
-// One downstream call; true when it succeeded.
-bool make_call(instance_state& st, const call_plan& plan, const request_scope& scope) {
+// A downstream call's fiber waits inside make_call, so its frame is stack every such
+// fiber keeps: the request is built straight into call_on_edge's argument (a local
+// would be one more copy on that stack), and the key's temporaries are out of line.
+[[gnu::noinline]] std::string downstream_key(const std::string& key, const downstream_call& call) {
+    return key + ">" + call.service + call.endpoint;
+}
+
+svc::request downstream_request(const call_plan& plan, const request_scope& scope) {
     const downstream_call& call = *plan.call;
     svc::request req{plan.method, call.endpoint, call.version, {}, nullptr};
     if (!call.api_key.empty()) req.head.set(svc::header::api_key, call.api_key);
     if (!scope.principal.empty()) req.head.set(principal_header, scope.principal);
+    return req;
+}
+
+// One downstream call; true when it succeeded.
+bool make_call(instance_state& st, const call_plan& plan, const request_scope& scope) {
+    const downstream_call& call = *plan.call;
     svc::call_options options;
     options.scope = &scope.call;
     st.callees.follow(*plan.edge, call.service);
@@ -164,11 +176,11 @@ bool make_call(instance_state& st, const call_plan& plan, const request_scope& s
         if (scope.key.empty()) {
             options.generate_idempotency_key = true;
         } else {
-            options.idempotency_key = scope.key + ">" + call.service + call.endpoint;
+            options.idempotency_key = downstream_key(scope.key, call);
         }
     }
-    const svc::call_outcome out = call_on_edge(st.ctx, st.rt, *plan.edge, plan.edge_stats, std::move(req), options);
-    return out.result.kind == svc::outcome_kind::ok;
+    return call_on_edge(st.ctx, st.rt, *plan.edge, plan.edge_stats, downstream_request(plan, scope), options)
+               .result.kind == svc::outcome_kind::ok;
 }
 
 // What the downstream calls of one request got: a failed required call fails the
@@ -328,7 +340,8 @@ void apply_write(instance_state& st, const endpoint_config& e, std::size_t endpo
 
 // A replica endpoint: stores the event's record under its source, synced. A strict
 // reader refuses (400) an event with a field beyond the ones every event has.
-std::optional<svc::response> apply_event(instance_state& st, const endpoint_config& e, const svc::request& req) {
+[[gnu::noinline]] std::optional<svc::response> apply_event(instance_state& st, const endpoint_config& e,
+                                                           const svc::request& req) {
     // A published event's payload, or a delivered event ({"event": {..., "payload": ...}}, a webhook's).
     const nlohmann::json* body = &req.body;
     if (body->is_object() && body->contains("event") && (*body)["event"].is_object() &&
@@ -356,8 +369,8 @@ std::optional<svc::response> apply_event(instance_state& st, const endpoint_conf
 // A read endpoint: looks the request's session up where the write endpoint it reads
 // from keeps its records (its database, else this instance's own store, whose
 // unsynced writes are this process's memory): 200 found, 404 not, 400 no session.
-svc::response read_session(instance_state& st, const endpoint_plan& plan, const svc::request& req,
-                           const request_scope& scope, svc::response answer) {
+[[gnu::noinline]] svc::response read_session(instance_state& st, const endpoint_plan& plan, const svc::request& req,
+                                             const request_scope& scope, svc::response answer) {
     const std::string session = req.head.get(session_header);
     if (session.empty()) return status(400);
     bool found = false;
@@ -383,20 +396,54 @@ std::string principal_of(const instance_state& st, const svc::request& req, cons
     return req.head.get(principal_header);
 }
 
+// Keys checked with the auth service (fail closed: no answer, no service); a status
+// when the request is refused, else the scope's principal becomes the key's.
+[[gnu::noinline]] std::optional<svc::response> check_key(instance_state& st, const svc::request& req,
+                                                         const svc::endpoint_context& ec, request_scope& scope) {
+    const std::string key = req.head.get(svc::header::api_key);
+    if (key.empty()) return status(401);
+    const auth_client::verdict v = st.auth->check(key, ec.scope);
+    if (v == auth_client::verdict::unavailable) return status(503);
+    if (v == auth_client::verdict::invalid) return status(401);
+    scope.principal = "key:" + key;
+    return std::nullopt;
+}
+
+// A write endpoint's effect; false when its database refused it.
+[[gnu::noinline]] bool write(instance_state& st, const endpoint_config& e, std::size_t endpoint,
+                             const endpoint_plan& plan, request_scope& scope) {
+    if (scope.key.empty()) scope.key = st.rt.node_name() + "#" + std::to_string(++st.anonymous_writes);
+    // A key already written is a retry or a duplicate: with dedupe, answered
+    // again without a second effect (by the database, when the records are there).
+    if (plan.database) {
+        if (!plan.database->write(scope.key, e.write->dedupe, scope.call)) return false;
+    } else if (!e.write->dedupe || !st.rt.durable_store().get(data_prefix + scope.key)) {
+        apply_write(st, e, endpoint, scope.key);
+    } else {
+        st.rt.log("write_deduplicated", {{"key", scope.key}});
+    }
+    st.ctx.data.acked(st.service, scope.key, st.rt.now());
+    return true;
+}
+
+// Degraded: answered without the optional parts that failed (a gateway's partial answer).
+[[gnu::noinline]] void answer_partially(instance_state& st, std::size_t endpoint, svc::response& answer,
+                                        std::vector<std::string>&& missing) {
+    st.probes[endpoint].partial();
+    answer.body = {{"partial", true}, {"missing", std::move(missing)}};
+}
+
 // The endpoint's work once the template admitted the request and spent its
 // service time: injected errors, downstream calls, then its write or replica record.
+// A request's fiber stays parked in here while its downstream calls are made, so the
+// branches most requests skip are functions of their own (their locals would widen
+// this frame, stack every such fiber touches; docs/performance.md, "Eighth round").
 svc::response handle(instance_state& st, const endpoint_config& e, std::size_t endpoint, const svc::request& req,
                      svc::endpoint_context& ec) {
     const endpoint_plan& plan = st.plans[endpoint];
     request_scope scope{ec.scope, principal_of(st, req, ec), req.head.get(svc::header::idempotency_key)};
     if (st.auth) {
-        // Keys checked with the auth service (fail closed: no answer, no service).
-        const std::string key = req.head.get(svc::header::api_key);
-        if (key.empty()) return status(401);
-        const auth_client::verdict v = st.auth->check(key, ec.scope);
-        if (v == auth_client::verdict::unavailable) return status(503);
-        if (v == auth_client::verdict::invalid) return status(401);
-        scope.principal = "key:" + key;
+        if (auto refused = check_key(st, req, ec, scope)) return std::move(*refused);
     }
     st.ctx.data.served(st.service, !scope.principal.empty(), st.rt.now());
     if (e.flag) {
@@ -408,29 +455,13 @@ svc::response handle(instance_state& st, const endpoint_config& e, std::size_t e
     if (!e.calls.empty()) {
         fanout_result got = fan_out(st, e, plan, scope);
         if (!got.ok) return status(502);
-        if (!got.missing.empty()) {
-            // Degraded: answered without the optional parts that failed (a gateway's partial answer).
-            st.probes[endpoint].partial();
-            answer.body = {{"partial", true}, {"missing", std::move(got.missing)}};
-        }
+        if (!got.missing.empty()) answer_partially(st, endpoint, answer, std::move(got.missing));
     }
     if (e.replica) {
         if (auto bad = apply_event(st, e, req)) return *bad;
     }
     if (e.read) return read_session(st, plan, req, scope, std::move(answer));
-    if (e.write) {
-        if (scope.key.empty()) scope.key = st.rt.node_name() + "#" + std::to_string(++st.anonymous_writes);
-        // A key already written is a retry or a duplicate: with dedupe, answered
-        // again without a second effect (by the database, when the records are there).
-        if (plan.database) {
-            if (!plan.database->write(scope.key, e.write->dedupe, scope.call)) return status(502);
-        } else if (!e.write->dedupe || !st.rt.durable_store().get(data_prefix + scope.key)) {
-            apply_write(st, e, endpoint, scope.key);
-        } else {
-            st.rt.log("write_deduplicated", {{"key", scope.key}});
-        }
-        st.ctx.data.acked(st.service, scope.key, st.rt.now());
-    }
+    if (e.write && !write(st, e, endpoint, plan, scope)) return status(502);
     return answer;
 }
 

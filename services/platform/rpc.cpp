@@ -127,6 +127,37 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
     return call(to, std::move(req), deadline, *parent);
 }
 
+// The calling fiber stays parked under call() until the reply or the deadline, so
+// what is needed only before or after the wait lives in frames of its own (as in
+// rpc_server::handle below): sending the request, and recording the attempt.
+namespace {
+[[gnu::noinline]] void send_attempt(sim::runtime& rt, request& req, sim::address to, sim::port_id reply_port,
+                                    std::uint64_t call_id, const span_context& span) {
+    const auto traceparent = span.traceparent_chars();  // sent: this attempt's span
+    req.head.set(header::traceparent, std::string_view(traceparent.data(), traceparent.size()));
+    rt.send(encode_request(req, to, reply_port, call_id));
+}
+
+[[gnu::noinline]] void record_attempt(sim::runtime& rt, const call_result& result, std::uint32_t attempt,
+                                      std::string_view correlation_id, const request& req, sim::address to,
+                                      sim::time_point sent, const span_context& span, const span_context& parent) {
+    const std::optional<std::string_view> reason =
+        result.reply ? result.reply->head.find(header::reason) : std::nullopt;
+    rt.record_attempt({.status = result.reply ? result.reply->status : std::uint16_t{0},
+                       .attempt = attempt,
+                       .outcome = to_string(result.result.kind),
+                       .correlation_id = correlation_id,
+                       .method = req.method,
+                       .path = req.path,
+                       .reason = reason.value_or(std::string_view()),
+                       .to = to.node,
+                       .sent = sent,
+                       .trace_id = span.trace_id(),
+                       .span_id = span.span_id(),
+                       .parent_span_id = parent.span_id()});
+}
+}  // namespace
+
 call_result rpc_client::call(sim::address to, request req, sim::time_point deadline, const span_context& parent) {
     const sim::time_point started = rt_->now();
     const std::uint64_t call_id = state_->next_call_id++;
@@ -136,9 +167,6 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
         static_cast<std::uint32_t>(std::max<std::uint64_t>(1, parse_u64(req.head.find(header::attempt))));
     const std::string correlation_id = req.head.get(header::correlation_id);
     const span_context span = new_child_span(ids_, parent);
-    const auto traceparent = span.traceparent_chars();  // sent: this attempt's span
-    req.head.set(header::traceparent, std::string_view(traceparent.data(), traceparent.size()));
-    sim::message msg = encode_request(req, to, reply_port_, call_id);
     sim::completion<call_result> done(*rt_);
     state_->calls.emplace(call_id, pending{&done});
     struct forget_on_exit {
@@ -146,27 +174,14 @@ call_result rpc_client::call(sim::address to, request req, sim::time_point deadl
         std::uint64_t id;
         ~forget_on_exit() { state.calls.erase(id); }
     } guard{*state_, call_id};
-    rt_->send(std::move(msg));
+    send_attempt(*rt_, req, to, reply_port_, call_id, span);
     done.wait(deadline);
     // The completion is ours alone and dies with this call: its value can be moved out.
-    std::optional<call_result> got = done.take();
-    call_result result = got ? std::move(*got) : call_result{outcome::of(outcome_kind::timeout), std::nullopt, {}};
-    result.elapsed = rt_->now() - started;
-    const std::optional<std::string_view> reason =
-        result.reply ? result.reply->head.find(header::reason) : std::nullopt;
-    rt_->record_attempt({.status = result.reply ? result.reply->status : std::uint16_t{0},
-                         .attempt = attempt,
-                         .outcome = to_string(result.result.kind),
-                         .correlation_id = correlation_id,
-                         .method = req.method,
-                         .path = req.path,
-                         .reason = reason.value_or(std::string_view()),
-                         .to = to.node,
-                         .sent = started,
-                         .trace_id = span.trace_id(),
-                         .span_id = span.span_id(),
-                         .parent_span_id = parent.span_id()});
-    return result;
+    std::optional<call_result> result = done.take();
+    if (!result) result.emplace(call_result{outcome::of(outcome_kind::timeout), std::nullopt, {}});
+    result->elapsed = rt_->now() - started;
+    record_attempt(*rt_, *result, attempt, correlation_id, req, to, started, span, parent);
+    return std::move(*result);
 }
 
 // ------------------------------------------------------------------ server
@@ -183,20 +198,70 @@ void rpc_server::serve() {
     }
 }
 
+// A request's fiber stays parked under handle() for as long as its handler waits,
+// and every line of stack it has touched is memory that fiber costs (a large mesh has
+// thousands parked). So what is needed only before or after the handler runs lives in
+// frames of its own, [[gnu::noinline]]: the error log and the answer to the caller.
+namespace {
+// What the answer needs from the request, kept in handle()'s frame meanwhile.
+struct incoming {
+    sim::time_point arrived;
+    sim::address caller;
+    std::string call_id;
+    std::optional<span_context> parent;              // the caller's attempt span, if it sent one
+    std::optional<std::string_view> correlation_id;  // a view into the request's headers
+};
+
+[[gnu::noinline]] void log_handler_error(sim::runtime& rt, const std::string& path, const char* what) {
+    rt.log("handler_error", {{"path", path}, {"what", what}});
+}
+
+[[gnu::noinline]] span_context server_span(const span_id_streams& ids, const std::optional<span_context>& parent) {
+    return new_child_span(ids, parent ? *parent : new_trace(ids));
+}
+
+[[gnu::noinline]] void answer(sim::runtime& rt, sim::port_id port, incoming& in, const std::optional<request>& req,
+                              const request_context& ctx, response&& resp, std::string_view reason) {
+    const std::optional<std::string_view> answered_cid = resp.head.find(header::correlation_id);
+    rt.record_serve({resp.status, reason,
+                     answered_cid        ? *answered_cid
+                     : in.correlation_id ? *in.correlation_id
+                                         : std::string_view(),
+                     req ? std::string_view(req->method) : "-", req ? std::string_view(req->path) : "-", in.caller.node,
+                     in.arrived, ctx.started.value_or(in.arrived), ctx.span.trace_id(), ctx.span.span_id(),
+                     in.parent ? in.parent->span_id() : std::string_view()});
+    sim::message reply;
+    reply.to = in.caller;
+    reply.from.port = port;
+    reply.head = std::move(resp.head);
+    reply.head.set(kind_header, "resp");
+    reply.head.set(call_id_header, std::move(in.call_id));
+    reply.head.set(status_header, std::to_string(resp.status));
+    // Only this server's own reason travels back (never one a handler copied from a reply).
+    if (reason == "ok") {
+        reply.head.erase(header::reason);
+    } else {
+        reply.head.set(header::reason, std::string(reason));
+    }
+    reply.status = resp.status;  // in the trace: a 502 and a 200 make different runs
+    if (in.correlation_id) reply.head.set(header::correlation_id, *in.correlation_id);
+    reply.body = std::move(resp.body);
+    rt.send(std::move(reply));
+}
+}  // namespace
+
 void rpc_server::handle(sim::message msg) {
-    const sim::time_point arrived = rt_.now();
-    response resp;
-    // What the reply needs from the request's headers, taken before they move into `req`.
-    const sim::address caller = msg.from;
-    std::string call_id = msg.head.get(call_id_header);
+    // What the answer needs from the request's headers, taken before they move into `req`.
+    incoming in{rt_.now(), msg.from, msg.head.get(call_id_header), std::nullopt, std::nullopt};
+    if (const std::optional<std::string_view> given = msg.head.find(header::traceparent))
+        in.parent = span_context::parse(*given);
     // This request's server span: a child of the caller's attempt span, or a new trace.
-    const std::optional<std::string_view> given = msg.head.find(header::traceparent);
-    const std::optional<span_context> parent = given ? span_context::parse(*given) : std::nullopt;
-    request_context ctx{rt_, caller, std::nullopt, new_child_span(ids_, parent ? *parent : new_trace(ids_)), {}, {}};
+    request_context ctx{rt_, in.caller, std::nullopt, server_span(ids_, in.parent), {}, {}};
     std::optional<request> req = decode_request(std::move(msg));
     // The caller's correlation id, read where the headers are now (a request's moved
     // into req; handlers see req as const, so the view stays valid).
-    const std::optional<std::string_view> correlation_id = (req ? req->head : msg.head).find(header::correlation_id);
+    in.correlation_id = (req ? req->head : msg.head).find(header::correlation_id);
+    response resp;
     std::string_view reason;
     if (!req) {
         resp.status = 400;
@@ -220,45 +285,14 @@ void rpc_server::handle(sim::message msg) {
             } catch (const sim::fiber_killed&) {
                 throw;
             } catch (const std::exception& e) {
-                rt_.log("handler_error", {{"path", req->path}, {"what", e.what()}});
+                log_handler_error(rt_, req->path, e.what());
                 resp = response{500, {}, nullptr};
                 reason = "exception";
             }
             if (reason.empty()) reason = resp.status < 400 ? "ok" : "handler";
         }
     }
-    const std::optional<std::string_view> answered_cid = resp.head.find(header::correlation_id);
-    sim::serve_record served{resp.status,
-                             reason,
-                             answered_cid     ? *answered_cid
-                             : correlation_id ? *correlation_id
-                                              : std::string_view(),
-                             req ? std::string_view(req->method) : "-",
-                             req ? std::string_view(req->path) : "-",
-                             caller.node,
-                             arrived,
-                             ctx.started.value_or(arrived),
-                             ctx.span.trace_id(),
-                             ctx.span.span_id(),
-                             parent ? parent->span_id() : std::string_view()};
-    rt_.record_serve(served);
-    sim::message reply;
-    reply.to = caller;
-    reply.from.port = port_;
-    reply.head = std::move(resp.head);
-    reply.head.set(kind_header, "resp");
-    reply.head.set(call_id_header, std::move(call_id));
-    reply.head.set(status_header, std::to_string(resp.status));
-    // Only this server's own reason travels back (never one a handler copied from a reply).
-    if (reason == "ok") {
-        reply.head.erase(header::reason);
-    } else {
-        reply.head.set(header::reason, std::string(reason));
-    }
-    reply.status = resp.status;  // in the trace: a 502 and a 200 make different runs
-    if (correlation_id) reply.head.set(header::correlation_id, *correlation_id);
-    reply.body = std::move(resp.body);
-    rt_.send(std::move(reply));
+    answer(rt_, port_, in, req, ctx, std::move(resp), reason);
 }
 
 }  // namespace meshsim::svc
