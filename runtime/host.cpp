@@ -294,17 +294,18 @@ void node::record_state(std::string_view component, std::string_view state, std:
 // The RPC events' detail as the kernel writes it (sim/rpc_detail.hpp).
 void node::record_attempt(const sim::attempt_record& a) {
     if (!host_.records(sim::event_kind::rpc_attempt)) return;
-    std::string detail;
-    sim::append_attempt_detail(detail, a, name_of(a.to), a.sent.time_since_epoch().count());
-    host_.emit(sim::event_kind::rpc_attempt, id_, a.status, a.attempt, std::move(detail));
+    std::string buffer;
+    const std::string_view detail =
+        sim::write_attempt_detail(buffer, a, name_of(a.to), a.sent.time_since_epoch().count());
+    host_.emit(sim::event_kind::rpc_attempt, id_, a.status, a.attempt, std::string(detail));
 }
 
 void node::record_serve(const sim::serve_record& s) {
     if (!host_.records(sim::event_kind::rpc_serve)) return;
-    std::string detail;
-    sim::append_serve_detail(detail, s, name_of(s.from), s.arrived.time_since_epoch().count(),
-                             s.started.time_since_epoch().count());
-    host_.emit(sim::event_kind::rpc_serve, id_, s.status, s.from, std::move(detail));
+    std::string buffer;
+    const std::string_view detail = sim::write_serve_detail(
+        buffer, s, name_of(s.from), s.arrived.time_since_epoch().count(), s.started.time_since_epoch().count());
+    host_.emit(sim::event_kind::rpc_serve, id_, s.status, s.from, std::string(detail));
 }
 
 void node::open_socket() {

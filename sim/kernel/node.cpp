@@ -200,15 +200,11 @@ void node::log(std::string_view event, const nlohmann::json& fields) {
     sim_.trace().record(sim_.now(), event_kind::log, id_, 0, 0, detail);
 }
 
-// The detail of the RPC events (sim/rpc_detail.hpp), composed in a buffer reused by
+// The detail of the RPC events (sim/rpc_detail.hpp), written into a buffer reused by
 // every node of the thread: one event per attempt and per request served, and no
 // buffer on the recording fiber's stack, whose depth is memory every fiber touches.
 namespace {
-std::string& detail_buffer() {
-    thread_local std::string buffer;
-    buffer.clear();
-    return buffer;
-}
+thread_local std::string rpc_detail_buffer;
 }  // namespace
 
 std::string_view node::name_of(node_id id) const {
@@ -216,16 +212,16 @@ std::string_view node::name_of(node_id id) const {
 }
 
 void node::record_attempt(const attempt_record& attempt) {
-    std::string& detail = detail_buffer();
-    append_attempt_detail(detail, attempt, name_of(attempt.to), to_true(attempt.sent).time_since_epoch().count());
+    const std::string_view detail = write_attempt_detail(rpc_detail_buffer, attempt, name_of(attempt.to),
+                                                         to_true(attempt.sent).time_since_epoch().count());
     sim_.trace().record(sim_.now(), event_kind::rpc_attempt, id_, attempt.status, attempt.attempt, detail);
 }
 
 // a = status, b = the caller's node.
 void node::record_serve(const serve_record& served) {
-    std::string& detail = detail_buffer();
-    append_serve_detail(detail, served, name_of(served.from), to_true(served.arrived).time_since_epoch().count(),
-                        to_true(served.started).time_since_epoch().count());
+    const std::string_view detail = write_serve_detail(rpc_detail_buffer, served, name_of(served.from),
+                                                       to_true(served.arrived).time_since_epoch().count(),
+                                                       to_true(served.started).time_since_epoch().count());
     sim_.trace().record(sim_.now(), event_kind::rpc_serve, id_, served.status, served.from, detail);
 }
 
