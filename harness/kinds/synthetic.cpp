@@ -410,8 +410,8 @@ std::string principal_of(const instance_state& st, const svc::request& req, cons
 }
 
 // A write endpoint's effect; false when its database refused it.
-[[gnu::noinline]] bool write(instance_state& st, const endpoint_config& e, std::size_t endpoint,
-                             const endpoint_plan& plan, request_scope& scope) {
+[[gnu::noinline]] bool serve_write(instance_state& st, const endpoint_config& e, std::size_t endpoint,
+                                   const endpoint_plan& plan, request_scope& scope) {
     if (scope.key.empty()) scope.key = st.rt.node_name() + "#" + std::to_string(++st.anonymous_writes);
     // A key already written is a retry or a duplicate: with dedupe, answered
     // again without a second effect (by the database, when the records are there).
@@ -461,7 +461,7 @@ svc::response handle(instance_state& st, const endpoint_config& e, std::size_t e
         if (auto bad = apply_event(st, e, req)) return *bad;
     }
     if (e.read) return read_session(st, plan, req, scope, std::move(answer));
-    if (e.write && !write(st, e, endpoint, plan, scope)) return status(502);
+    if (e.write && !serve_write(st, e, endpoint, plan, scope)) return status(502);
     return answer;
 }
 
