@@ -201,6 +201,7 @@ void simulation::spawn_fiber(node& owner, std::string_view name, std::function<v
     f.killed = false;
     f.deferred = false;
     f.in_use = true;
+    f.park_depth = 0;
     links_[s] = {owner.last_fiber_, no_slot};
     if (owner.last_fiber_ != no_slot) {
         links_[owner.last_fiber_].next = s;
@@ -316,6 +317,7 @@ wake_reason simulation::park_current(fiber_ref self, time_point true_deadline) {
         queue_.push(std::max(true_deadline, now_), event_type::wake_fiber, self.slot, self.token);
         slots_[self.slot].timer_pending = true;
     }
+    note_park_depth(slots_[self.slot], __builtin_frame_address(0));
     // What context::suspend() does, without reading the scheduler from this fiber's
     // context (a cold line of it; the event loop's is in cache, and it is the same).
     loop_ctx_->get_scheduler()->suspend();
@@ -333,7 +335,35 @@ void simulation::wake(fiber_ref ref, wake_reason reason) {
     ++f.token;
     timer_went_stale(f);
     f.reason = reason;
+    prefetch_stack(f);
     fiber_was_woken(ref.slot);
+}
+
+// A woken fiber resumes by returning through the frames of its switch and of the
+// wait that parked it, on lines of its stack that are cold when many fibers wait
+// (a ring of 1,000 nodes, a mesh of thousands of requests): each return waits for
+// its line before the next. Asked for together at the wake, they arrive together.
+// Boost.Fiber builds a fiber's context at the top of its stack, so the depth below
+// the context locates the frames; prefetching reads nothing and changes no result.
+namespace {
+constexpr std::ptrdiff_t stack_prefetch_below = 256;  // the switch: park_current's callees and the saved registers
+constexpr std::ptrdiff_t stack_prefetch_above = 256;  // the wait's callers the fiber returns to first
+}  // namespace
+
+void simulation::note_park_depth(fiber_slot& f, const void* frame) {
+    const auto top = reinterpret_cast<std::uintptr_t>(f.ctx);
+    const auto at = reinterpret_cast<std::uintptr_t>(frame);
+    const std::uintptr_t units = at < top ? (top - at) / 16 : 0;
+    f.park_depth = units <= 0xffff ? static_cast<std::uint16_t>(units) : 0;  // deeper than 1 MiB: not known
+}
+
+void simulation::prefetch_stack(const fiber_slot& f) {
+    if (f.park_depth == 0) return;
+    const char* frame = reinterpret_cast<const char*>(f.ctx) - std::ptrdiff_t{f.park_depth} * 16;
+    for (std::ptrdiff_t at = -stack_prefetch_below; at < stack_prefetch_above;
+         at += static_cast<std::ptrdiff_t>(cache_line_bytes)) {
+        __builtin_prefetch(frame + at);
+    }
 }
 
 void simulation::timer_went_stale(fiber_slot& f) {

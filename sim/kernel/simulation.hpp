@@ -101,7 +101,11 @@ public:
         bool deferred = false;  // woken while its node is paused: scheduled at resume (or crash)
         bool in_use = false;
         bool timer_pending = false;  // its wait's timeout is in the event queue
+        // How far below its context (the top of its stack) the fiber parked, in
+        // 16-byte units; 0 when not known. Waking reads the stack from there early.
+        std::uint16_t park_depth = 0;
     };
+    static_assert(sizeof(fiber_slot) == 32, "a fiber slot fills half a cache line");
     // The owner's fiber list, in spawn order (spawns, ends and crashes only).
     struct fiber_links {
         std::uint32_t prev;
@@ -132,6 +136,8 @@ private:
     void drain_ready(cleanup when = cleanup::now);
     void fire(const event& ev);
     void timer_went_stale(fiber_slot& f);
+    static void note_park_depth(fiber_slot& f, const void* frame);
+    static void prefetch_stack(const fiber_slot& f);
     void drop_stale_timers();
     void do_crash(node& n, event_kind why);
     void do_start(node& n, event_kind why);

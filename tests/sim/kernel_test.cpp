@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,37 @@ TEST_CASE("sleep wakes at exactly the virtual deadline") {
     sim.start(n);
     sim.run();
     CHECK(woke == std::vector<time_point>{time_zero + 250ms, time_zero + 1s, time_zero + 1s});
+}
+
+TEST_CASE("a parked fiber's slot locates the frames of its wait on its own stack (what waking prefetches)") {
+    simulation sim({.seed = 1, .fiber_stack_bytes = 64 * 1024});
+    std::uint32_t slot = simulation::no_slot;
+    std::uintptr_t marker_at = 0;
+    std::vector<std::uint16_t> depths;
+    const node_id n = sim.add_node("n", [&](runtime& rt) {
+        volatile int marker = 0;  // in the frame the wait returns to
+        marker_at = reinterpret_cast<std::uintptr_t>(&marker);
+        slot = rt.current_fiber().slot;
+        rt.sleep_for(1ms);
+        rt.sleep_for(1ms);
+        marker = 1;
+    });
+    sim.at(time_zero + 500us, [&] {
+        const simulation::fiber_slot& f = sim.slot(slot);
+        REQUIRE(f.parked);
+        depths.push_back(f.park_depth);
+        const auto top = reinterpret_cast<std::uintptr_t>(f.ctx);
+        const std::uintptr_t frame = top - std::uintptr_t{f.park_depth} * 16;
+        CHECK(f.park_depth > 0);
+        CHECK(frame > top - 64 * 1024);   // on the fiber's own stack, below its context
+        CHECK(frame < marker_at);         // below the waiting frame, a few frames from it
+        CHECK(marker_at - frame < 4096);  // (a sanitizer's frames are larger)
+    });
+    sim.at(time_zero + 1500us, [&] { depths.push_back(sim.slot(slot).park_depth); });
+    sim.start(n);
+    sim.run();
+    REQUIRE(depths.size() == 2);
+    CHECK(depths[0] == depths[1]);  // the same wait, the same depth
 }
 
 TEST_CASE("receive times out at its deadline when nothing arrives") {
