@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,13 @@ TEST_CASE("a parked fiber's slot locates the frames of its wait on its own stack
         CHECK(frame > top - 64 * 1024);   // on the fiber's own stack, below its context
         CHECK(frame < marker_at);         // below the waiting frame, a few frames from it
         CHECK(marker_at - frame < 4096);  // (a sanitizer's frames are larger)
+        // The context's field that waking also prefetches holds where the switch saved
+        // the fiber's registers: just below park_current's frame.
+        std::uintptr_t saved_at = 0;
+        std::memcpy(&saved_at, reinterpret_cast<const char*>(f.ctx) + simulation::context_resume_offset,
+                    sizeof saved_at);
+        CHECK(saved_at < frame);
+        CHECK(frame - saved_at < 4096);
     });
     sim.at(time_zero + 1500us, [&] { depths.push_back(sim.slot(slot).park_depth); });
     sim.start(n);
