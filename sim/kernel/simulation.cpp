@@ -335,7 +335,7 @@ void simulation::wake(fiber_ref ref, wake_reason reason) {
     ++f.token;
     timer_went_stale(f);
     f.reason = reason;
-    prefetch_stack(f);
+    prefetch_for_resume(f);
     fiber_was_woken(ref.slot);
 }
 
@@ -358,7 +358,7 @@ void simulation::note_park_depth(fiber_slot& f, const void* frame) {
     f.park_depth = units <= 0xffff ? static_cast<std::uint16_t>(units) : 0;  // deeper than 1 MiB: not known
 }
 
-void simulation::prefetch_stack(const fiber_slot& f) {
+void simulation::prefetch_for_resume(const fiber_slot& f) {
     if (f.park_depth == 0) return;
     const char* frame = reinterpret_cast<const char*>(f.ctx) - std::ptrdiff_t{f.park_depth} * 16;
     // The context's line that resuming it reads and writes first (its saved stack pointer).

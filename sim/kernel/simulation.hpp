@@ -142,7 +142,7 @@ private:
     void fire(const event& ev);
     void timer_went_stale(fiber_slot& f);
     static void note_park_depth(fiber_slot& f, const void* frame);
-    static void prefetch_stack(const fiber_slot& f);
+    static void prefetch_for_resume(const fiber_slot& f);
     void drop_stale_timers();
     void do_crash(node& n, event_kind why);
     void do_start(node& n, event_kind why);
